@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "edgenode",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "edgenode", targets: ["EdgeNodeCLI"]),
+        .library(name: "Manifest", targets: ["Manifest"]),
+        .library(name: "Segmenter", targets: ["Segmenter"]),
+        .library(name: "EdgeNode", targets: ["EdgeNode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Pure Swift: RFC 9162 Merkle trees, chunk trees, signed notes, the manifest and HLS playlist models.
+        .target(
+            name: "Manifest",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // libavformat/libavcodec/libavutil from the system, plus a header-only shim for macros Swift cannot import.
+        .systemLibrary(
+            name: "CLibAV",
+            pkgConfig: "libavformat libavcodec libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]
+        ),
+        // libav remux into HLS (MPEG-TS and fMP4), streaming chunk hashing, publishing into a signed directory.
+        .target(
+            name: "Segmenter",
+            dependencies: ["CLibAV", "Manifest"]
+        ),
+        // The node daemon's library: key storage and content verification for now.
+        .target(
+            name: "EdgeNode",
+            dependencies: [
+                "Manifest",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeNodeCLI",
+            dependencies: [
+                "EdgeNode",
+                "Manifest",
+                "Segmenter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "CLibAV"]),
+        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,37 @@
+import ArgumentParser
+
+/// `edgenode`: the content-delivery edge node daemon and its origin-side tools.
+@main
+struct EdgeNodeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edgenode",
+        abstract: "Content-delivery edge node: publish signed HLS on the origin, verify it anywhere.",
+        subcommands: [KeygenCommand.self, SegmentCommand.self, VerifyCommand.self]
+    )
+}
+
+/// Prints `edgenode: error: …` to standard error.
+func printError(_ message: String) {
+    var stderr = StandardError()
+    print("edgenode: error: \(message)", to: &stderr)
+}
+
+/// Prints a warning to standard error.
+func printWarning(_ message: String) {
+    var stderr = StandardError()
+    print("edgenode: warning: \(message)", to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleOutput.standardError(string)
+    }
+}
+
+import Foundation
+
+enum FileHandleOutput {
+    static func standardError(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}
