@@ -50,9 +50,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test helpers shared by the test targets: running processes and generating media with ffmpeg.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
-        .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "CLibAV"]),
-        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode"]),
+        .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

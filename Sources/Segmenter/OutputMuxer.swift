@@ -8,6 +8,9 @@ final class OutputMuxer {
     private let context: UnsafeMutablePointer<AVFormatContext>
     private var io: UnsafeMutablePointer<AVIOContext>?
     private var streamMap: [Int: Int] = [:]
+    /// Bitstream filters by output stream (ADTS AAC into MP4 needs aac_adtstoasc).
+    private var filters: [Int: UnsafeMutablePointer<AVBSFContext>] = [:]
+    private let filtered: UnsafeMutablePointer<AVPacket>
     private var unmanaged: Unmanaged<MuxOutput>
     /// fMP4 only: whether the delayed `moov` has been written yet.
     private var initWritten = false
@@ -23,6 +26,8 @@ final class OutputMuxer {
             throw .muxFailed(operation: "avformat_alloc_output_context2", reason: LibAV.detail(allocated))
         }
         self.context = context
+        guard let filtered = av_packet_alloc() else { throw .muxFailed(operation: "av_packet_alloc", reason: "out of memory") }
+        self.filtered = filtered
         unmanaged = Unmanaged.passRetained(output)
         // Bit-exact output: no encoder version strings or wall-clock times, so hashes are reproducible.
         context.pointee.flags |= AVFMT_FLAG_BITEXACT
@@ -41,6 +46,11 @@ final class OutputMuxer {
             }
             created.pointee.time_base = stream.pointee.time_base
             streamMap[Int(stream.pointee.index)] = Int(created.pointee.index)
+            let parameters = stream.pointee.codecpar.pointee
+            if format == .fmp4 && parameters.codec_id == AV_CODEC_ID_AAC && parameters.extradata_size == 0 {
+                // AAC from MPEG-TS carries ADTS headers and no AudioSpecificConfig; MP4 needs the reverse.
+                filters[Int(created.pointee.index)] = try Self.makeFilter("aac_adtstoasc", for: stream)
+            }
         }
         guard let buffer = av_malloc(Int(Self.ioBufferSize)) else {
             throw .muxFailed(operation: "av_malloc", reason: "out of memory")
@@ -60,6 +70,12 @@ final class OutputMuxer {
     }
 
     deinit {
+        for filter in filters.values {
+            var pointer: UnsafeMutablePointer<AVBSFContext>? = filter
+            av_bsf_free(&pointer)
+        }
+        var packet: UnsafeMutablePointer<AVPacket>? = filtered
+        av_packet_free(&packet)
         if var io {
             av_freep(&io.pointee.buffer)
             var pointer: UnsafeMutablePointer<AVIOContext>? = io
@@ -92,10 +108,46 @@ final class OutputMuxer {
         }
     }
 
-    /// Rescales `packet` from the input stream's time base and hands it to the interleaver.
+    private static func makeFilter(_ name: String, for stream: UnsafeMutablePointer<AVStream>) throws(SegmenterError) -> UnsafeMutablePointer<AVBSFContext> {
+        guard let definition = av_bsf_get_by_name(name) else { throw .muxFailed(operation: "av_bsf_get_by_name", reason: "\(name) missing") }
+        var context: UnsafeMutablePointer<AVBSFContext>?
+        let allocated = av_bsf_alloc(definition, &context)
+        guard allocated >= 0, let context else { throw .muxFailed(operation: "av_bsf_alloc", reason: LibAV.detail(allocated)) }
+        avcodec_parameters_copy(context.pointee.par_in, stream.pointee.codecpar)
+        context.pointee.time_base_in = stream.pointee.time_base
+        let initialised = av_bsf_init(context)
+        guard initialised >= 0 else {
+            var pointer: UnsafeMutablePointer<AVBSFContext>? = context
+            av_bsf_free(&pointer)
+            throw .muxFailed(operation: "av_bsf_init(\(name))", reason: LibAV.detail(initialised))
+        }
+        return context
+    }
+
+    /// Rescales `packet` from the input stream's time base and hands it (through the stream's bitstream filter,
+    /// if any) to the interleaver.
     func write(_ packet: UnsafeMutablePointer<AVPacket>, from stream: UnsafeMutablePointer<AVStream>, toOutput index: Int) throws(SegmenterError) {
+        guard let bsf = filters[index] else {
+            try interleave(packet, timeBase: stream.pointee.time_base, toOutput: index)
+            return
+        }
+        try check(av_bsf_send_packet(bsf, packet), "av_bsf_send_packet")
+        try drain(bsf, timeBase: stream.pointee.time_base, toOutput: index)
+    }
+
+    private func drain(_ bsf: UnsafeMutablePointer<AVBSFContext>, timeBase: AVRational, toOutput index: Int) throws(SegmenterError) {
+        while true {
+            let received = av_bsf_receive_packet(bsf, filtered)
+            if received == shim_AVERROR(EAGAIN) || received == shim_AVERROR_EOF() { return }
+            try check(received, "av_bsf_receive_packet")
+            defer { av_packet_unref(filtered) }
+            try interleave(filtered, timeBase: timeBase, toOutput: index)
+        }
+    }
+
+    private func interleave(_ packet: UnsafeMutablePointer<AVPacket>, timeBase: AVRational, toOutput index: Int) throws(SegmenterError) {
         let outputStream = context.pointee.streams[index]!
-        av_packet_rescale_ts(packet, stream.pointee.time_base, outputStream.pointee.time_base)
+        av_packet_rescale_ts(packet, timeBase, outputStream.pointee.time_base)
         packet.pointee.stream_index = Int32(index)
         packet.pointee.pos = -1
         try check(av_interleaved_write_frame(context, packet), "av_interleaved_write_frame")
@@ -120,8 +172,12 @@ final class OutputMuxer {
         if format == .ts { av_opt_set(context.pointee.priv_data, "mpegts_flags", "+resend_headers", 0) }
     }
 
-    /// Flushes and writes the trailer into the last segment.
+    /// Drains the bitstream filters, flushes and writes the trailer into the last segment.
     func finish() throws(SegmenterError) {
+        for (index, bsf) in filters {
+            try check(av_bsf_send_packet(bsf, nil), "av_bsf_send_packet(flush)")
+            try drain(bsf, timeBase: bsf.pointee.time_base_out, toOutput: index)
+        }
         try flush()
         try check(av_write_trailer(context), "av_write_trailer")
         avio_flush(io)

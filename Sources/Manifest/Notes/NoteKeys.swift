@@ -44,7 +44,8 @@ public struct NoteSigner: Sendable {
     /// Parses the text encoding, checking the algorithm, the key length and the key id.
     public init(encoded: String) throws(NoteError) {
         let text = encoded.trimmingSuffix(while: { $0 == "\n" || $0 == "\r" })
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        // The base64 key may itself contain '+', so split only at the first four.
+        let parts = text.split(separator: "+", maxSplits: 4, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 5, parts[0] == "PRIVATE", parts[1] == "KEY" else {
             throw .malformedKey("expected PRIVATE+KEY+<name>+<id>+<key>")
         }
@@ -95,7 +96,7 @@ public struct NoteVerifier: Sendable, Equatable {
     /// Parses the text encoding, checking the algorithm, the key length and the key id.
     public init(encoded: String) throws(NoteError) {
         let text = encoded.trimmingSuffix(while: { $0 == "\n" || $0 == "\r" })
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else { throw .malformedKey("expected <name>+<id>+<key>") }
         try validateKeyName(parts[0])
         guard let raw = Base64.decode(parts[2]), raw.count == 33, raw[0] == ed25519AlgorithmByte,
