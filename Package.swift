@@ -13,7 +13,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Pure Swift: RFC 9162 Merkle trees, chunk trees, signed notes, the manifest and HLS playlist models.
@@ -35,10 +34,7 @@ let package = Package(
         // The node daemon's library: key storage and content verification for now.
         .target(
             name: "EdgeNode",
-            dependencies: [
-                "Manifest",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["Manifest"]
         ),
         .executableTarget(
             name: "EdgeNodeCLI",
@@ -47,7 +43,6 @@ let package = Package(
                 "Manifest",
                 "Segmenter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Test helpers shared by the test targets: running processes and generating media with ffmpeg.

@@ -36,7 +36,7 @@ final class ChunkPipeline: @unchecked Sendable {
     private var files: [Int: WorkerFile] = [:]
 
     /// Starts the worker. `durable` fsyncs every file before it counts as written.
-    init(chunkSize: Int, capacity: Int = 32, durable: Bool) {
+    init(chunkSize: Int, capacity: Int = 8, durable: Bool) {
         self.chunkSize = chunkSize
         self.capacity = capacity
         self.durable = durable

@@ -156,7 +156,11 @@ public final class HLSSegmenter {
                         segmentPaths.append(segmentName(segmentPaths.count))
                         try output.beginSegment(relativePath: segmentPaths.last!)
                         muxer.segmentDidStart()
-                    case .keep:
+                    case .keyframe where format == .fmp4:
+                        // One fragment per GOP: libav's mp4 muxer buffers a whole fragment, so this bounds memory
+                        // by the GOP rather than the segment (CMAF segments may hold several fragments).
+                        try muxer.flush()
+                    case .keep, .keyframe:
                         break
                     }
                 }

@@ -49,20 +49,18 @@ final class InputMedia {
         }
         self.video = video
         self.audio = audio
-        do {
+        do throws(SegmenterError) {
             guard video != nil || audio != nil else {
-                throw SegmenterError.noUsableStream(path: path, found: found.isEmpty ? "no streams" : found.joined(separator: ", "))
+                throw .noUsableStream(path: path, found: found.isEmpty ? "no streams" : found.joined(separator: ", "))
             }
             var codecStrings: [String] = []
             if let video { codecStrings.append(try Self.videoCodec(video, path: path)) }
             if let audio { codecStrings.append(try Self.audioCodec(audio, path: path)) }
             codecs = codecStrings.joined(separator: ",")
-        } catch let error as SegmenterError {
+        } catch {
             var pointer: UnsafeMutablePointer<AVFormatContext>? = context
             avformat_close_input(&pointer)
             throw error
-        } catch {
-            fatalError("unreachable: only SegmenterError is thrown above")
         }
         if let video {
             let parameters = video.pointee.codecpar.pointee

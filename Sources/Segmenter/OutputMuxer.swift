@@ -76,7 +76,7 @@ final class OutputMuxer {
         }
         var packet: UnsafeMutablePointer<AVPacket>? = filtered
         av_packet_free(&packet)
-        if var io {
+        if let io {
             av_freep(&io.pointee.buffer)
             var pointer: UnsafeMutablePointer<AVIOContext>? = io
             avio_context_free(&pointer)

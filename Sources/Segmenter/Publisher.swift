@@ -171,9 +171,10 @@ public enum Publisher {
 
     private static func makeStagingDirectory(parent: String, name: String) throws(SegmenterError) -> String {
         var template = Array("\(parent)/.\(name).partial-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        guard made != nil else { throw .writeFailed(path: parent, reason: String(cString: strerror(errno))) }
-        let path = String(cString: template)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw .writeFailed(path: parent, reason: String(cString: strerror(errno)))
+        }
+        let path = String(cString: made)
         chmod(path, 0o755)
         return path
     }

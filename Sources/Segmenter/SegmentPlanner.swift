@@ -9,6 +9,8 @@ public struct SegmentPlanner: Sendable {
     public enum Decision: Equatable, Sendable {
         /// Belongs to the current segment.
         case keep
+        /// A keyframe inside the current segment: a fragment may end here.
+        case keyframe
         /// Starts a new segment: close the current one first.
         case cut
         /// Precedes the first keyframe and cannot be decoded: drop it.
@@ -43,12 +45,13 @@ public struct SegmentPlanner: Sendable {
             return .keep
         }
         endUs = max(endUs, ptsUs + duration)
-        if isKeyframe && ptsUs - start >= targetUs {
+        guard isKeyframe else { return .keep }
+        if ptsUs - start >= targetUs {
             startUs = ptsUs
             boundaries.append(ptsUs)
             return .cut
         }
-        return .keep
+        return .keyframe
     }
 
     /// Segment durations once the input is exhausted; empty when no keyframe was ever seen.

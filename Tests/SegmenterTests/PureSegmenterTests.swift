@@ -26,6 +26,7 @@ import Testing
         var planner = SegmentPlanner(targetUs: 1_000_000, fallbackPacketUs: 40_000)
         #expect(planner.onReferencePacket(ptsUs: 0, durationUs: 40_000, isKeyframe: false) == .dropLeading)
         #expect(planner.onReferencePacket(ptsUs: 40_000, durationUs: 40_000, isKeyframe: true) == .keep)
+        #expect(planner.onReferencePacket(ptsUs: 520_000, durationUs: 40_000, isKeyframe: true) == .keyframe)
         #expect(planner.onReferencePacket(ptsUs: 1_040_000, durationUs: 0, isKeyframe: true) == .cut)
         #expect(planner.durations() == [1_000_000, 40_000])
         #expect(planner.mediaDurationUs == 1_040_000)

@@ -1,0 +1,27 @@
+# edgenode — two commands on a fresh Debian 12 machine:
+#   make run    installs what is missing, builds, publishes and verifies a generated sample clip
+#   make test   installs what is missing, builds, runs every test
+SWIFT ?= swift
+
+.PHONY: deps build release run test bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+run: build
+	scripts/demo.sh
+
+test: build
+	$(SWIFT) test
+
+bench: deps
+	bench/segment.sh
+
+clean:
+	rm -rf .build out bench/work
