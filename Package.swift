@@ -20,6 +20,8 @@ let package = Package(
             name: "Manifest",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Pure RFC 9110 semantics for serving files: ranges, preconditions, response plans, safe paths, dates.
+        .target(name: "HTTPSemantics"),
         // libavformat/libavcodec/libavutil from the system, plus a header-only shim for macros Swift cannot import.
         .systemLibrary(
             name: "CLibAV",
@@ -48,6 +50,7 @@ let package = Package(
         // Test helpers shared by the test targets: running processes and generating media with ffmpeg.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
     ],

@@ -1,0 +1,109 @@
+/// RFC 9110 §14.1 byte ranges: parsing a `Range` header and resolving it against a representation's length.
+public enum ByteRanges {
+    /// One `range-spec` as written, with numbers saturated at `UInt64.max` (RFC 9110 §14.1.2: never overflow).
+    public enum Spec: Equatable, Sendable {
+        /// `first-last` or `first-`.
+        case from(UInt64, through: UInt64?)
+        /// `-length`: the last `length` bytes.
+        case suffix(UInt64)
+    }
+
+    /// What a `Range` header asks for.
+    public enum Request: Equatable, Sendable {
+        /// Byte ranges, in the order given.
+        case bytes([Spec])
+        /// Syntactically invalid, an unknown unit, or too many ranges: the header is ignored (RFC 9110 §14.2).
+        case ignored
+    }
+
+    /// The outcome for a representation of a known length.
+    public enum Resolution: Equatable, Sendable {
+        /// Serve these half-open byte ranges, sorted and coalesced (one range → single-part 206).
+        case satisfiable([Range<UInt64>])
+        /// 416 with `Content-Range: bytes */length`.
+        case unsatisfiable
+    }
+
+    /// More range specs than this and the header is ignored (a whole 200 is sent), like nginx's `max_ranges`.
+    public static let maximumSpecs = 100
+    /// Ranges closer than this are merged into one part.
+    public static let coalescingGap: UInt64 = 80
+
+    /// Parses a `Range` header value.
+    public static func parse(_ value: Substring) -> Request {
+        guard let equals = value.firstIndex(of: "=") else { return .ignored }
+        let unit = value[..<equals]
+        guard unit.lowercased() == "bytes" else { return .ignored }
+        var specs: [Spec] = []
+        for element in value[value.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false) {
+            let item = element.trimming(while: { $0 == " " || $0 == "\t" })
+            if item.isEmpty { continue }
+            guard let dash = item.firstIndex(of: "-") else { return .ignored }
+            let firstText = item[..<dash], lastText = item[item.index(after: dash)...]
+            if firstText.isEmpty {
+                guard let length = number(lastText) else { return .ignored }
+                specs.append(.suffix(length))
+            } else {
+                guard let first = number(firstText) else { return .ignored }
+                if lastText.isEmpty {
+                    specs.append(.from(first, through: nil))
+                } else {
+                    guard let last = number(lastText), last >= first else { return .ignored }
+                    specs.append(.from(first, through: last))
+                }
+            }
+            if specs.count > maximumSpecs { return .ignored }
+        }
+        return specs.isEmpty ? .ignored : .bytes(specs)
+    }
+
+    /// Digits only; values beyond `UInt64.max` saturate instead of overflowing.
+    static func number(_ text: Substring) -> UInt64? {
+        guard !text.isEmpty else { return nil }
+        var value: UInt64 = 0
+        for c in text.utf8 {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(c - 0x30))
+            value = (o1 || o2) ? .max : sum
+        }
+        return value
+    }
+
+    /// Resolves specs against `length` bytes: drops unsatisfiable ones, sorts, merges overlapping and nearby ranges.
+    public static func resolve(_ specs: [Spec], length: UInt64) -> Resolution {
+        var ranges: [Range<UInt64>] = []
+        for spec in specs {
+            switch spec {
+            case .from(let first, let last):
+                guard first < length else { continue }
+                let end = last.map { min($0, length - 1) + 1 } ?? length
+                ranges.append(first..<end)
+            case .suffix(let count):
+                guard count > 0, length > 0 else { continue }
+                ranges.append((length - min(count, length))..<length)
+            }
+        }
+        guard !ranges.isEmpty else { return .unsatisfiable }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<UInt64>] = [ranges[0]]
+        for range in ranges.dropFirst() {
+            let last = merged[merged.count - 1]
+            if range.lowerBound <= last.upperBound &+ coalescingGap {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        return .satisfiable(merged)
+    }
+}
+
+extension Substring {
+    func trimming(while predicate: (Character) -> Bool) -> Substring {
+        var result = self
+        while let first = result.first, predicate(first) { result.removeFirst() }
+        while let last = result.last, predicate(last) { result.removeLast() }
+        return result
+    }
+}

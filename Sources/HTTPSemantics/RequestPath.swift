@@ -1,0 +1,53 @@
+/// Turns a request-target into path components under the content root, refusing anything that could escape it or
+/// reach a hidden file. Decided on the string alone: nothing outside the root is ever touched.
+public enum RequestPath {
+    /// Longest request path accepted.
+    public static let maximumLength = 4096
+
+    /// The decoded components, or nil for a target that must be answered 404 (`..`, NUL or control characters,
+    /// encoded `/` or `\`, bad percent-encoding, hidden components, not origin- or absolute-form).
+    public static func components(of target: Substring) -> [Substring]? {
+        var path = target
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            let afterScheme = path[path.index(path.firstIndex(of: ":")!, offsetBy: 3)...]
+            guard let slash = afterScheme.firstIndex(of: "/") else { return [] }
+            path = afterScheme[slash...]
+        }
+        if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
+        guard path.first == "/", path.utf8.count <= maximumLength else { return nil }
+        var components: [Substring] = []
+        for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let decoded = percentDecode(raw) else { return nil }
+            guard !decoded.isEmpty, !decoded.hasPrefix("."),
+                  !decoded.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "\\") })
+            else { return nil }
+            components.append(decoded)
+        }
+        return components
+    }
+
+    static func percentDecode(_ text: Substring) -> Substring? {
+        guard text.contains("%") else { return text }
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        guard let string = String(validating: bytes, as: UTF8.self) else { return nil }
+        return Substring(string)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
