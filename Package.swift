@@ -13,6 +13,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // Pure Swift: RFC 9162 Merkle trees, chunk trees, signed notes, the manifest and HLS playlist models.
@@ -33,10 +37,22 @@ let package = Package(
             name: "Segmenter",
             dependencies: ["CLibAV", "Manifest"]
         ),
-        // The node daemon's library: key storage and content verification for now.
+        // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
+        .target(name: "CEdgeSys"),
+        // The node daemon's library: configuration, the HTTP data plane, content verification, keys.
         .target(
             name: "EdgeNode",
-            dependencies: ["Manifest"]
+            dependencies: [
+                "Manifest",
+                "HTTPSemantics",
+                "CEdgeSys",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         .executableTarget(
             name: "EdgeNodeCLI",
@@ -45,6 +61,8 @@ let package = Package(
                 "Manifest",
                 "Segmenter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Test helpers shared by the test targets: running processes and generating media with ffmpeg.
@@ -53,6 +71,7 @@ let package = Package(
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
+        .testTarget(name: "EdgeNodeTests", dependencies: ["EdgeNode", "HTTPSemantics", "Manifest", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,11 +2,11 @@ import ArgumentParser
 
 /// `edgenode`: the content-delivery edge node daemon and its origin-side tools.
 @main
-struct EdgeNodeCommand: ParsableCommand {
+struct EdgeNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edgenode",
         abstract: "Content-delivery edge node: publish signed HLS on the origin, verify it anywhere.",
-        subcommands: [KeygenCommand.self, SegmentCommand.self, VerifyCommand.self]
+        subcommands: [ServeCommand.self, KeygenCommand.self, SegmentCommand.self, VerifyCommand.self]
     )
 }
 

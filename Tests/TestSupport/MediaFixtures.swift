@@ -113,5 +113,6 @@ public actor MediaFixtures {
 /// A fixture could not be made.
 public struct FixtureError: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

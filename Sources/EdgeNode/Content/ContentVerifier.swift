@@ -104,7 +104,7 @@ public struct ContentVerifier: Sendable {
         var problems: [Problem] = []
         while let relative = enumerator.nextObject() as? String {
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: directory + "/" + relative, isDirectory: &isDirectory)
             if isDirectory.boolValue || relative == "manifest.json" { continue }
             if verified.entry(for: relative) == nil {
                 problems.append(Problem(path: relative, message: "not listed in the signed manifest"))

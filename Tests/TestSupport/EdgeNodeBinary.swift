@@ -1,16 +1,15 @@
 import Foundation
-import TestSupport
 
 /// The built `edgenode` executable, run as a real process.
-enum EdgeNodeBinary {
+public enum EdgeNodeBinary {
     /// `EDGENODE_BIN`, or the debug build next to the package (the Makefile builds it before testing).
-    static var path: String {
+    public static var path: String {
         if let path = ProcessInfo.processInfo.environment["EDGENODE_BIN"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/edgenode").path
     }
 
-    static func run(_ arguments: [String]) throws -> ProcessOutput {
+    public static func run(_ arguments: [String]) throws -> ProcessOutput {
         try ProcessRunner.run(path, arguments, timeout: 300)
     }
 }

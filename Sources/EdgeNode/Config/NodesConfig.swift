@@ -1,0 +1,251 @@
+import Foundation
+import TOMLKit
+
+/// The fleet-wide `nodes.conf` (TOML): one `[[node]]` table per node.
+///
+/// ```toml
+/// [fleet]
+/// name = "demo"
+///
+/// [[node]]
+/// name = "origin-1"
+/// role = "origin"            # origin | edge | mesh | satellite
+/// region = "eu-west"
+/// latitude = 48.8566
+/// longitude = 2.3522
+/// http = "127.0.0.1:8080"    # viewer-facing listen address
+/// content = "content"        # content or cache directory; relative to this file's directory
+/// parents = []               # ordered parent node names (edge, mesh, satellite)
+/// gossip = "127.0.0.1:7946"  # optional: gossip listen address
+/// control = "127.0.0.1:9090" # optional, origin only: control API listen address
+/// origin_key = "keys/origin.pub"  # optional: the origin's public key, to verify manifests
+/// threads = 2                # optional: event loop threads (default: one per core)
+/// max_connections = 10000    # optional
+/// ```
+public struct NodesConfig: Sendable {
+    /// One node's entry.
+    public struct Node: Sendable, Equatable {
+        public var name: String
+        public var role: NodeRole
+        public var region: String
+        public var latitude: Double
+        public var longitude: Double
+        public var http: SocketAddressSpec
+        /// Absolute path of the content or cache directory.
+        public var content: String
+        public var parents: [String]
+        public var gossip: SocketAddressSpec?
+        public var control: SocketAddressSpec?
+        /// Absolute path of the origin's public key, if given.
+        public var originKey: String?
+        public var threads: Int?
+        public var maxConnections: Int?
+    }
+
+    /// The largest configuration file read.
+    public static let maximumSize = 1 << 20
+
+    public let path: String
+    public let fleetName: String
+    public let nodes: [Node]
+
+    /// The node named `name`.
+    public func node(named name: String) throws(ConfigError) -> Node {
+        guard let node = nodes.first(where: { $0.name == name }) else {
+            throw ConfigError(file: path, location: "node", message: "no node named \"\(name)\" (known: \(nodes.map(\.name).joined(separator: ", ")))")
+        }
+        return node
+    }
+
+    /// Reads and validates a configuration file.
+    public static func load(path: String) throws(ConfigError) -> NodesConfig {
+        let data: Data
+        do {
+            data = try AtomicFile.read(path, limit: maximumSize)
+        } catch {
+            throw ConfigError(file: path, location: nil, message: "\(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, location: nil, message: "not UTF-8 text")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(text, path: path, baseDirectory: base)
+    }
+
+    /// Parses configuration text; relative paths resolve against `baseDirectory`.
+    public static func parse(_ text: String, path: String, baseDirectory: String) throws(ConfigError) -> NodesConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: path, location: "line \(error.source.begin.line), column \(error.source.begin.column)",
+                              message: error.description)
+        } catch {
+            throw ConfigError(file: path, location: nil, message: "\(error)")
+        }
+        var reader = TableReader(table: table, path: path, location: "")
+        try reader.allowOnly(["fleet", "node"])
+        var fleetName = "edgenode"
+        if let fleet = try reader.table("fleet") {
+            var fleetReader = TableReader(table: fleet, path: path, location: "fleet")
+            try fleetReader.allowOnly(["name"])
+            fleetName = try fleetReader.string("name") ?? fleetName
+        }
+        guard let nodeArray = table["node"]?.array else {
+            throw ConfigError(file: path, location: "node", message: "no [[node]] tables: the fleet needs at least one node")
+        }
+        var nodes: [Node] = []
+        for (index, value) in nodeArray.enumerated() {
+            let location = "node[\(index)]"
+            guard let nodeTable = value.table else {
+                throw ConfigError(file: path, location: location, message: "must be a table ([[node]])")
+            }
+            nodes.append(try parseNode(TableReader(table: nodeTable, path: path, location: location), base: baseDirectory))
+        }
+        try validateFleet(nodes, path: path)
+        return NodesConfig(path: path, fleetName: fleetName, nodes: nodes)
+    }
+
+    private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
+        var reader = reader
+        try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "content", "parents", "gossip",
+                              "control", "origin_key", "threads", "max_connections"])
+        let name = try reader.requiredString("name")
+        guard !name.isEmpty, name.utf8.count <= 64,
+              name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
+        else { throw reader.error("name", "must be 1-64 of a-z 0-9 . _ - (got \"\(name)\")") }
+        let roleText = try reader.requiredString("role")
+        guard let role = NodeRole(rawValue: roleText) else {
+            throw reader.error("role", "must be one of \(NodeRole.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(roleText)\")")
+        }
+        let latitude = try reader.requiredNumber("latitude")
+        guard (-90...90).contains(latitude) else { throw reader.error("latitude", "must be within -90...90 (got \(latitude))") }
+        let longitude = try reader.requiredNumber("longitude")
+        guard (-180...180).contains(longitude) else { throw reader.error("longitude", "must be within -180...180 (got \(longitude))") }
+        let threads = try reader.integer("threads")
+        if let threads, !(1...256).contains(threads) { throw reader.error("threads", "must be within 1...256") }
+        let maxConnections = try reader.integer("max_connections")
+        if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw reader.error("max_connections", "must be within 1...1000000") }
+        let control = try reader.address("control")
+        if control != nil && role != .origin { throw reader.error("control", "only an origin hosts the control API") }
+        return Node(
+            name: name, role: role, region: try reader.requiredString("region"), latitude: latitude, longitude: longitude,
+            http: try reader.requiredAddress("http"), content: resolve(try reader.requiredString("content"), base: base),
+            parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
+            originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
+            maxConnections: maxConnections)
+    }
+
+    private static func validateFleet(_ nodes: [Node], path: String) throws(ConfigError) {
+        var seenNames: Set<String> = []
+        var seenHTTP: Set<String> = []
+        for (index, node) in nodes.enumerated() {
+            let location = "node[\(index)]"
+            guard seenNames.insert(node.name).inserted else {
+                throw ConfigError(file: path, location: "\(location).name", message: "duplicate node name \"\(node.name)\"")
+            }
+            guard seenHTTP.insert(node.http.description).inserted else {
+                throw ConfigError(file: path, location: "\(location).http", message: "address \(node.http) is used by another node")
+            }
+        }
+        for (index, node) in nodes.enumerated() {
+            for parent in node.parents {
+                guard nodes.contains(where: { $0.name == parent }) else {
+                    throw ConfigError(file: path, location: "node[\(index)].parents", message: "unknown parent \"\(parent)\"")
+                }
+                guard parent != node.name else {
+                    throw ConfigError(file: path, location: "node[\(index)].parents", message: "a node cannot be its own parent")
+                }
+            }
+            if node.role == .origin && !node.parents.isEmpty {
+                throw ConfigError(file: path, location: "node[\(index)].parents", message: "an origin has no parents")
+            }
+        }
+    }
+
+    static func resolve(_ path: String, base: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+}
+
+/// A configuration error naming the file, where in it, and what is wrong.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let file: String
+    /// "line 3, column 7", or a key path such as "node[2].http".
+    public let location: String?
+    public let message: String
+
+    public var description: String { "\(file)\(location.map { ": \($0)" } ?? ""): \(message)" }
+}
+
+/// Typed, checked access to one TOML table, with errors that name the key.
+struct TableReader {
+    let table: TOMLTable
+    let path: String
+    let location: String
+
+    func key(_ name: String) -> String { location.isEmpty ? name : "\(location).\(name)" }
+
+    func error(_ name: String, _ message: String) -> ConfigError {
+        ConfigError(file: path, location: key(name), message: message)
+    }
+
+    /// Rejects unknown keys, which are usually typos.
+    mutating func allowOnly(_ keys: Set<String>) throws(ConfigError) {
+        for name in table.keys where !keys.contains(name) {
+            throw error(name, "unknown key (expected one of: \(keys.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    func table(_ name: String) throws(ConfigError) -> TOMLTable? {
+        guard let value = table[name] else { return nil }
+        guard let result = value.table else { throw error(name, "must be a table") }
+        return result
+    }
+
+    func string(_ name: String) throws(ConfigError) -> String? {
+        guard let value = table[name] else { return nil }
+        guard let result = value.string else { throw error(name, "must be a string") }
+        return result
+    }
+
+    func requiredString(_ name: String) throws(ConfigError) -> String {
+        guard let result = try string(name) else { throw error(name, "missing") }
+        return result
+    }
+
+    func integer(_ name: String) throws(ConfigError) -> Int? {
+        guard let value = table[name] else { return nil }
+        guard let result = value.int else { throw error(name, "must be an integer") }
+        return result
+    }
+
+    func requiredNumber(_ name: String) throws(ConfigError) -> Double {
+        guard let value = table[name] else { throw error(name, "missing") }
+        if let double = value.double { return double }
+        if let int = value.int { return Double(int) }
+        throw error(name, "must be a number")
+    }
+
+    func strings(_ name: String) throws(ConfigError) -> [String]? {
+        guard let value = table[name] else { return nil }
+        guard let array = value.array else { throw error(name, "must be an array of strings") }
+        var result: [String] = []
+        for item in array {
+            guard let text = item.string else { throw error(name, "must be an array of strings") }
+            result.append(text)
+        }
+        return result
+    }
+
+    func address(_ name: String) throws(ConfigError) -> SocketAddressSpec? {
+        guard let text = try string(name) else { return nil }
+        guard let address = SocketAddressSpec(text) else { throw error(name, "must be host:port with a port in 1...65535 (got \"\(text)\")") }
+        return address
+    }
+
+    func requiredAddress(_ name: String) throws(ConfigError) -> SocketAddressSpec {
+        guard let address = try address(name) else { throw error(name, "missing") }
+        return address
+    }
+}

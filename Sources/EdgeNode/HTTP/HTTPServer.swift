@@ -1,0 +1,78 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The viewer-facing HTTP/1.1 data plane of a node, run as a `Service`: on graceful shutdown it stops accepting,
+/// lets in-flight responses finish (up to `drainTimeoutSeconds`), then closes what is left.
+public final class HTTPServer: Service, Sendable {
+    private let settings: ServerSettings
+    private let logger: Logger
+    private let store: ContentStore
+    private let tracker: ConnectionTracker
+
+    /// Opens the content root; throws when it cannot be served.
+    public init(settings: ServerSettings, logger: Logger) throws(StorageError) {
+        self.settings = settings
+        self.logger = logger
+        store = try ContentStore(root: settings.root, verifier: settings.verifier)
+        tracker = ConnectionTracker(limit: settings.maxConnections)
+    }
+
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
+        do {
+            let channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
+            logger.info("serving", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.listen)")",
+                                              "root": "\(settings.root)", "threads": "\(settings.threads)"])
+            try await withGracefulShutdownHandler {
+                try await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+            try await drain()
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+    }
+
+    private func drain() async throws {
+        logger.info("shutting down", metadata: ["open-connections": "\(tracker.count)"])
+        tracker.drain()
+        let deadline = ContinuousClock.now + .seconds(settings.drainTimeoutSeconds)
+        while tracker.count > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if tracker.count > 0 {
+            logger.warning("closing connections that did not finish in time", metadata: ["connections": "\(tracker.count)"])
+            tracker.closeAll()
+        }
+    }
+
+    private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+        let settings = settings, store = store, tracker = tracker, logger = logger
+        return ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                guard tracker.admit(channel) else {
+                    logger.debug("connection refused: limit reached", metadata: ["limit": "\(settings.maxConnections)"])
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(settings.idleTimeoutSeconds),
+                                                             writeTimeout: .seconds(settings.sendTimeoutSeconds)))
+                    try pipeline.addHandler(RequestHeadGuard(limit: settings.maxHeadBytes, timeout: .seconds(settings.headTimeoutSeconds)))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, logger: logger))
+                }
+            }
+    }
+}

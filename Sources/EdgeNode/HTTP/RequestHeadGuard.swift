@@ -1,0 +1,69 @@
+import NIOCore
+
+/// Sits in front of the HTTP parser and watches raw bytes: a request head (request line and header fields) larger
+/// than the limit is answered 431, and one that takes longer than the timeout to arrive is answered 408 — both then
+/// closed. This bounds the memory a connection can make the parser hold and defeats slowloris.
+/// Tells the guard (and everything before the HTTP handler) that the connection is closing: discard further input.
+struct StopReading: Sendable {}
+
+final class RequestHeadGuard: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let timeout: TimeAmount
+    private var scanner: RequestHeadScanner
+    private var deadline: Scheduled<Void>?
+    private var rejected = false
+    /// Set once the connection is being closed for another reason: later bytes are body or junk, not heads.
+    private var discarding = false
+
+    init(limit: Int, timeout: TimeAmount) {
+        self.timeout = timeout
+        scanner = RequestHeadScanner(limit: limit)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !rejected && !discarding else { return }
+        let outcome = unwrapInboundIn(data).withUnsafeReadableBytes { scanner.consume($0) }
+        if outcome.overflow {
+            reject(context: context, status: "431 Request Header Fields Too Large", message: "request header fields too large")
+            return
+        }
+        if outcome.completedHeads > 0 {
+            deadline?.cancel()
+            deadline = nil
+        }
+        if outcome.inHead && deadline == nil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            deadline = context.eventLoop.scheduleTask(in: timeout) {
+                let (handler, context) = loopBound.value
+                handler.reject(context: context, status: "408 Request Timeout", message: "request head not received in time")
+            }
+        }
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is StopReading {
+            discarding = true
+            deadline?.cancel()
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func reject(context: ChannelHandlerContext, status: String, message: String) {
+        guard !rejected else { return }
+        rejected = true
+        deadline?.cancel()
+        let body = message + "\n"
+        var response = context.channel.allocator.buffer(capacity: 160)
+        response.writeString("HTTP/1.1 \(status)\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+        LingeringClose.start(context, after: context.writeAndFlush(wrapOutboundOut(response)))
+    }
+}

@@ -1,0 +1,34 @@
+import HTTPSemantics
+import Manifest
+
+/// How a node's HTTP data plane runs.
+public struct ServerSettings: Sendable {
+    public var listen: SocketAddressSpec
+    /// The content (or cache) directory served.
+    public var root: String
+    /// Event loop threads.
+    public var threads: Int = System.coreCount
+    /// Connections beyond this are closed as soon as they are accepted.
+    public var maxConnections = 10_000
+    /// Request line plus header fields, at most; beyond it: 431.
+    public var maxHeadBytes = 16 * 1024
+    /// A request head must arrive within this many seconds once started; beyond it: 408 (slowloris).
+    public var headTimeoutSeconds: Int64 = 10
+    /// An idle keep-alive connection is closed after this many seconds.
+    public var idleTimeoutSeconds: Int64 = 60
+    /// A response that makes no write progress for this long is abandoned.
+    public var sendTimeoutSeconds: Int64 = 120
+    /// In-flight responses get this long to finish on shutdown.
+    public var drainTimeoutSeconds: Int64 = 10
+    /// Request bodies (never needed for GET/HEAD) larger than this are refused with 413.
+    public var maxBodyBytes = 64 * 1024
+    /// The origin's key, to check manifests before using their ETags.
+    public var verifier: NoteVerifier?
+
+    public init(listen: SocketAddressSpec, root: String) {
+        self.listen = listen
+        self.root = root
+    }
+}
+
+import NIOCore

@@ -1,0 +1,130 @@
+import ArgumentParser
+import EdgeNode
+import Logging
+import Manifest
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a node: serve its content over HTTP/1.1 (SIGTERM/SIGINT stop it gracefully).",
+        discussion: """
+            Either --config nodes.conf --node NAME (a node of the fleet), or --root DIR --listen ADDR:PORT to serve
+            one directory on its own.
+            """
+    )
+
+    @Option(name: .long, help: "The fleet's nodes.conf.")
+    var config: String?
+
+    @Option(name: .long, help: "Which node of nodes.conf this process is.")
+    var node: String?
+
+    @Option(name: .long, help: "Serve this directory standalone (no nodes.conf).")
+    var root: String?
+
+    @Option(name: .long, help: "Listen address for --root, host:port.")
+    var listen: String?
+
+    @Option(name: .long, help: "Event loop threads (default: nodes.conf, else one per core).")
+    var threads: Int?
+
+    @Option(name: .long, help: "The origin's public key: manifests are checked before their ETags are used.")
+    var pubkey: String?
+
+    @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept.")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("head-timeout"), help: "Seconds a request head may take to arrive (slowloris guard).")
+    var headTimeout: Int64?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept.")
+    var idleTimeout: Int64?
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight responses get to finish on shutdown.")
+    var drainTimeout: Int64?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        let settings: ServerSettings
+        var logger = Logger(label: "edgenode")
+        logger.logLevel = level
+        do {
+            settings = try makeSettings(&logger)
+        } catch let error as ValidationError {
+            printError(error.message)
+            throw ExitCode(2)
+        }
+        let server: HTTPServer
+        do {
+            server = try HTTPServer(settings: settings, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func makeSettings(_ logger: inout Logger) throws -> ServerSettings {
+        var settings: ServerSettings
+        var keyPath = pubkey
+        switch (config, node, root, listen) {
+        case (let config?, let node?, nil, nil):
+            let fleet: NodesConfig
+            let entry: NodesConfig.Node
+            do {
+                fleet = try NodesConfig.load(path: config)
+                entry = try fleet.node(named: node)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            settings = ServerSettings(listen: entry.http, root: entry.content)
+            if let threads = entry.threads { settings.threads = threads }
+            if let limit = entry.maxConnections { settings.maxConnections = limit }
+            keyPath = keyPath ?? entry.originKey
+            logger[metadataKey: "node"] = "\(entry.name)"
+            logger[metadataKey: "role"] = "\(entry.role.rawValue)"
+        case (nil, nil, let root?, let listen?):
+            guard let address = SocketAddressSpec(listen) else {
+                throw ValidationError("--listen must be host:port with a port in 1...65535, not \"\(listen)\"")
+            }
+            settings = ServerSettings(listen: address, root: root)
+        default:
+            throw ValidationError("use either --config FILE --node NAME, or --root DIR --listen ADDR:PORT")
+        }
+        if let threads {
+            guard (1...256).contains(threads) else { throw ValidationError("--threads must be within 1...256") }
+            settings.threads = threads
+        }
+        if let maxConnections {
+            guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be within 1...1000000") }
+            settings.maxConnections = maxConnections
+        }
+        for (value, name) in [(headTimeout, "--head-timeout"), (idleTimeout, "--idle-timeout"), (drainTimeout, "--drain-timeout")] {
+            if let value, !(1...3600).contains(value) { throw ValidationError("\(name) must be within 1...3600 seconds") }
+        }
+        settings.headTimeoutSeconds = headTimeout ?? settings.headTimeoutSeconds
+        settings.idleTimeoutSeconds = idleTimeout ?? settings.idleTimeoutSeconds
+        settings.drainTimeoutSeconds = drainTimeout ?? settings.drainTimeoutSeconds
+        if let keyPath {
+            do {
+                settings.verifier = try KeyStore.loadVerifier(path: keyPath)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        return settings
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One parsed HTTP/1.x response.
+public struct RawResponse: Sendable {
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+    public let body: [UInt8]
+
+    /// The first value of a header (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A blocking TCP client that speaks HTTP/1.x by hand, so tests can send exactly the bytes they mean (malformed,
+/// pipelined, slow) and read exactly what the server sent.
+public final class RawHTTPConnection {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    public private(set) var peerClosed = false
+
+    /// Connects to an IPv4 `host:port`, with a receive timeout.
+    public init(host: String, port: Int, timeout: TimeInterval = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.io("socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            throw RawHTTPError.io("connect \(host):\(port): \(reason)")
+        }
+        var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Sends bytes (all of them).
+    public func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    public func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw RawHTTPError.io("send: \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+    }
+
+    /// Reads one response; `bodyExpected` is false for HEAD. Nil when the server closed the connection first.
+    public func readResponse(bodyExpected: Bool = true) throws -> RawResponse? {
+        guard let headEnd = try fill(until: { $0.firstRange(of: [13, 10, 13, 10])?.upperBound }) else { return nil }
+        let headText = String(decoding: buffer[..<(headEnd - 4)], as: UTF8.self)
+        buffer.removeFirst(headEnd)
+        var lines = headText.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw RawHTTPError.malformed(headText) }
+        let headers = lines.compactMap { line -> (name: String, value: String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        let response = RawResponse(status: status, headers: headers, body: [])
+        if !bodyExpected || status == 204 || status == 304 || status < 200 {
+            return response
+        }
+        if let lengthText = response.header("content-length"), let length = Int(lengthText) {
+            guard try fill(until: { $0.count >= length ? length : nil }) != nil else { throw RawHTTPError.truncated(length, buffer.count) }
+            let body = Array(buffer[..<length])
+            buffer.removeFirst(length)
+            return RawResponse(status: status, headers: headers, body: body)
+        }
+        _ = try fill(until: { _ in nil })
+        let body = buffer
+        buffer.removeAll()
+        return RawResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Whether the server closes the connection within the receive timeout (any unread bytes are discarded).
+    public func waitForClose() -> Bool {
+        while !peerClosed {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n == 0 { peerClosed = true } else if n < 0 { return errno == ECONNRESET }
+        }
+        return true
+    }
+
+    /// Reads until `done` returns a value or the peer closes; nil when it closed before.
+    private func fill(until done: ([UInt8]) -> Int?) throws -> Int? {
+        while true {
+            if let result = done(buffer) { return result }
+            if peerClosed { return nil }
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n == 0 { peerClosed = true; continue }
+            if n < 0 {
+                if errno == ECONNRESET { peerClosed = true; continue }
+                throw RawHTTPError.io("recv: \(String(cString: strerror(errno)))")
+            }
+            buffer.append(contentsOf: chunk[..<n])
+        }
+    }
+
+    /// One request on a fresh connection: `GET path` with extra header lines.
+    public static func get(_ host: String, _ port: Int, _ path: String, method: String = "GET", headers: [String] = []) throws -> RawResponse {
+        let connection = try RawHTTPConnection(host: host, port: port)
+        try connection.send("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n" + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n")
+        guard let response = try connection.readResponse(bodyExpected: method != "HEAD") else { throw RawHTTPError.closed }
+        return response
+    }
+}
+
+public enum RawHTTPError: Error, CustomStringConvertible {
+    case io(String)
+    case malformed(String)
+    case truncated(Int, Int)
+    case closed
+
+    public var description: String {
+        switch self {
+        case .io(let message): message
+        case .malformed(let head): "malformed response head: \(head)"
+        case .truncated(let expected, let got): "body truncated: expected \(expected) bytes, got \(got)"
+        case .closed: "connection closed before a response"
+        }
+    }
+}
