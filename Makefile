@@ -18,6 +18,7 @@ run: build
 	scripts/demo.sh
 
 test: build
+	@scripts/install-deps.sh nginx
 	$(SWIFT) test
 
 bench: deps

@@ -18,7 +18,8 @@ public enum ByteRanges {
 
     /// The outcome for a representation of a known length.
     public enum Resolution: Equatable, Sendable {
-        /// Serve these half-open byte ranges, sorted and coalesced (one range → single-part 206).
+        /// Serve these half-open byte ranges: overlapping and nearby ones coalesced, in the order the request first
+        /// asked for each (RFC 9110 §14.6); one range → single-part 206.
         case satisfiable([Range<UInt64>])
         /// 416 with `Content-Range: bytes */length`.
         case unsatisfiable
@@ -70,7 +71,8 @@ public enum ByteRanges {
         return value
     }
 
-    /// Resolves specs against `length` bytes: drops unsatisfiable ones, sorts, merges overlapping and nearby ranges.
+    /// Resolves specs against `length` bytes: drops unsatisfiable ones, merges overlapping and nearby ranges, and
+    /// keeps the request's order (RFC 9110 §14.6: parts SHOULD follow the order of the range-specs).
     public static func resolve(_ specs: [Spec], length: UInt64) -> Resolution {
         var ranges: [Range<UInt64>] = []
         for spec in specs {
@@ -85,6 +87,7 @@ public enum ByteRanges {
             }
         }
         guard !ranges.isEmpty else { return .unsatisfiable }
+        let requested = ranges
         ranges.sort { $0.lowerBound < $1.lowerBound }
         var merged: [Range<UInt64>] = [ranges[0]]
         for range in ranges.dropFirst() {
@@ -95,7 +98,9 @@ public enum ByteRanges {
                 merged.append(range)
             }
         }
-        return .satisfiable(merged)
+        // Order each merged range by the first requested range it contains.
+        let firstAsked = merged.map { group in requested.firstIndex { group.contains($0.lowerBound) }! }
+        return .satisfiable(zip(firstAsked, merged).sorted { $0.0 < $1.0 }.map(\.1))
     }
 }
 
