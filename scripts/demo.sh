@@ -37,3 +37,30 @@ echo "== master.m3u8"
 sed 's/^/  /' "$work/content/sample-fmp4/master.m3u8"
 echo "== 720p/index.m3u8"
 sed 's/^/  /' "$work/content/sample-fmp4/720p/index.m3u8"
+
+echo "== serving node origin-1 of nodes.conf (http://127.0.0.1:8080)"
+"$bin" serve --config nodes.conf --node origin-1 &
+server=$!
+trap 'kill "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do
+  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8080/healthz", timeout=1)' 2>/dev/null && break
+  sleep 0.1
+done
+python3 - <<'PY'
+import urllib.request
+for path in ["/sample-fmp4/master.m3u8", "/sample-fmp4/720p/seg_00001.m4s"]:
+    request = urllib.request.Request("http://127.0.0.1:8080" + path, method="HEAD")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        headers = response.headers
+        print(f"  HEAD {path}: {response.status} {headers['Content-Type']}, {headers['Content-Length']} bytes, "
+              f"ETag {headers['ETag']}, Cache-Control {headers['Cache-Control']}")
+request = urllib.request.Request("http://127.0.0.1:8080/sample-fmp4/720p/seg_00001.m4s", headers={"Range": "bytes=0-1023"})
+with urllib.request.urlopen(request, timeout=5) as response:
+    print(f"  GET with Range: {response.status} {response.headers['Content-Range']}")
+PY
+echo "== ffprobe playing the fMP4 rendition over HTTP"
+ffprobe -v error -show_entries format=format_name,duration -of default=noprint_wrappers=1 \
+  http://127.0.0.1:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
+kill -TERM "$server"
+wait "$server" && echo "== origin-1 stopped gracefully (exit 0)"
+trap - EXIT

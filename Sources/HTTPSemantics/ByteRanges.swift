@@ -30,45 +30,54 @@ public enum ByteRanges {
     /// Ranges closer than this are merged into one part.
     public static let coalescingGap: UInt64 = 80
 
-    /// Parses a `Range` header value.
+    /// Parses a `Range` header value (a byte-level scan: no intermediate strings).
     public static func parse(_ value: Substring) -> Request {
-        guard let equals = value.firstIndex(of: "=") else { return .ignored }
-        let unit = value[..<equals]
-        guard unit.lowercased() == "bytes" else { return .ignored }
+        var bytes = value.utf8[...]
+        let unit = Array("bytes=".utf8)
+        guard bytes.count > unit.count, zip(bytes.prefix(unit.count), unit).allSatisfy({ $0 | ($0 >= 65 && $0 <= 90 ? 0x20 : 0) == $1 }) else {
+            return .ignored
+        }
+        bytes = bytes.dropFirst(unit.count)
         var specs: [Spec] = []
-        for element in value[value.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: false) {
-            let item = element.trimming(while: { $0 == " " || $0 == "\t" })
-            if item.isEmpty { continue }
-            guard let dash = item.firstIndex(of: "-") else { return .ignored }
-            let firstText = item[..<dash], lastText = item[item.index(after: dash)...]
-            if firstText.isEmpty {
-                guard let length = number(lastText) else { return .ignored }
-                specs.append(.suffix(length))
-            } else {
-                guard let first = number(firstText) else { return .ignored }
-                if lastText.isEmpty {
-                    specs.append(.from(first, through: nil))
-                } else {
-                    guard let last = number(lastText), last >= first else { return .ignored }
-                    specs.append(.from(first, through: last))
-                }
+        while !bytes.isEmpty {
+            // One list element: optional whitespace, a range-spec or nothing, optional whitespace, then ',' or the end.
+            bytes = bytes.drop { $0 == 0x20 || $0 == 0x09 }
+            if bytes.first == UInt8(ascii: ",") {
+                bytes = bytes.dropFirst()
+                continue
+            }
+            if bytes.isEmpty { break }
+            let first = digits(&bytes)
+            guard bytes.first == UInt8(ascii: "-") else { return .ignored }
+            bytes = bytes.dropFirst()
+            let last = digits(&bytes)
+            bytes = bytes.drop { $0 == 0x20 || $0 == 0x09 }
+            guard bytes.isEmpty || bytes.first == UInt8(ascii: ",") else { return .ignored }
+            switch (first, last) {
+            case (nil, nil): return .ignored
+            case (nil, let length?): specs.append(.suffix(length))
+            case (let first?, nil): specs.append(.from(first, through: nil))
+            case (let first?, let last?):
+                guard last >= first else { return .ignored }
+                specs.append(.from(first, through: last))
             }
             if specs.count > maximumSpecs { return .ignored }
         }
         return specs.isEmpty ? .ignored : .bytes(specs)
     }
 
-    /// Digits only; values beyond `UInt64.max` saturate instead of overflowing.
-    static func number(_ text: Substring) -> UInt64? {
-        guard !text.isEmpty else { return nil }
+    /// Consumes leading digits; their value saturates at `UInt64.max` instead of overflowing. Nil when none.
+    static func digits(_ bytes: inout Substring.UTF8View.SubSequence) -> UInt64? {
         var value: UInt64 = 0
-        for c in text.utf8 {
-            guard c >= 0x30 && c <= 0x39 else { return nil }
+        var count = 0
+        while let c = bytes.first, c >= 0x30 && c <= 0x39 {
             let (times, o1) = value.multipliedReportingOverflow(by: 10)
             let (sum, o2) = times.addingReportingOverflow(UInt64(c - 0x30))
             value = (o1 || o2) ? .max : sum
+            count += 1
+            bytes = bytes.dropFirst()
         }
-        return value
+        return count > 0 ? value : nil
     }
 
     /// Resolves specs against `length` bytes: drops unsatisfiable ones, merges overlapping and nearby ranges, and

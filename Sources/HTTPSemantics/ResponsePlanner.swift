@@ -43,59 +43,87 @@ public enum ResponsePlanner {
     /// Methods a node serves.
     public static let allowedMethods = "GET, HEAD, OPTIONS"
 
-    /// Plans a GET or HEAD of `representation`.
-    public static func plan(isHead: Bool, request: ConditionalRequest, representation r: Representation,
-                            boundary: @autoclosure () -> String) -> ResponsePlan {
-        let validators = [
+    /// Which response a GET or HEAD gets, before any header is written.
+    public enum Selection: Equatable, Sendable {
+        /// 200 with the whole representation.
+        case whole
+        /// 206 with these ranges (one: single part; several: multipart).
+        case ranges([Range<UInt64>])
+        /// 304.
+        case notModified
+        /// 412.
+        case preconditionFailed
+        /// 416.
+        case unsatisfiable
+    }
+
+    /// Evaluates the preconditions in RFC 9110 §13.2.2 order, then Range with If-Range (§14.2, §13.1.5).
+    public static func select(isHead: Bool, request: ConditionalRequest, representation r: Representation) -> Selection {
+        // 1. If-Match (strong comparison); 2. If-Unmodified-Since, only without If-Match.
+        if let ifMatch = request.ifMatch {
+            if !matches(EntityTag.parseList(Substring(ifMatch)), r.etag, weak: false) { return .preconditionFailed }
+        } else if let text = request.ifUnmodifiedSince, let date = HTTPDate.parse(Substring(text)), r.lastModified > date {
+            return .preconditionFailed
+        }
+        // 3. If-None-Match (weak comparison): 304 for GET and HEAD; 4. If-Modified-Since, only without If-None-Match.
+        if let ifNoneMatch = request.ifNoneMatch {
+            if matches(EntityTag.parseList(Substring(ifNoneMatch)), r.etag, weak: true) { return .notModified }
+        } else if let text = request.ifModifiedSince, let date = HTTPDate.parse(Substring(text)), r.lastModified <= date {
+            return .notModified
+        }
+        // 5. Range, for GET only, unless If-Range says the client's copy is stale.
+        guard !isHead, let rangeText = request.range, ifRangeHolds(request.ifRange, r),
+              case .bytes(let specs) = ByteRanges.parse(Substring(rangeText)) else { return .whole }
+        switch ByteRanges.resolve(specs, length: r.length) {
+        case .unsatisfiable: return .unsatisfiable
+        case .satisfiable(let ranges): return .ranges(ranges)
+        }
+    }
+
+    /// The header fields every 200 and 206 of `representation` carries (validators, caching, type, Accept-Ranges).
+    public static func commonFields(_ r: Representation) -> [ResponsePlan.Field] {
+        [
             ResponsePlan.Field("ETag", r.etag.description),
             ResponsePlan.Field("Last-Modified", HTTPDate.format(r.lastModified)),
             ResponsePlan.Field("Cache-Control", r.cacheControl),
+            ResponsePlan.Field("Accept-Ranges", "bytes"),
+            ResponsePlan.Field("Content-Type", r.contentType),
         ]
-        // 1. If-Match (strong comparison).
-        if let ifMatch = request.ifMatch {
-            if !matches(EntityTag.parseList(Substring(ifMatch)), r.etag, weak: false) {
-                return ResponsePlan(status: 412, fields: validators, body: .empty, sendsBody: false)
-            }
-        } else if let text = request.ifUnmodifiedSince, let date = HTTPDate.parse(Substring(text)), r.lastModified > date {
-            // 2. If-Unmodified-Since, only without If-Match.
+    }
+
+    /// Plans a GET or HEAD of `representation`: `select`, then the status, fields and body it implies.
+    public static func plan(isHead: Bool, request: ConditionalRequest, representation r: Representation,
+                            boundary: @autoclosure () -> String) -> ResponsePlan {
+        let validators = Array(commonFields(r).prefix(3))
+        switch select(isHead: isHead, request: request, representation: r) {
+        case .preconditionFailed:
             return ResponsePlan(status: 412, fields: validators, body: .empty, sendsBody: false)
-        }
-        // 3. If-None-Match (weak comparison): 304 for GET and HEAD.
-        if let ifNoneMatch = request.ifNoneMatch {
-            if matches(EntityTag.parseList(Substring(ifNoneMatch)), r.etag, weak: true) {
-                return ResponsePlan(status: 304, fields: validators, body: .empty, sendsBody: false)
-            }
-        } else if let text = request.ifModifiedSince, let date = HTTPDate.parse(Substring(text)), r.lastModified <= date {
-            // 4. If-Modified-Since, only without If-None-Match.
+        case .notModified:
             return ResponsePlan(status: 304, fields: validators, body: .empty, sendsBody: false)
-        }
-        var fields = validators + [ResponsePlan.Field("Accept-Ranges", "bytes")]
-        // 5. Range, for GET only, unless If-Range says the client's copy is stale.
-        if !isHead, let rangeText = request.range, ifRangeHolds(request.ifRange, r),
-           case .bytes(let specs) = ByteRanges.parse(Substring(rangeText)) {
-            switch ByteRanges.resolve(specs, length: r.length) {
-            case .unsatisfiable:
-                fields.append(.init("Content-Range", "bytes */\(r.length)"))
-                fields.append(.init("Content-Type", "text/plain; charset=utf-8"))
-                return ResponsePlan(status: 416, fields: fields, body: .text("range not satisfiable\n"))
-            case .satisfiable(let ranges) where ranges.count == 1:
-                let range = ranges[0]
-                fields.append(.init("Content-Type", r.contentType))
-                fields.append(.init("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(r.length)"))
-                return ResponsePlan(status: 206, fields: fields, body: .file(range))
-            case .satisfiable(let ranges):
-                let separator = boundary()
-                let parts = ranges.map { range in
-                    ResponsePlan.Part(head: "\r\n--\(separator)\r\nContent-Type: \(r.contentType)\r\n"
-                                          + "Content-Range: bytes \(range.lowerBound)-\(range.upperBound - 1)/\(r.length)\r\n\r\n",
-                                      range: range)
-                }
-                fields.append(.init("Content-Type", "multipart/byteranges; boundary=\(separator)"))
-                return ResponsePlan(status: 206, fields: fields, body: .multipart(parts, closing: "\r\n--\(separator)--\r\n"))
+        case .unsatisfiable:
+            return ResponsePlan(status: 416, fields: validators + [.init("Accept-Ranges", "bytes"), .init("Content-Range", "bytes */\(r.length)"),
+                                                                   .init("Content-Type", "text/plain; charset=utf-8")],
+                                body: .text("range not satisfiable\n"))
+        case .whole:
+            return ResponsePlan(status: 200, fields: commonFields(r), body: .file(0..<r.length), sendsBody: !isHead)
+        case .ranges(let ranges) where ranges.count == 1:
+            return ResponsePlan(status: 206, fields: commonFields(r) + [.init("Content-Range", contentRange(ranges[0], r.length))],
+                                body: .file(ranges[0]))
+        case .ranges(let ranges):
+            let separator = boundary()
+            let parts = ranges.map { range in
+                ResponsePlan.Part(head: "\r\n--\(separator)\r\nContent-Type: \(r.contentType)\r\nContent-Range: \(contentRange(range, r.length))\r\n\r\n",
+                                  range: range)
             }
+            var fields = commonFields(r)
+            fields[fields.count - 1] = .init("Content-Type", "multipart/byteranges; boundary=\(separator)")
+            return ResponsePlan(status: 206, fields: fields, body: .multipart(parts, closing: "\r\n--\(separator)--\r\n"))
         }
-        fields.append(.init("Content-Type", r.contentType))
-        return ResponsePlan(status: 200, fields: fields, body: .file(0..<r.length), sendsBody: !isHead)
+    }
+
+    /// `bytes first-last/length`.
+    public static func contentRange(_ range: Range<UInt64>, _ length: UInt64) -> String {
+        "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(length)"
     }
 
     static func matches(_ condition: EntityTag.Condition, _ current: EntityTag, weak: Bool) -> Bool {

@@ -5,15 +5,23 @@ import TestSupport
 /// (`content-ts`) and fMP4 (`content-fmp4`), plus a 48 MiB `big.bin` for slow-reader tests.
 actor PublishedContent {
     static let shared = PublishedContent()
-    private var made: String?
+    private var making: Task<Fixture, Error>?
 
     struct Fixture: Sendable {
         let root: String
         let pubkey: String
     }
 
+    /// The fixture, made once: concurrent callers await the same task (an actor alone would let them interleave at
+    /// every await).
     func fixture() async throws -> Fixture {
-        if let made { return Fixture(root: made + "/root", pubkey: made + "/origin.pub") }
+        if let making { return try await making.value }
+        let task = Task { try await Self.make() }
+        making = task
+        return try await task.value
+    }
+
+    private static func make() async throws -> Fixture {
         let base = NSTemporaryDirectory() + "edgenode-served-\(getpid())"
         try? FileManager.default.removeItem(atPath: base)
         try FileManager.default.createDirectory(atPath: base + "/root", withIntermediateDirectories: true)
@@ -27,7 +35,6 @@ actor PublishedContent {
         var generator = SystemRandomNumberGenerator()
         let big = (0..<(48 * 1024 * 1024 / 8)).map { _ in generator.next() as UInt64 }
         try big.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: base + "/root/big.bin")) }
-        made = base
         return Fixture(root: base + "/root", pubkey: base + "/origin.pub")
     }
 }

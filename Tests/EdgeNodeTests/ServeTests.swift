@@ -226,3 +226,31 @@ import Glibc
         #expect(abs(duration - 20) < 0.2, "\(duration)")
     }
 }
+
+/// The open-file cache trusts what it validated for one second, then notices replaced or rewritten files.
+@Suite(.serialized) struct ContentChangeTests {
+    @Test(arguments: [100, 200_000])
+    func changedFilesAreServedAfterTheValidityWindow(size: Int) async throws {
+        let root = try TemporaryDirectory("changes")
+        defer { root.remove() }
+        let path = root.path + "/file.bin"
+        try Data(repeating: 0x61, count: size).write(to: URL(fileURLWithPath: path))
+        let host = LoopbackAddress.next()
+        let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", root.path, "--listen", "\(host):18083"], host: host, port: 18_083)
+        let first = try RawHTTPConnection.get(server.host, server.port, "/file.bin")
+        #expect(first.body == [UInt8](repeating: 0x61, count: size))
+        // Replaced by rename (a new inode), as a re-publish does.
+        try Data(repeating: 0x62, count: size + 1).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let during = try RawHTTPConnection.get(server.host, server.port, "/file.bin")
+        #expect(during.body == [UInt8](repeating: 0x61, count: size) || during.body == [UInt8](repeating: 0x62, count: size + 1),
+                "within the window: the old or the new file, never a mix")
+        usleep(1_100_000)
+        let after = try RawHTTPConnection.get(server.host, server.port, "/file.bin")
+        #expect(after.body == [UInt8](repeating: 0x62, count: size + 1))
+        #expect(after.header("ETag") != first.header("ETag"))
+        // Deleted: 404 once the window has passed.
+        try FileManager.default.removeItem(atPath: path)
+        usleep(1_100_000)
+        #expect(try RawHTTPConnection.get(server.host, server.port, "/file.bin").status == 404)
+    }
+}

@@ -34,11 +34,8 @@ public final class RawHTTPConnection {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            Glibc.close(fd)
-            throw RawHTTPError.io("connect \(host):\(port): \(reason)")
-        }
+        // On failure, deinit closes the descriptor (it runs for a fully initialised instance that throws).
+        guard connected == 0 else { throw RawHTTPError.io("connect \(host):\(port): \(String(cString: strerror(errno)))") }
         var interval = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
     }

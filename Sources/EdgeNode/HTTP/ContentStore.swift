@@ -9,38 +9,63 @@ import NIOCore
 import Glibc
 #endif
 
-/// A file ready to be served: its representation metadata and either its bytes (small files, from memory) or an
-/// open descriptor for sendfile.
+/// A file ready to be served: its representation, the header fields every 200/206 of it carries, and either its bytes
+/// (small files, from memory) or an open descriptor for sendfile.
 struct OpenedFile {
     let representation: Representation
+    let commonFields: ByteBuffer
     /// Whole content of a small file.
     let bytes: ByteBuffer?
-    /// Open descriptor of a large file; the response closes it.
-    let handle: NIOFileHandle?
+    /// Open descriptor of a large file, shared with other responses; a response keeps it alive until it is sent.
+    let shared: SharedFile?
 }
 
-/// Resolves request paths to files under the content root. Containment is enforced by the kernel
-/// (`openat2(RESOLVE_BENEATH)`): a path or symlink leading outside the root fails to open, so nothing outside it is
-/// ever read. Small files (≤ 64 KiB: playlists, init segments) are kept in memory, validated by inode, size and
-/// modification time on every request.
+/// An open descriptor shared by the cache and every response sending from it (sendfile takes an explicit offset, so
+/// sharing is safe); closed when the last of them lets go.
+final class SharedFile: @unchecked Sendable {
+    let handle: NIOFileHandle
+
+    init(descriptor: Int32) { handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor) }
+
+    deinit { try? handle.close() }
+}
+
+/// Resolves request paths to files under the content root.
+///
+/// - Containment is enforced by the kernel (`openat2(RESOLVE_BENEATH)`): a path or symlink leading outside the root
+///   fails to open, so nothing outside it is ever read.
+/// - Small files (≤ 64 KiB: playlists, init segments) are kept in memory. Like nginx's `open_file_cache valid=1s`,
+///   one validated within the last second is served without touching the file system; older entries are
+///   re-validated by inode, size and modification time.
+/// - Large files keep an open descriptor in the cache (like `open_file_cache`), trusted for the same second and then
+///   re-validated; at most `maximumOpenFiles` are held.
 final class ContentStore: Sendable {
     /// Files up to this size are served from memory.
     static let smallFileLimit = 64 * 1024
     /// Upper bound on memory used by cached small files.
     static let cacheBudget = 64 * 1024 * 1024
+    /// How long a validated entry is trusted without a system call.
+    static let validityNanoseconds: UInt64 = 1_000_000_000
+    /// Descriptors of large files held open by the cache, at most.
+    static let maximumOpenFiles = 1024
 
-    private struct CachedFile {
+    private struct Entry {
         let inode: UInt64
         let size: Int
         let modifiedNanoseconds: Int64
-        let bytes: ByteBuffer
+        let checkedAt: UInt64
+        let bytes: ByteBuffer?
+        let shared: SharedFile?
         let representation: Representation
+        let commonFields: ByteBuffer
     }
 
     let root: String
     private let rootDescriptor: Int32
     private let etags: ManifestETags
-    private let cache = NIOLockedValueBox<(files: [String: CachedFile], bytes: Int)>(([:], 0))
+    private let allocator = ByteBufferAllocator()
+    /// Keyed by the request path as received (query removed).
+    private let cache = NIOLockedValueBox<(entries: [String: Entry], bytes: Int, openFiles: Int)>(([:], 0, 0))
 
     /// Opens the root directory; throws when it is missing or not a directory.
     init(root: String, verifier: NoteVerifier?) throws(StorageError) {
@@ -53,10 +78,15 @@ final class ContentStore: Sendable {
 
     deinit { close(rootDescriptor) }
 
-    /// Opens the file at `components` (already checked by `RequestPath`), or nil when it is not a regular file
-    /// inside the root.
-    func open(_ components: [Substring]) -> OpenedFile? {
-        guard !components.isEmpty else { return nil }
+    /// The file a request path names, or nil when it is not a regular file inside the root (answer 404).
+    func lookup(path rawPath: Substring) -> OpenedFile? {
+        let key = String(rawPath.prefix { $0 != "?" && $0 != "#" })
+        let now = DispatchTime.now().uptimeNanoseconds
+        let cached = cache.withLockedValue { $0.entries[key] }
+        if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
+            return OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes, shared: cached.shared)
+        }
+        guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return nil }
         let relative = components.joined(separator: "/")
         let descriptor = edgesys_open_beneath(rootDescriptor, relative)
         guard descriptor >= 0 else { return nil }
@@ -66,25 +96,44 @@ final class ContentStore: Sendable {
             return nil
         }
         let size = Int(info.st_size)
-        let modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let unchanged = cached.map { $0.inode == UInt64(info.st_ino) && $0.size == size && $0.modifiedNanoseconds == modified } ?? false
         if size <= Self.smallFileLimit {
             defer { close(descriptor) }
-            if let cached = cache.withLockedValue({ $0.files[relative] }), cached.inode == UInt64(info.st_ino),
-               cached.size == size, cached.modifiedNanoseconds == modifiedNanoseconds {
-                return OpenedFile(representation: cached.representation, bytes: cached.bytes, handle: nil)
+            let bytes: ByteBuffer
+            let representation: Representation
+            let commonFields: ByteBuffer
+            if unchanged, let cached, let cachedBytes = cached.bytes {
+                (bytes, representation, commonFields) = (cachedBytes, cached.representation, cached.commonFields)
+            } else {
+                guard let read = Self.readAll(descriptor, size: size) else { return nil }
+                bytes = read
+                let isVOD = components.last!.hasSuffix(".m3u8")
+                    && read.readableBytesView.firstRange(of: Array("#EXT-X-PLAYLIST-TYPE:VOD".utf8)) != nil
+                representation = makeRepresentation(components, size: size, info: info, isVOD: isVOD)
+                commonFields = ResponseHead.commonFields(representation, allocator: allocator)
             }
-            guard let bytes = Self.readAll(descriptor, size: size) else { return nil }
-            let isVOD = components.last!.hasSuffix(".m3u8") && bytes.readableBytesView.firstRange(of: Array("#EXT-X-PLAYLIST-TYPE:VOD".utf8)) != nil
-            let representation = makeRepresentation(components, relative: relative, size: size, info: info, isVOD: isVOD)
-            remember(CachedFile(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modifiedNanoseconds,
-                                bytes: bytes, representation: representation), at: relative)
-            return OpenedFile(representation: representation, bytes: bytes, handle: nil)
+            remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: bytes,
+                           shared: nil, representation: representation, commonFields: commonFields), at: key)
+            return OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil)
         }
-        let representation = makeRepresentation(components, relative: relative, size: size, info: info, isVOD: false)
-        return OpenedFile(representation: representation, bytes: nil, handle: NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor))
+        let shared: SharedFile
+        let representation: Representation
+        let commonFields: ByteBuffer
+        if unchanged, let cached, let cachedFile = cached.shared {
+            close(descriptor)
+            (shared, representation, commonFields) = (cachedFile, cached.representation, cached.commonFields)
+        } else {
+            shared = SharedFile(descriptor: descriptor)
+            representation = makeRepresentation(components, size: size, info: info, isVOD: false)
+            commonFields = ResponseHead.commonFields(representation, allocator: allocator)
+        }
+        remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: nil,
+                       shared: shared, representation: representation, commonFields: commonFields), at: key)
+        return OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared)
     }
 
-    private func makeRepresentation(_ components: [Substring], relative: String, size: Int, info: stat, isVOD: Bool) -> Representation {
+    private func makeRepresentation(_ components: [Substring], size: Int, info: stat, isVOD: Bool) -> Representation {
         let name = components.last!
         let etag = components.count > 1 ? etags.etag(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
         // A playlist listed in a signed manifest is published VOD content, as is one that says so itself.
@@ -95,14 +144,26 @@ final class ContentStore: Sendable {
             cacheControl: MediaType.cacheControl(forFile: name, isVODPlaylist: isVOD || etag != nil))
     }
 
-    private func remember(_ file: CachedFile, at key: String) {
+    private func remember(_ entry: Entry, at key: String) {
+        func weight(_ entry: Entry, _ key: String) -> Int {
+            (entry.bytes?.readableBytes ?? 0) + entry.commonFields.readableBytes + key.utf8.count
+        }
         cache.withLockedValue { state in
-            if let old = state.files[key] { state.bytes -= old.size }
-            while state.bytes + file.size > Self.cacheBudget, let victim = state.files.keys.randomElement() {
-                state.bytes -= state.files.removeValue(forKey: victim)!.size
+            if let old = state.entries.removeValue(forKey: key) {
+                state.bytes -= weight(old, key)
+                state.openFiles -= old.shared == nil ? 0 : 1
             }
-            state.files[key] = file
-            state.bytes += file.size
+            let opens = entry.shared == nil ? 0 : 1
+            // Random eviction: cheap, and no access pattern can pin an entry.
+            while state.bytes + weight(entry, key) > Self.cacheBudget || state.openFiles + opens > Self.maximumOpenFiles,
+                  let victim = state.entries.keys.randomElement() {
+                let removed = state.entries.removeValue(forKey: victim)!
+                state.bytes -= weight(removed, victim)
+                state.openFiles -= removed.shared == nil ? 0 : 1
+            }
+            state.entries[key] = entry
+            state.bytes += weight(entry, key)
+            state.openFiles += opens
         }
     }
 

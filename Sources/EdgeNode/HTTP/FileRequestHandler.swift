@@ -4,12 +4,12 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers GET, HEAD and OPTIONS for files under the content root, following the plan `ResponsePlanner` makes:
-/// small files from memory, everything else with sendfile (`FileRegion`), multipart ranges as alternating
-/// buffers and file regions. One instance per connection; requests arrive one at a time (pipelining is serialised
-/// by `HTTPServerPipelineHandler`).
+/// small files from memory, everything else with sendfile (`FileRegion`), multipart ranges as alternating buffers
+/// and file regions. Responses are decided synchronously as requests arrive, so pipelined requests are answered in
+/// order by construction. One instance per connection.
 final class FileRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = IOData
 
     private let store: ContentStore
     private let settings: ServerSettings
@@ -18,7 +18,11 @@ final class FileRequestHandler: ChannelInboundHandler {
     private var bodyBytes = 0
     private var responding = false
     private var draining = false
-    private var refused = false
+    /// The connection is ending: later requests on it are not answered.
+    private var closing = false
+    /// When the connection last received bytes or finished a response, or a pending write drained (uptime ns).
+    private var lastActivity: UInt64 = 0
+    private var timeoutCheck: RepeatedTask?
 
     init(store: ContentStore, settings: ServerSettings, logger: Logger) {
         self.store = store
@@ -26,8 +30,37 @@ final class FileRequestHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        // One timer per connection, not one per request: idle keep-alive connections and responses that make no
+        // progress are closed.
+        let interval = TimeAmount.seconds(max(1, min(settings.idleTimeoutSeconds, settings.sendTimeoutSeconds) / 2))
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let (handler, context) = loopBound.value
+            handler.checkTimeouts(context: context)
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        context.fireChannelInactive()
+    }
+
+    private func checkTimeouts(context: ChannelHandlerContext) {
+        let quiet = DispatchTime.now().uptimeNanoseconds &- lastActivity
+        let limit = UInt64(responding ? settings.sendTimeoutSeconds : settings.idleTimeoutSeconds) * 1_000_000_000
+        if quiet > limit { context.close(promise: nil) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        lastActivity = DispatchTime.now().uptimeNanoseconds
+        context.fireChannelReadComplete()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !refused else { return }
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
             head = requestHead
@@ -35,11 +68,12 @@ final class FileRequestHandler: ChannelInboundHandler {
             responding = true
         case .body(let buffer):
             bodyBytes += buffer.readableBytes
-            if bodyBytes > settings.maxBodyBytes, let requestHead = head {
-                refused = true
+            if bodyBytes > settings.maxBodyBytes, head != nil {
+                head = nil
+                closing = true
                 context.pipeline.fireUserInboundEventTriggered(StopReading())
-                respond(context: context, request: requestHead,
-                        plan: ResponsePlanner.status(413, "request body too large"), file: nil, keepAlive: false, lingering: true)
+                respond(context: context, plan: ResponsePlanner.status(413, "request body too large"), file: nil,
+                        keepAlive: false, http10: false, lingering: true)
             }
         case .end:
             guard let requestHead = head else { return }
@@ -51,36 +85,63 @@ final class FileRequestHandler: ChannelInboundHandler {
     private func handle(context: ChannelHandlerContext, request: HTTPRequestHead) {
         // A request that carried a body is answered, then the connection is not reused.
         let keepAlive = request.isKeepAlive && !draining && bodyBytes == 0
+        let http10 = request.version.major == 1 && request.version.minor == 0
         switch request.method {
         case .GET, .HEAD:
             let isHead = request.method == .HEAD
             if request.uri == "/healthz" {
-                respond(context: context, request: request, plan: ResponsePlanner.status(200, "ok", isHead: isHead), file: nil, keepAlive: keepAlive)
+                respond(context: context, plan: ResponsePlanner.status(200, "ok", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            guard let components = RequestPath.components(of: request.uri[...]), let file = store.open(components) else {
-                respond(context: context, request: request, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive)
+            guard let file = store.lookup(path: request.uri[...]) else {
+                respond(context: context, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            let headers = request.headers
-            let conditions = ConditionalRequest(
-                range: headers.first(name: "range"), ifRange: headers.first(name: "if-range"),
-                ifMatch: Self.joined(headers, "if-match"), ifNoneMatch: Self.joined(headers, "if-none-match"),
-                ifModifiedSince: headers.first(name: "if-modified-since"),
-                ifUnmodifiedSince: headers.first(name: "if-unmodified-since"))
-            let plan = ResponsePlanner.plan(isHead: isHead, request: conditions, representation: file.representation,
-                                            boundary: Self.makeBoundary())
-            respond(context: context, request: request, plan: plan, file: file, keepAlive: keepAlive)
+            let conditions = Self.conditions(request.headers)
+            let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
+            switch selection {
+            case .whole:
+                sendFast(context: context, file: file, range: 0..<file.representation.length, partial: false, isHead: isHead,
+                         keepAlive: keepAlive, http10: http10)
+            case .ranges(let ranges) where ranges.count == 1:
+                sendFast(context: context, file: file, range: ranges[0], partial: true, isHead: isHead, keepAlive: keepAlive, http10: http10)
+            default:
+                let plan = ResponsePlanner.plan(isHead: isHead, request: conditions ?? ConditionalRequest(),
+                                                representation: file.representation, boundary: Self.makeBoundary())
+                respond(context: context, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
+            }
         case .OPTIONS:
-            respond(context: context, request: request, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive)
+            respond(context: context, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive, http10: http10)
         default:
-            respond(context: context, request: request, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive)
+            respond(context: context, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive, http10: http10)
         }
     }
 
-    private static func joined(_ headers: HTTPHeaders, _ name: String) -> String? {
-        let values = headers[name]
-        return values.isEmpty ? nil : values.joined(separator: ", ")
+    /// The Range and precondition fields, or nil when the request has none.
+    private static func conditions(_ headers: HTTPHeaders) -> ConditionalRequest? {
+        var request = ConditionalRequest()
+        var any = false
+        for (name, value) in headers {
+            guard let first = name.utf8.first, first | 0x20 == UInt8(ascii: "r") || first | 0x20 == UInt8(ascii: "i") else { continue }
+            func append(_ existing: String?) -> String { existing.map { $0 + ", " + value } ?? value }
+            if name.isASCIIEqual(caseInsensitive: "range") {
+                request.range = value
+            } else if name.isASCIIEqual(caseInsensitive: "if-range") {
+                request.ifRange = value
+            } else if name.isASCIIEqual(caseInsensitive: "if-match") {
+                request.ifMatch = append(request.ifMatch)
+            } else if name.isASCIIEqual(caseInsensitive: "if-none-match") {
+                request.ifNoneMatch = append(request.ifNoneMatch)
+            } else if name.isASCIIEqual(caseInsensitive: "if-modified-since") {
+                request.ifModifiedSince = value
+            } else if name.isASCIIEqual(caseInsensitive: "if-unmodified-since") {
+                request.ifUnmodifiedSince = value
+            } else {
+                continue
+            }
+            any = true
+        }
+        return any ? request : nil
     }
 
     private static func makeBoundary() -> String {
@@ -88,35 +149,52 @@ final class FileRequestHandler: ChannelInboundHandler {
         return "edgenode-" + String(generator.next() as UInt64, radix: 16)
     }
 
-    private func respond(context: ChannelHandlerContext, request: HTTPRequestHead, plan: ResponsePlan, file: OpenedFile?,
-                         keepAlive: Bool, lingering: Bool = false) {
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(plan.fields.count + 6)
-        for field in plan.fields { headers.add(name: field.name, value: field.value) }
-        for field in ResponsePlanner.corsFields { headers.add(name: field.name, value: field.value) }
-        headers.add(name: "Date", value: DateHeader.current())
-        if plan.status != 304 && plan.status != 204 {
-            headers.add(name: "Content-Length", value: String(plan.contentLength))
+    /// 200 or single-part 206: the file's prepared common fields plus Content-Range and Content-Length.
+    private func sendFast(context: ChannelHandlerContext, file: OpenedFile, range: Range<UInt64>, partial: Bool, isHead: Bool,
+                          keepAlive: Bool, http10: Bool) {
+        var fields = file.commonFields
+        if partial {
+            ResponseHead.writeField("Content-Range", ResponsePlanner.contentRange(range, file.representation.length), into: &fields)
         }
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if request.version.major == 1 && request.version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
+        ResponseHead.writeField("Content-Length", String(range.count), into: &fields)
+        let plan = ResponsePlan(status: partial ? 206 : 200, fields: [], body: .file(range), sendsBody: !isHead)
+        send(context: context, status: plan.status, fields: fields, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
+    }
+
+    private func respond(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?, keepAlive: Bool, http10: Bool,
+                         lingering: Bool = false) {
+        var fields = context.channel.allocator.buffer(capacity: 384)
+        ResponseHead.write(plan, into: &fields)
+        send(context: context, status: plan.status, fields: fields, plan: plan, file: file, keepAlive: keepAlive, http10: http10,
+             lingering: lingering)
+    }
+
+    private func send(context: ChannelHandlerContext, status: Int, fields: ByteBuffer, plan: ResponsePlan, file: OpenedFile?,
+                      keepAlive: Bool, http10: Bool, lingering: Bool = false) {
+        var head = ResponseHead.make(status: status, fields: fields, keepAlive: keepAlive, http10: http10, allocator: context.channel.allocator)
+        if plan.sendsBody, case .text(let text) = plan.body { head.writeString(text) }
+        if plan.sendsBody, case .file(let range) = plan.body, let bytes = file?.bytes {
+            // Small file: one buffer for head and body, one write.
+            head.writeImmutableBuffer(bytes.getSlice(at: bytes.readerIndex + Int(range.lowerBound), length: Int(range.count))!)
+        } else if plan.sendsBody {
+            context.write(wrapOutboundOut(.byteBuffer(head)), promise: nil)
+            head = context.channel.allocator.buffer(capacity: 0)
+            writeBody(context: context, plan: plan, file: file)
         }
-        let version = request.version.major == 1 && request.version.minor == 0 ? request.version : .http1_1
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: plan.status), headers: headers))),
-                      promise: nil)
-        if plan.sendsBody { writeBody(context: context, plan: plan, file: file) }
-        let handle = file?.handle
+        let done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)))
+        if !keepAlive { closing = true }
         if lingering {
-            LingeringClose.start(context, after: context.writeAndFlush(wrapOutboundOut(.end(nil))))
+            LingeringClose.start(context, after: done)
             return
         }
+        let shared = file?.shared
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { result in
-            try? handle?.close()
+        done.whenComplete { result in
+            // The shared descriptor stays open until this response no longer needs it.
+            withExtendedLifetime(shared) {}
             let (handler, context) = loopBound.value
             handler.responding = false
+            handler.lastActivity = DispatchTime.now().uptimeNanoseconds
             let failed: Bool
             if case .failure = result { failed = true } else { failed = false }
             if failed || !keepAlive || handler.draining {
@@ -127,19 +205,17 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     private func writeBody(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?) {
         switch plan.body {
-        case .empty:
+        case .empty, .text:
             break
-        case .text(let text):
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
         case .file(let range):
             if let file { writeRange(context: context, file: file, range: range) }
         case .multipart(let parts, let closing):
             guard let file else { return }
             for part in parts {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: part.head)))), promise: nil)
+                context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(string: part.head))), promise: nil)
                 writeRange(context: context, file: file, range: part.range)
             }
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: closing)))), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(string: closing))), promise: nil)
         }
     }
 
@@ -147,10 +223,10 @@ final class FileRequestHandler: ChannelInboundHandler {
         guard !range.isEmpty else { return }
         if let bytes = file.bytes {
             let slice = bytes.getSlice(at: bytes.readerIndex + Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound))!
-            context.write(wrapOutboundOut(.body(.byteBuffer(slice))), promise: nil)
-        } else if let handle = file.handle {
-            let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
-            context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(slice)), promise: nil)
+        } else if let shared = file.shared {
+            let region = FileRegion(fileHandle: shared.handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
+            context.write(wrapOutboundOut(.fileRegion(region)), promise: nil)
         }
     }
 
@@ -158,25 +234,42 @@ final class FileRequestHandler: ChannelInboundHandler {
         if event is DrainRequest {
             draining = true
             if !responding { context.close(promise: nil) }
-        } else if let idle = event as? IdleStateHandler.IdleStateEvent {
-            // Idle between requests, or a response that stopped making progress: either way, let it go.
-            if idle == .read && !responding || idle == .write && responding {
-                context.close(promise: nil)
-            }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A drained write buffer is progress on a long response.
+        if context.channel.isWritable { lastActivity = DispatchTime.now().uptimeNanoseconds }
         // Back-pressure: a client that pipelines requests but does not read responses stops being read from.
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         context.fireChannelWritabilityChanged()
     }
 
+    /// Parser errors: 431 for oversized header fields, 400 for anything malformed; then the connection ends.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.debug("connection error", metadata: ["error": "\(error)"])
-        context.close(promise: nil)
+        guard let parserError = error as? HTTPParserError, !closing else {
+            logger.debug("connection error", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        closing = true
+        context.pipeline.fireUserInboundEventTriggered(StopReading())
+        let plan = parserError == .headerOverflow
+            ? ResponsePlanner.status(431, "request header fields too large")
+            : ResponsePlanner.status(400, "bad request")
+        respond(context: context, plan: plan, file: nil, keepAlive: false, http10: false, lingering: true)
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive equality with a lowercase literal, without allocating.
+    func isASCIIEqual(caseInsensitive lowercase: StaticString) -> Bool {
+        guard utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            zip(utf8, expected).allSatisfy { $0 | ($0 >= 65 && $0 <= 90 ? 0x20 : 0) == $1 }
+        }
     }
 }
 
@@ -207,6 +300,7 @@ enum DateHeader {
     }
 }
 
+import Dispatch
 import NIOPosix
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,10 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The viewer-facing HTTP/1.1 data plane of a node, run as a `Service`: on graceful shutdown it stops accepting,
 /// lets in-flight responses finish (up to `drainTimeoutSeconds`), then closes what is left.
 public final class HTTPServer: Service, Sendable {
@@ -21,6 +25,11 @@ public final class HTTPServer: Service, Sendable {
     }
 
     public func run() async throws {
+        let descriptors = Self.raiseDescriptorLimit()
+        if descriptors < settings.maxConnections + ContentStore.maximumOpenFiles + 64 {
+            logger.warning("file descriptor limit is below connections + cached files", metadata: [
+                "limit": "\(descriptors)", "max-connections": "\(settings.maxConnections)"])
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
         do {
             let channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
@@ -37,6 +46,18 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         try await group.shutdownGracefully()
+    }
+
+    /// Raises the soft RLIMIT_NOFILE to the hard limit (as nginx's `worker_rlimit_nofile` would); returns the result.
+    static func raiseDescriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return Int(clamping: limit.rlim_cur)
     }
 
     private func drain() async throws {
@@ -67,10 +88,13 @@ public final class HTTPServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: .seconds(settings.idleTimeoutSeconds),
-                                                             writeTimeout: .seconds(settings.sendTimeoutSeconds)))
                     try pipeline.addHandler(RequestHeadGuard(limit: settings.maxHeadBytes, timeout: .seconds(settings.headTimeoutSeconds)))
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    limits.maxHeaderFieldSize = settings.maxHeadBytes
+                    limits.maxHeaderListSize = settings.maxHeadBytes
+                    try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
+                                                                                    informationalResponseStrategy: .drop,
+                                                                                    limitConfiguration: limits)))
                     try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, logger: logger))
                 }
             }
