@@ -51,15 +51,19 @@ enum ResponseHead {
         buffer.writeStaticString("\r\n")
     }
 
-    /// Status line, the given field block, Date and (when needed) Connection, and the blank line.
-    static func make(status: Int, fields: ByteBuffer, keepAlive: Bool, http10: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: fields.readableBytes + 96)
+    /// A buffer holding the status line, with room for `capacity` more bytes.
+    static func begin(status: Int, capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: capacity + 160)
         buffer.writeStaticString("HTTP/1.1 ")
         buffer.writeString(String(status))
         buffer.writeStaticString(" ")
         buffer.writeString(reason(status))
         buffer.writeStaticString("\r\n")
-        buffer.writeImmutableBuffer(fields)
+        return buffer
+    }
+
+    /// Date, Connection (when needed) and the blank line that ends the head.
+    static func end(_ buffer: inout ByteBuffer, keepAlive: Bool, http10: Bool) {
         buffer.writeStaticString("Date: ")
         buffer.writeString(DateHeader.current())
         buffer.writeStaticString("\r\n")
@@ -69,6 +73,5 @@ enum ResponseHead {
             buffer.writeStaticString("Connection: keep-alive\r\n")
         }
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 }
