@@ -149,16 +149,7 @@ final class ChunkPipeline: @unchecked Sendable {
             let writeError: Int32? = buffer.withUnsafeBytes { raw in
                 let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<count])
                 file.hasher.update(bytes)
-                var offset = 0
-                while offset < count {
-                    let written = Glibc.write(file.fd, bytes.baseAddress! + offset, count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return errno
-                    }
-                    offset += written
-                }
-                return nil
+                return writeAll(file.fd, bytes)
             }
             if let writeError { throw .writeFailed(path: file.relativePath, reason: String(cString: strerror(writeError))) }
             files[id] = file

@@ -154,16 +154,10 @@ public enum Publisher {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .writeFailed(path: relativePath, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        let ok = data.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return true
+        if let failure = data.withUnsafeBytes({ writeAll(fd, $0) }) {
+            throw .writeFailed(path: relativePath, reason: String(cString: strerror(failure)))
         }
-        guard ok, !durable || fsync(fd) == 0 else {
+        guard !durable || fsync(fd) == 0 else {
             throw .writeFailed(path: relativePath, reason: String(cString: strerror(errno)))
         }
         return ChunkHasher.chunkList(of: data)
