@@ -139,6 +139,30 @@ import Glibc
         #expect(head.status == 200 && head.header("Content-Length") != nil)
     }
 
+    /// A client that pipelines thousands of requests and never reads: the server stops answering and reading
+    /// (back-pressure), then drops the connection, instead of buffering responses; memory stays bounded and other
+    /// clients are still served. Small playlists are used because their responses are buffers, not file regions.
+    @Test func aClientThatNeverReadsCannotGrowMemory() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let server = try Self.start(fixture)
+        func residentKiB() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(server.pid)/status", encoding: .utf8)
+            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }!
+            return Int(line.split(separator: " ").dropFirst().first!)!
+        }
+        _ = try RawHTTPConnection.get(server.host, server.port, "/content-ts/360p/index.m3u8")
+        let before = try residentKiB()
+        let greedy = try RawHTTPConnection(host: server.host, port: server.port, timeout: 2)
+        let request = "GET /content-ts/360p/index.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n"
+        // 100 000 requests for a 265-byte playlist: about 70 MB of responses if the server buffered them all.
+        let batch = String(repeating: request, count: 2000)
+        for _ in 0..<50 { try? greedy.send(batch) }
+        usleep(500_000)
+        let after = try residentKiB()
+        #expect(after - before < 16 * 1024, "RSS grew from \(before) KiB to \(after) KiB")
+        #expect(try RawHTTPConnection.get(server.host, server.port, "/healthz").status == 200, "others are still served")
+    }
+
     @Test func http10ClosesUnlessAskedToKeepAlive() async throws {
         let fixture = try await PublishedContent.shared.fixture()
         let server = try Self.start(fixture)

@@ -24,6 +24,10 @@ final class FileRequestHandler: ChannelInboundHandler {
     private var lastActivity: UInt64 = 0
     private var timeoutCheck: RepeatedTask?
     private var corked = false
+    /// Requests that arrived while the client was not reading its responses, answered once it does.
+    private var waiting = CircularBuffer<(head: HTTPRequestHead, bodyBytes: Int)>()
+    /// More requests than this waiting and the client is pipelining without reading: the connection is closed.
+    static let maximumWaiting = 64
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
     private static let corkThreshold: UInt64 = 256 * 1024
 
@@ -81,7 +85,24 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
+            guard context.channel.isWritable && waiting.isEmpty else {
+                // Back-pressure: answer later, when the client has read what it was sent.
+                waiting.append((requestHead, bodyBytes))
+                if waiting.count > Self.maximumWaiting {
+                    logger.debug("closing a connection that pipelines without reading", metadata: ["waiting": "\(waiting.count)"])
+                    closing = true
+                    context.close(promise: nil)
+                }
+                return
+            }
             handle(context: context, request: requestHead)
+        }
+    }
+
+    private func answerWaiting(context: ChannelHandlerContext) {
+        while context.channel.isWritable && !closing, let next = waiting.popFirst() {
+            bodyBytes = next.bodyBytes
+            handle(context: context, request: next.head)
         }
     }
 
@@ -262,6 +283,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         if context.channel.isWritable { lastActivity = DispatchTime.now().uptimeNanoseconds }
         // Back-pressure: a client that pipelines requests but does not read responses stops being read from.
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        if context.channel.isWritable { answerWaiting(context: context) }
         context.fireChannelWritabilityChanged()
     }
 
