@@ -58,6 +58,9 @@ import Testing
         (minimal.replacingOccurrences(of: "role = \"origin\"", with: "role = \"edge\"") + "\ncontrol = \"127.0.0.1:9000\"", "node[0].control", "only an origin"),
         (minimal.replacingOccurrences(of: "origin-1", with: "Origin One"), "node[0].name", "must be 1-64"),
         ("[fleet]\nname = 3\n" + minimal, "fleet.name", "must be a string"),
+        // toml++ would abort the process on these (an assertion); they get an error like any other syntax mistake.
+        ("[,fleet]\n" + minimal, "test.conf: line 1, column 2", "a table name must start with"),
+        (minimal + "\n  [[ .node]]", "test.conf: line 9, column 6", "a table name must start with"),
     ])
     func errorsNameTheirPlace(text: String, location: String, message: String) {
         do {

@@ -97,7 +97,7 @@ import Testing
     @Test func attributeListsHandleQuotedCommas() throws {
         let attributes = try AttributeList.parse("BANDWIDTH=1,CODECS=\"a,b\",RESOLUTION=2x3", line: 1)
         #expect(attributes == ["BANDWIDTH": "1", "CODECS": "a,b", "RESOLUTION": "2x3"])
-        for bad in ["BANDWIDTH", "A=1,A=2", "A=\"x", "A=1,", "a=1"] {
+        for bad in ["BANDWIDTH", "A=1,A=2", "A=\"x", "A=1,", "a=1", "URI=init.mp4", "A=x\"y", "CODECS=avc1"] {
             #expect(throws: PlaylistError.self, "\(bad)") { try AttributeList.parse(Substring(bad), line: 1) }
         }
     }

@@ -74,6 +74,10 @@ public struct NodesConfig: Sendable {
 
     /// Parses configuration text; relative paths resolve against `baseDirectory`.
     public static func parse(_ text: String, path: String, baseDirectory: String) throws(ConfigError) -> NodesConfig {
+        if let (line, column) = TableHeaderCheck.firstBadHeader(in: text) {
+            throw ConfigError(file: path, location: "line \(line), column \(column)",
+                              message: "a table name must start with a letter, digit, '_', '-' or a quote")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

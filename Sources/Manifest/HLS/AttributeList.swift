@@ -1,6 +1,11 @@
 /// RFC 8216 §4.2 attribute lists: `NAME=value` pairs separated by commas, where quoted strings may contain commas.
 public enum AttributeList {
-    /// Parses an attribute list; values keep their quotes stripped. Throws on a malformed pair or duplicate name.
+    /// Attributes whose value RFC 8216 defines as a quoted-string.
+    static let quotedStringAttributes: Set<String> = ["URI", "CODECS", "BYTERANGE", "KEYFORMAT", "KEYFORMATVERSIONS",
+                                                      "GROUP-ID", "NAME", "LANGUAGE", "AUDIO", "VIDEO", "SUBTITLES"]
+
+    /// Parses an attribute list; values keep their quotes stripped. Throws on a malformed pair, a duplicate name, a
+    /// quote inside an unquoted value, or an unquoted value for an attribute that must be a quoted-string.
     public static func parse(_ text: Substring, line: Int) throws(PlaylistError) -> [String: String] {
         var result: [String: String] = [:]
         var index = text.startIndex
@@ -25,6 +30,9 @@ public enum AttributeList {
                 let end = text[cursor...].firstIndex(of: ",") ?? text.endIndex
                 value = String(text[cursor..<end])
                 cursor = end
+                guard !value.contains("\""), !quotedStringAttributes.contains(name) else {
+                    throw PlaylistError(line: line, "\(name) must be a quoted-string (RFC 8216 §4.2)")
+                }
             }
             guard result[name] == nil else { throw PlaylistError(line: line, "duplicate attribute \(name)") }
             result[name] = value
