@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Manifest", targets: ["Manifest"]),
         .library(name: "Segmenter", targets: ["Segmenter"]),
         .library(name: "EdgeNode", targets: ["EdgeNode"]),
+        .executable(name: "cache-policy-bench", targets: ["CachePolicyBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -37,6 +38,10 @@ let package = Package(
             name: "Segmenter",
             dependencies: ["CLibAV", "Manifest"]
         ),
+        // Pure cache logic for edge, mesh and satellite nodes: eviction policies (no I/O, no clock).
+        .target(name: "EdgeCache"),
+        // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
+        .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
         .target(name: "CEdgeSys"),
         // The node daemon's library: configuration, the HTTP data plane, content verification, keys.
@@ -69,6 +74,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics"]),
+        .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
         .testTarget(name: "EdgeNodeTests", dependencies: ["EdgeNode", "HTTPSemantics", "Manifest", "TestSupport"]),
