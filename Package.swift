@@ -38,8 +38,9 @@ let package = Package(
             name: "Segmenter",
             dependencies: ["CLibAV", "Manifest"]
         ),
-        // Pure cache logic for edge, mesh and satellite nodes: eviction policies (no I/O, no clock).
-        .target(name: "EdgeCache"),
+        // Pure cache logic for edge, mesh and satellite nodes: eviction policies, verification of parent data against
+        // the signed manifest (no I/O, no clock).
+        .target(name: "EdgeCache", dependencies: ["Manifest"]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
@@ -74,7 +75,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics"]),
-        .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache"]),
+        .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
         .testTarget(name: "EdgeNodeTests", dependencies: ["EdgeNode", "HTTPSemantics", "Manifest", "TestSupport"]),
