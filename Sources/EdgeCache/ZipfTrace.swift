@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded request trace over `objects` objects whose popularity follows Zipf(α): object k (0-based rank) is
 /// requested with probability ∝ 1/(k+1)^α. Deterministic for a seed, so a result can be replayed.
 public struct ZipfTrace: Sequence, IteratorProtocol {
@@ -41,5 +43,3 @@ public struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
-
-import Foundation

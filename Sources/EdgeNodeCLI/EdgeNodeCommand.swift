@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `edgenode`: the content-delivery edge node daemon and its origin-side tools.
 @main
@@ -27,8 +28,6 @@ struct StandardError: TextOutputStream {
         FileHandleOutput.standardError(string)
     }
 }
-
-import Foundation
 
 enum FileHandleOutput {
     static func standardError(_ string: String) {

@@ -1,3 +1,5 @@
+import struct Foundation.Data
+
 /// Lowercase hexadecimal encoding.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
@@ -51,5 +53,3 @@ public enum Base64 {
         return [UInt8](data)
     }
 }
-
-import struct Foundation.Data

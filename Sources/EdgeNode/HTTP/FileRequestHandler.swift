@@ -1,7 +1,13 @@
+import Dispatch
 import HTTPSemantics
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers GET, HEAD and OPTIONS for files under the content root, following the plan `ResponsePlanner` makes:
 /// small files from memory, everything else with sendfile (`FileRegion`), multipart ranges as alternating buffers
@@ -339,9 +345,3 @@ enum DateHeader {
         return box.value
     }
 }
-
-import Dispatch
-import NIOPosix
-#if canImport(Glibc)
-import Glibc
-#endif

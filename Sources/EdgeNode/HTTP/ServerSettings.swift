@@ -1,5 +1,6 @@
 import HTTPSemantics
 import Manifest
+import NIOCore
 
 /// How a node's HTTP data plane runs.
 public struct ServerSettings: Sendable {
@@ -30,5 +31,3 @@ public struct ServerSettings: Sendable {
         self.root = root
     }
 }
-
-import NIOCore

@@ -1,3 +1,5 @@
+import protocol Foundation.ContiguousBytes
+
 /// A manifest whose signature, tree and chunk lists have all been checked; the only way to reach the per-file and
 /// per-chunk checks, so nothing can be verified against an unverified manifest.
 public struct VerifiedManifest: Sendable {
@@ -117,5 +119,3 @@ public struct VerifiedManifest: Sendable {
             leafIndex: entry.leafIndex, treeSize: tree.size, proof: proof.map(\.hex))
     }
 }
-
-import protocol Foundation.ContiguousBytes
