@@ -68,13 +68,6 @@ final class ChunkPipeline: @unchecked Sendable {
         try submit(.close(id: id))
     }
 
-    /// The first failure so far, if any.
-    var currentFailure: SegmenterError? {
-        condition.lock()
-        defer { condition.unlock() }
-        return failure
-    }
-
     private func submit(_ job: Job) throws(SegmenterError) {
         condition.lock()
         defer { condition.unlock() }

@@ -60,7 +60,6 @@ final class ContentStore: Sendable {
         let commonFields: ByteBuffer
     }
 
-    let root: String
     private let rootDescriptor: Int32
     private let etags: ManifestETags
     private let allocator = ByteBufferAllocator()
@@ -71,7 +70,6 @@ final class ContentStore: Sendable {
     init(root: String, verifier: NoteVerifier?) throws(StorageError) {
         let descriptor = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .io(root, "cannot open content directory: \(String(cString: strerror(errno)))") }
-        self.root = root
         rootDescriptor = descriptor
         etags = ManifestETags(rootDescriptor: descriptor, verifier: verifier)
     }
