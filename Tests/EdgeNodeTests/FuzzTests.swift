@@ -1,24 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import EdgeNode
 
 @Suite struct EdgeNodeFuzzTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Random byte streams of request-like material: the scanner never crashes and never counts more completed
     /// heads than there are line feeds.
     @Test(arguments: 0..<4)
     func requestHeadScanner(seed: UInt64) {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabet = Array("GET / HTTP/1.1\r\nContent-Length: 12\r\nTransfer-Encoding: chunked\r\n\r\n0123456789".utf8)
         for _ in 0..<2000 {
             var scanner = RequestHeadScanner(limit: Int.random(in: 1...300, using: &generator))
@@ -38,7 +28,7 @@ import Testing
     /// Mutations of the sample fleet: every one parses or fails with a ConfigError, never a crash.
     @Test(arguments: 0..<3)
     func nodesConfig(seed: UInt64) throws {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let sample = Array(try String(contentsOfFile: NodesConfigTests.repositoryRoot + "/nodes.conf", encoding: .utf8).utf8)
         let noise = Array("[]=\"#\n .,0123456789abcnodeportrole".utf8)
         for _ in 0..<300 {

@@ -1,27 +1,16 @@
 import Testing
+import TestSupport
 @testable import HTTPSemantics
 
 /// Seeded random input against every parser that faces the network: no crash, and the invariants hold.
 @Suite struct HTTPFuzzTests {
-    /// A small deterministic generator (SplitMix64), so a failure replays from its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func randomText(_ generator: inout SplitMix, alphabet: [Character], maxLength: Int) -> String {
+    static func randomText(_ generator: inout SeededGenerator, alphabet: [Character], maxLength: Int) -> String {
         String((0..<Int.random(in: 0...maxLength, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
     }
 
     @Test(arguments: 0..<4)
     func rangeHeaders(seed: UInt64) {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabet = Array("bytes=0123456789-, \t9xB")
         for _ in 0..<5000 {
             let text = Self.randomText(&generator, alphabet: alphabet, maxLength: 40)
@@ -35,7 +24,7 @@ import Testing
 
     @Test(arguments: 0..<4)
     func requestPaths(seed: UInt64) {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabet = Array("/.%2eEfF5cC0a?#\\\u{0}\u{7f}é ")
         for _ in 0..<5000 {
             let text = "/" + Self.randomText(&generator, alphabet: alphabet, maxLength: 30)
@@ -49,7 +38,7 @@ import Testing
 
     @Test(arguments: 0..<4)
     func conditionalHeaders(seed: UInt64) {
-        var generator = SplitMix(state: seed)
+        var generator = SeededGenerator(seed: seed)
         let alphabet = Array("W/\"abc*, GMTSun0123456789:-Nov")
         let representation = Representation(length: 1000, lastModified: 784_111_777, etag: EntityTag(opaque: "abc"),
                                             contentType: "video/mp2t", cacheControl: "public")
