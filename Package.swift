@@ -39,7 +39,7 @@ let package = Package(
             dependencies: ["CLibAV", "Manifest"]
         ),
         // Pure cache logic for edge, mesh and satellite nodes: eviction policies, verification of parent data against
-        // the signed manifest (no I/O, no clock).
+        // the signed manifest, coalescing of concurrent misses (no I/O, no clock).
         .target(name: "EdgeCache", dependencies: ["Manifest"]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
