@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "Manifest",
                 "HTTPSemantics",
+                "EdgeCache",
                 "CEdgeSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
-        .testTarget(name: "EdgeNodeTests", dependencies: ["EdgeNode", "HTTPSemantics", "Manifest", "TestSupport"]),
+        .testTarget(name: "EdgeNodeTests", dependencies: ["EdgeNode", "EdgeCache", "HTTPSemantics", "Manifest", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,6 @@
 /// Least-recently-used eviction over a byte budget: an intrusive doubly-linked list in arrays, O(1) per request.
 public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
-    private struct Node {
+    fileprivate struct Node {
         var key: Key
         var size: Int64
         var previous: Int
@@ -74,3 +74,6 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
         if tail < 0 { tail = slot }
     }
 }
+
+extension LRUPolicy: Sendable where Key: Sendable {}
+extension LRUPolicy.Node: Sendable where Key: Sendable {}

@@ -111,3 +111,5 @@ public struct S3FIFOPolicy<Key: Hashable>: EvictionPolicy {
         }
     }
 }
+
+extension S3FIFOPolicy: Sendable where Key: Sendable {}

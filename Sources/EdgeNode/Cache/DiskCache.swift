@@ -1,0 +1,157 @@
+import EdgeCache
+import Foundation
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The on-disk object store of an edge, mesh or satellite node, laid out like the origin's content directory so
+/// the data plane serves it unchanged.
+///
+/// - An object becomes visible only complete: it is written under `.partial/` (which the data plane never serves:
+///   hidden components are refused), fsynced, then renamed into place.
+/// - On start, `.partial/` is emptied — a crash mid-fill leaves nothing that looks complete — and the index is
+///   rebuilt from the files present, oldest first.
+/// - A byte budget is held with S3-FIFO (chosen by `bench/eviction.sh`); evicted files are deleted.
+public final class DiskCache: Sendable {
+    /// Where partial objects are written.
+    public static let partialDirectory = ".partial"
+
+    public let root: String
+    public let capacityBytes: Int64
+    private let state: NIOLockedValueBox<S3FIFOPolicy<String>>
+
+    /// Opens (creating if needed) the cache at `root`, discarding partial objects and indexing the rest.
+    public init(root: String, capacityBytes: Int64) throws(StorageError) {
+        self.root = root
+        self.capacityBytes = capacityBytes
+        let partial = root + "/" + Self.partialDirectory
+        do {
+            try? FileManager.default.removeItem(atPath: partial)
+            try FileManager.default.createDirectory(atPath: partial, withIntermediateDirectories: true)
+        } catch {
+            throw .io(root, "cannot prepare cache directory: \(error.localizedDescription)")
+        }
+        var policy = S3FIFOPolicy<String>(capacityBytes: capacityBytes)
+        var deletions: [String] = []
+        for (path, size) in Self.scan(root) {
+            deletions += policy.request(path, size: size).evicted
+            if !policy.contains(path) { deletions.append(path) }
+        }
+        state = NIOLockedValueBox(policy)
+        for path in deletions { unlink(root + "/" + path) }
+    }
+
+    /// Bytes held.
+    public var usedBytes: Int64 { state.withLockedValue { $0.usedBytes } }
+
+    /// Whether a complete object is stored at `path`.
+    public func contains(_ path: String) -> Bool { state.withLockedValue { $0.contains(path) } }
+
+    /// Records a request served from the cache (it keeps popular objects in).
+    public func noteHit(_ path: String, size: Int64) {
+        _ = state.withLockedValue { $0.request(path, size: size) }
+    }
+
+    /// Starts writing the object that will live at `path` (relative, already validated).
+    public func beginWrite(_ path: String) throws(StorageError) -> PartialObject {
+        var template = Array("\(root)/\(Self.partialDirectory)/object-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .io(path, "cannot create partial file: \(String(cString: strerror(errno)))") }
+        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return PartialObject(descriptor: fd, temporaryPath: temporary, path: path)
+    }
+
+    /// Makes a fully written and verified object visible, then evicts what the budget requires. Returns the paths
+    /// evicted.
+    @discardableResult
+    public func commit(_ object: PartialObject) throws(StorageError) -> [String] {
+        try object.close(sync: true)
+        let destination = root + "/" + object.path
+        let directory = (destination as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            unlink(object.temporaryPath)
+            throw .io(object.path, "cannot create directory: \(error.localizedDescription)")
+        }
+        guard rename(object.temporaryPath, destination) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(object.temporaryPath)
+            throw .io(object.path, "cannot commit: \(reason)")
+        }
+        let evicted = state.withLockedValue { policy -> [String] in
+            policy.remove(object.path)
+            let outcome = policy.request(object.path, size: object.size)
+            return outcome.evicted + (policy.contains(object.path) ? [] : [object.path])
+        }
+        for path in evicted { unlink(root + "/" + path) }
+        return evicted
+    }
+
+    /// Throws away a partial object (failed verification, failed fill).
+    public func discard(_ object: PartialObject) {
+        try? object.close(sync: false)
+        unlink(object.temporaryPath)
+    }
+
+    /// Regular files under `root` (outside `.partial`), oldest modification first.
+    private static func scan(_ root: String) -> [(path: String, size: Int64)] {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var found: [(path: String, size: Int64, modified: Date)] = []
+        while let relative = enumerator.nextObject() as? String {
+            if relative == partialDirectory || relative.hasPrefix(partialDirectory + "/") {
+                enumerator.skipDescendants()
+                continue
+            }
+            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
+                  let size = attributes[.size] as? Int64 else { continue }
+            found.append((relative, size, attributes[.modificationDate] as? Date ?? .distantPast))
+        }
+        return found.sorted { ($0.modified, $0.path) < ($1.modified, $1.path) }.map { ($0.path, $0.size) }
+    }
+}
+
+/// An object being written into the cache; invisible until committed.
+public final class PartialObject: @unchecked Sendable {
+    let descriptor: Int32
+    let temporaryPath: String
+    /// Where the object will live, relative to the cache root.
+    public let path: String
+    /// Bytes written so far.
+    public private(set) var size: Int64 = 0
+    private var closed = false
+
+    init(descriptor: Int32, temporaryPath: String, path: String) {
+        self.descriptor = descriptor
+        self.temporaryPath = temporaryPath
+        self.path = path
+    }
+
+    deinit { if !closed { Glibc.close(descriptor) } }
+
+    /// Appends verified bytes.
+    public func append<Bytes: ContiguousBytes>(_ bytes: Bytes) throws(StorageError) {
+        let failure: Int32? = bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return errno }
+                offset += n
+            }
+            return nil
+        }
+        if let failure { throw .io(path, "cannot write to the cache: \(String(cString: strerror(failure)))") }
+        size += Int64(bytes.withUnsafeBytes { $0.count })
+    }
+
+    func close(sync: Bool) throws(StorageError) {
+        guard !closed else { return }
+        closed = true
+        let synced = !sync || fsync(descriptor) == 0
+        let reason = synced ? "" : String(cString: strerror(errno))
+        Glibc.close(descriptor)
+        if !synced { throw .io(path, "cannot sync: \(reason)") }
+    }
+}
