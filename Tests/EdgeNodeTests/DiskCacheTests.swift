@@ -65,6 +65,16 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path + "/c").count == 2)
     }
 
+    @Test func pathsThatWouldEscapeOrHideAreRefused() throws {
+        let root = try TemporaryDirectory("disk")
+        defer { root.remove() }
+        let cache = try DiskCache(root: root.path, capacityBytes: 1_000_000)
+        for bad in ["../escape.ts", "c/../../x", "/etc/passwd", ".partial/x", "c/.hidden", "", "c//d"] {
+            #expect(throws: StorageError.self, "\(bad)") { try cache.beginWrite(bad) }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == [".partial"])
+    }
+
     /// A real process killed with SIGKILL in the middle of writing an object leaves nothing that looks complete.
     @Test func aKilledWriterLeavesNoCompleteLookingObject() throws {
         let root = try TemporaryDirectory("disk")

@@ -1,5 +1,6 @@
 import EdgeCache
 import Foundation
+import Manifest
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -54,8 +55,17 @@ public final class DiskCache: Sendable {
         _ = state.withLockedValue { $0.request(path, size: size) }
     }
 
-    /// Starts writing the object that will live at `path` (relative, already validated).
+    /// Starts writing the object that will live at `path`: relative, made of ordinary components (no `..`, no hidden
+    /// names), so nothing is ever written outside the cache or into `.partial/`.
     public func beginWrite(_ path: String) throws(StorageError) -> PartialObject {
+        do {
+            try ContentManifest.validatePath(path)
+        } catch {
+            throw .io(path, "\(error)")
+        }
+        guard !path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else {
+            throw .io(path, "hidden path components are not cached")
+        }
         var template = Array("\(root)/\(Self.partialDirectory)/object-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io(path, "cannot create partial file: \(String(cString: strerror(errno)))") }
