@@ -73,7 +73,7 @@ let package = Package(
             ]
         ),
         // Test helpers shared by the test targets: running processes and generating media with ffmpeg.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["EdgeCache"], path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics", "TestSupport"]),
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
