@@ -106,6 +106,25 @@ public struct FillCoordinator<Object: Hashable & Sendable, Waiter: Hashable & Co
         return fillID
     }
 
+    /// Starts a fill of `chunks` that no viewer waits for (prefetch, completing an object after range fills), unless
+    /// a fill of `object` already covers its first chunk. Returns the `startFill`, if any.
+    public mutating func background(object: Object, chunks: Range<Int>) -> [Directive] {
+        guard !chunks.isEmpty, !fills.values.contains(where: { $0.object == object && $0.chunks.contains(chunks.lowerBound) }) else {
+            return []
+        }
+        let fillID = nextFill
+        nextFill += 1
+        fills[fillID] = Fill(object: object, chunks: chunks, verifiedEnd: chunks.lowerBound)
+        waitersByFill[fillID] = []
+        return [.startFill(fillID, object: object, chunks: chunks)]
+    }
+
+    /// The fill `waiter` is waiting on, if it is waiting.
+    public func fill(of waiter: Waiter) -> FillID? { waiters[waiter]?.fill }
+
+    /// Whether a fill of `object` is under way.
+    public func isFilling(_ object: Object) -> Bool { fills.values.contains { $0.object == object } }
+
     /// The fill has verified every chunk before `verifiedEnd`.
     public mutating func progress(_ fillID: FillID, verifiedEnd: Int, now: UInt64) -> [Directive] {
         guard var fill = fills[fillID], verifiedEnd > fill.verifiedEnd else { return [] }

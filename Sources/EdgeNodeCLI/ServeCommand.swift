@@ -2,6 +2,8 @@ import ArgumentParser
 import EdgeNode
 import Logging
 import Manifest
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
@@ -52,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
             throw ExitCode(2)
         }
-        let settings: ServerSettings
+        var settings: ServerSettings
         var logger = Logger(label: "edgenode")
         logger.logLevel = level
         do {
@@ -61,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
             printError(error.message)
             throw ExitCode(2)
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        settings.metrics = registry
         let server: HTTPServer
         do {
             server = try HTTPServer(settings: settings, logger: logger)
@@ -94,6 +99,20 @@ struct ServeCommand: AsyncParsableCommand {
             if let threads = entry.threads { settings.threads = threads }
             if let limit = entry.maxConnections { settings.maxConnections = limit }
             keyPath = keyPath ?? entry.originKey
+            if entry.role != .origin {
+                guard let keyPath else { throw ValidationError("node \(entry.name) has no origin_key") }
+                let verifier: NoteVerifier
+                do {
+                    verifier = try KeyStore.loadVerifier(path: keyPath)
+                } catch {
+                    throw ValidationError("\(error)")
+                }
+                // Loading checked that every parent is a node of the fleet.
+                let parents = entry.parents.compactMap { name in fleet.nodes.first { $0.name == name } }
+                    .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
+                settings.edge = EdgeSettings(nodeName: entry.name, parents: parents, verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
+                                             prefetch: entry.prefetch, manifestTTLSeconds: entry.manifestTTLSeconds)
+            }
             logger[metadataKey: "node"] = "\(entry.name)"
             logger[metadataKey: "role"] = "\(entry.role.rawValue)"
         case (nil, nil, let root?, let listen?):

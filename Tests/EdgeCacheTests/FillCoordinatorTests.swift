@@ -144,3 +144,26 @@ import Testing
         #expect(coordinator.activeFills == fills.count)
     }
 }
+
+@Suite struct BackgroundFillTests {
+    typealias Coordinator = FillCoordinator<String, Int>
+
+    @Test func aBackgroundFillStartsOnlyWhereNoFillCoversIt() {
+        var coordinator = Coordinator()
+        #expect(coordinator.background(object: "seg", chunks: 0..<10) == [.startFill(0, object: "seg", chunks: 0..<10)])
+        #expect(coordinator.background(object: "seg", chunks: 5..<10).isEmpty, "already being filled")
+        #expect(coordinator.isFilling("seg") && !coordinator.isFilling("other"))
+        #expect(coordinator.progress(0, verifiedEnd: 10, now: 1) == [.fillCompleted(0, object: "seg", chunks: 0..<10)])
+        #expect(!coordinator.isFilling("seg"))
+    }
+
+    @Test func aViewerJoiningABackgroundFillIsToldWhichFill() {
+        var coordinator = Coordinator()
+        _ = coordinator.background(object: "seg", chunks: 0..<10)
+        #expect(coordinator.request(7, object: "seg", chunks: 0..<10, now: 0).isEmpty)
+        #expect(coordinator.fill(of: 7) == 0, "the shell promotes a queued background fill a viewer now waits on")
+        let done = coordinator.progress(0, verifiedEnd: 10, now: 1)
+        #expect(done.prefix(2) == [.send(7, fill: 0, chunks: 0..<10), .finish(7)])
+        #expect(coordinator.fill(of: 7) == nil)
+    }
+}

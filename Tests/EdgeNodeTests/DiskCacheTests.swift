@@ -5,8 +5,8 @@ import TestSupport
 
 @Suite struct DiskCacheTests {
     static func store(_ cache: DiskCache, _ path: String, bytes: Int, fill: UInt8 = 0x41) throws -> [String] {
-        let object = try cache.beginWrite(path)
-        try object.append([UInt8](repeating: fill, count: bytes))
+        let object = try cache.beginWrite(path, size: Int64(bytes))
+        try object.write([UInt8](repeating: fill, count: bytes), at: 0)
         return try cache.commit(object)
     }
 
@@ -14,15 +14,18 @@ import TestSupport
         let root = try TemporaryDirectory("disk")
         defer { root.remove() }
         let cache = try DiskCache(root: root.path, capacityBytes: 1_000_000)
-        let object = try cache.beginWrite("song/720p/seg_00000.ts")
-        try object.append([UInt8](repeating: 1, count: 1000))
+        let object = try cache.beginWrite("song/720p/seg_00000.ts", size: 1000)
+        // Chunks land in any order at their offsets.
+        try object.write([UInt8](repeating: 1, count: 600), at: 400)
+        try object.write([UInt8](repeating: 1, count: 400), at: 0)
+        #expect(throws: StorageError.self, "no write past the declared size") { try object.write([0], at: 1000) }
         #expect(!FileManager.default.fileExists(atPath: root.path + "/song/720p/seg_00000.ts"), "invisible while partial")
         #expect(!cache.contains("song/720p/seg_00000.ts"))
         try cache.commit(object)
         #expect(try Data(contentsOf: URL(fileURLWithPath: root.path + "/song/720p/seg_00000.ts")) == Data(repeating: 1, count: 1000))
         #expect(cache.contains("song/720p/seg_00000.ts") && cache.usedBytes == 1000)
-        let discarded = try cache.beginWrite("song/720p/seg_00001.ts")
-        try discarded.append([UInt8](repeating: 2, count: 10))
+        let discarded = try cache.beginWrite("song/720p/seg_00001.ts", size: 10)
+        try discarded.write([UInt8](repeating: 2, count: 10), at: 0)
         cache.discard(discarded)
         #expect(!FileManager.default.fileExists(atPath: root.path + "/song/720p/seg_00001.ts"))
         #expect((try? FileManager.default.contentsOfDirectory(atPath: root.path + "/.partial"))?.isEmpty == true)
@@ -50,8 +53,8 @@ import TestSupport
         do {
             let cache = try DiskCache(root: root.path, capacityBytes: 100_000)
             for index in 0..<5 { _ = try Self.store(cache, "c/seg_\(index).ts", bytes: 2000) }
-            let abandoned = try cache.beginWrite("c/seg_5.ts")
-            try abandoned.append([UInt8](repeating: 9, count: 500))
+            let abandoned = try cache.beginWrite("c/seg_5.ts", size: 500)
+            try abandoned.write([UInt8](repeating: 9, count: 500), at: 0)
             // The process "crashes" here: the partial object is never committed.
         }
         let reopened = try DiskCache(root: root.path, capacityBytes: 100_000)
@@ -69,8 +72,8 @@ import TestSupport
         let root = try TemporaryDirectory("disk")
         defer { root.remove() }
         let cache = try DiskCache(root: root.path, capacityBytes: 1_000_000)
-        for bad in ["../escape.ts", "c/../../x", "/etc/passwd", ".partial/x", "c/.hidden", "", "c//d"] {
-            #expect(throws: StorageError.self, "\(bad)") { try cache.beginWrite(bad) }
+        for bad in ["../escape.ts", "c/../../x", "/etc/passwd", ".partial/x", "c/.hidden", "", "c//d", "toplevel.ts", "c/manifest.json"] {
+            #expect(throws: StorageError.self, "\(bad)") { try cache.beginWrite(bad, size: 1) }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == [".partial"])
     }

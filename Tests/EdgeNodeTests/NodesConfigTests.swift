@@ -58,9 +58,19 @@ import Testing
         (minimal.replacingOccurrences(of: "role = \"origin\"", with: "role = \"edge\"") + "\ncontrol = \"127.0.0.1:9000\"", "node[0].control", "only an origin"),
         (minimal.replacingOccurrences(of: "origin-1", with: "Origin One"), "node[0].name", "must be 1-64"),
         ("[fleet]\nname = 3\n" + minimal, "fleet.name", "must be a string"),
+        (minimal + "\ncache_size = \"1GiB\"", "node[0].cache_size", "an origin has no cache"),
+        (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"12 parsecs\"", "node[1].cache_size", "at least 1MiB"),
+        (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"99999999999TiB\"", "node[1].cache_size", "at least 1MiB"),
+        (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\nprefetch = 17", "node[1].prefetch", "0...16"),
+        (minimal + "\n" + edge, "node[1].parents", "needs at least one parent"),
+        (minimal + "\n" + edge + "\nparents = [\"origin-1\"]", "node[1].origin_key", "needs the origin's public key"),
+        (minimal + "\n" + edge + "\nparents = [\"edge-2\"]\norigin_key = \"k.pub\"\n"
+            + edge.replacingOccurrences(of: "edge-1", with: "edge-2").replacingOccurrences(of: "127.0.0.2", with: "127.0.0.3")
+            + "\nparents = [\"edge-1\"]\norigin_key = \"k.pub\"", "parents", "cycle: edge-1 → edge-2 → edge-1"),
         // toml++ would abort the process on these (an assertion); they get an error like any other syntax mistake.
         ("[,fleet]\n" + minimal, "test.conf: line 1, column 2", "a table name must start with"),
         (minimal + "\n  [[ .node]]", "test.conf: line 9, column 6", "a table name must start with"),
+        ("[[\nnode]]\n" + minimal, "test.conf: line 1, column 3", "a table name must start with"),
     ])
     func errorsNameTheirPlace(text: String, location: String, message: String) {
         do {
@@ -70,6 +80,23 @@ import Testing
             #expect(error.description.contains(location), "\(error)")
             #expect(error.description.contains(message), "\(error)")
         }
+    }
+
+    @Test func cacheSettings() throws {
+        let text = Self.minimal + "\n" + Self.edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"512MiB\"\nprefetch = 0\nmanifest_ttl = 5"
+        let edge = try Self.parse(text).node(named: "edge-1")
+        #expect(edge.cacheSizeBytes == 512 << 20 && edge.prefetch == 0 && edge.manifestTTLSeconds == 5)
+        #expect(edge.originKey == "/srv/edgenode/k.pub")
+        let defaults = try Self.parse(Self.minimal + "\n" + Self.edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"").node(named: "edge-1")
+        #expect(defaults.cacheSizeBytes == NodesConfig.defaultCacheSize && defaults.prefetch == 2 && defaults.manifestTTLSeconds == 60)
+        #expect(ByteSize.parse("1048576") == 1 << 20 && ByteSize.parse("3TiB") == 3 << 40 && ByteSize.parse("2 GiB") == 2 << 30)
+        for bad in ["", "GiB", "1.5GiB", "-1", "1gb", "1 GiB extra", "9999999999999999999"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
+    }
+
+    /// Mesh peers may name each other: they are only asked for what they hold, so no fill can loop.
+    @Test func meshPeersMayNameEachOther() throws {
+        let config = try NodesConfig.load(path: Self.repositoryRoot + "/nodes.conf")
+        #expect(try config.node(named: "mesh-turin").parents.contains("mesh-lyon"))
     }
 
     @Test func unknownNodeAndUnreadableFile() {

@@ -17,6 +17,23 @@ import Glibc
                                  host: host, port: port)
     }
 
+    /// Several event loops send the same open file at once: each uses its own descriptor (NIO refuses concurrent use
+    /// of one handle, which used to cut such responses off).
+    @Test func concurrentViewersOnSeveralThreadsAllGetWholeFiles() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let host = LoopbackAddress.next()
+        let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", fixture.root, "--listen", "\(host):\(Self.port)",
+                                                             "--threads", "4"], host: host, port: Self.port)
+        let path = "content-ts/360p/seg_00001.ts"
+        let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture.root + "/" + path)))
+        #expect(expected.count > 64 * 1024, "large enough to be sent with sendfile")
+        for _ in 0..<3 {
+            let viewers = try (0..<64).map { _ in try RawHTTPConnection(host: server.host, port: server.port) }
+            for viewer in viewers { try viewer.send("GET /\(path) HTTP/1.1\r\nHost: x\r\n\r\n") }
+            for viewer in viewers { #expect(try viewer.readResponse()?.body == expected) }
+        }
+    }
+
     @Test func servesPublishedBytesWithTheRightHeaders() async throws {
         let fixture = try await PublishedContent.shared.fixture()
         let server = try Self.start(fixture)

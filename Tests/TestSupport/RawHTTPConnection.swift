@@ -83,6 +83,17 @@ public final class RawHTTPConnection {
         return RawResponse(status: status, headers: headers, body: body)
     }
 
+    /// Reads one GET response even when the server cuts it short: the body holds what arrived before the connection
+    /// closed, and `complete` says whether it is all that Content-Length announced.
+    public func readPossiblyTruncatedResponse() throws -> (response: RawResponse, complete: Bool)? {
+        guard let head = try readResponse(bodyExpected: false) else { return nil }
+        guard let length = head.header("content-length").flatMap(Int.init) else { throw RawHTTPError.malformed("no Content-Length") }
+        let available = try fill(until: { $0.count >= length ? length : nil }) ?? buffer.count
+        let body = Array(buffer[..<available])
+        buffer.removeFirst(available)
+        return (RawResponse(status: head.status, headers: head.headers, body: body), available == length)
+    }
+
     /// Whether the server closes the connection within the receive timeout (any unread bytes are discarded).
     public func waitForClose() -> Bool {
         while !peerClosed {

@@ -55,9 +55,10 @@ public final class DiskCache: Sendable {
         _ = state.withLockedValue { $0.request(path, size: size) }
     }
 
-    /// Starts writing the object that will live at `path`: relative, made of ordinary components (no `..`, no hidden
-    /// names), so nothing is ever written outside the cache or into `.partial/`.
-    public func beginWrite(_ path: String) throws(StorageError) -> PartialObject {
+    /// Starts writing the object of `size` bytes that will live at `path`: relative, made of ordinary components (no
+    /// `..`, no hidden names), so nothing is ever written outside the cache or into `.partial/`. The partial file is
+    /// sparse: verified chunks are written at their offsets in any order.
+    public func beginWrite(_ path: String, size: Int64) throws(StorageError) -> PartialObject {
         do {
             try ContentManifest.validatePath(path)
         } catch {
@@ -66,11 +67,37 @@ public final class DiskCache: Sendable {
         guard !path.split(separator: "/").contains(where: { $0.hasPrefix(".") }) else {
             throw .io(path, "hidden path components are not cached")
         }
+        guard path.split(separator: "/").count >= 2, !Self.isMetadata(path) else {
+            throw .io(path, "not a content object (content-id/file)")
+        }
         var template = Array("\(root)/\(Self.partialDirectory)/object-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .io(path, "cannot create partial file: \(String(cString: strerror(errno)))") }
         let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return PartialObject(descriptor: fd, temporaryPath: temporary, path: path)
+        guard ftruncate(fd, off_t(size)) == 0 else {
+            let reason = String(cString: strerror(errno))
+            Glibc.close(fd)
+            unlink(temporary)
+            throw .io(path, "cannot size partial file: \(reason)")
+        }
+        return PartialObject(descriptor: fd, temporaryPath: temporary, path: path, size: size)
+    }
+
+    /// Whether `path` is a content's manifest, which is kept outside the object budget (it is needed to serve any of
+    /// the content's files).
+    public static func isMetadata(_ path: some StringProtocol) -> Bool {
+        let components = path.split(separator: "/")
+        return components.count == 2 && components[1] == "manifest.json"
+    }
+
+    /// Deletes the object at `path` (its content was republished with different bytes).
+    public func remove(_ path: String) {
+        let held = state.withLockedValue { policy -> Bool in
+            let held = policy.contains(path)
+            policy.remove(path)
+            return held
+        }
+        if held { unlink(root + "/" + path) }
     }
 
     /// Makes a fully written and verified object visible, then evicts what the budget requires. Returns the paths
@@ -115,50 +142,54 @@ public final class DiskCache: Sendable {
                 enumerator.skipDescendants()
                 continue
             }
-            guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
-                  let size = attributes[.size] as? Int64 else { continue }
+            guard !isMetadata(relative), let attributes = enumerator.fileAttributes,
+                  attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? Int64 else { continue }
             found.append((relative, size, attributes[.modificationDate] as? Date ?? .distantPast))
         }
         return found.sorted { ($0.modified, $0.path) < ($1.modified, $1.path) }.map { ($0.path, $0.size) }
     }
 }
 
-/// An object being written into the cache; invisible until committed.
+/// An object being written into the cache; invisible until committed. Chunks are written at their offsets (any order,
+/// several writers), and a reader may send the verified parts while the rest is still being filled.
 public final class PartialObject: @unchecked Sendable {
     let descriptor: Int32
     let temporaryPath: String
     /// Where the object will live, relative to the cache root.
     public let path: String
-    /// Bytes written so far.
-    public private(set) var size: Int64 = 0
-    private var closed = false
+    /// The object's full size.
+    public let size: Int64
+    private let closed = NIOLockedValueBox(false)
 
-    init(descriptor: Int32, temporaryPath: String, path: String) {
+    init(descriptor: Int32, temporaryPath: String, path: String, size: Int64) {
         self.descriptor = descriptor
         self.temporaryPath = temporaryPath
         self.path = path
+        self.size = size
     }
 
-    deinit { if !closed { Glibc.close(descriptor) } }
+    deinit { if !closed.withLockedValue({ $0 }) { Glibc.close(descriptor) } }
 
-    /// Appends verified bytes.
-    public func append<Bytes: ContiguousBytes>(_ bytes: Bytes) throws(StorageError) {
+    /// Writes verified bytes at `offset`.
+    public func write<Bytes: ContiguousBytes>(_ bytes: Bytes, at offset: Int64) throws(StorageError) {
         let failure: Int32? = bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            guard offset >= 0, offset + Int64(raw.count) <= size else { return EINVAL }
+            var done = 0
+            while done < raw.count {
+                let n = pwrite(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset + Int64(done)))
                 if n < 0 { if errno == EINTR { continue }; return errno }
-                offset += n
+                done += n
             }
             return nil
         }
         if let failure { throw .io(path, "cannot write to the cache: \(String(cString: strerror(failure)))") }
-        size += Int64(bytes.withUnsafeBytes { $0.count })
     }
 
+    /// A new descriptor of the partial file for reading (sendfile), valid after commit or discard; the caller closes it.
+    public func duplicateDescriptor() -> Int32 { fcntl(descriptor, F_DUPFD_CLOEXEC, 0) }
+
     func close(sync: Bool) throws(StorageError) {
-        guard !closed else { return }
-        closed = true
+        guard !closed.withLockedValue({ was in defer { was = true }; return was }) else { return }
         let synced = !sync || fsync(descriptor) == 0
         let reason = synced ? "" : String(cString: strerror(errno))
         Glibc.close(descriptor)

@@ -21,7 +21,14 @@ import TOMLKit
 /// origin_key = "keys/origin.pub"  # optional: the origin's public key, to verify manifests
 /// threads = 2                # optional: event loop threads (default: one per core)
 /// max_connections = 10000    # optional
+/// cache_size = "10GiB"       # edge, mesh, satellite: disk cache budget (bytes, or with KiB/MiB/GiB/TiB)
+/// prefetch = 2               # edge, mesh, satellite: segments filled ahead of a viewer (0...16)
+/// manifest_ttl = 60          # edge, mesh, satellite: seconds a manifest is used before it is revalidated
 /// ```
+///
+/// A non-origin node asks its parents in order. A parent whose role is `mesh` is a peer: it is asked only for what it
+/// already holds (`Cache-Control: only-if-cached`), so mesh peers can name each other without fill loops; any other
+/// chain of parents must end at the origin without a cycle.
 public struct NodesConfig: Sendable {
     /// One node's entry.
     public struct Node: Sendable, Equatable {
@@ -40,7 +47,16 @@ public struct NodesConfig: Sendable {
         public var originKey: String?
         public var threads: Int?
         public var maxConnections: Int?
+        /// Disk cache budget in bytes (non-origin nodes).
+        public var cacheSizeBytes: Int64
+        /// Segments filled ahead of a viewer (non-origin nodes).
+        public var prefetch: Int
+        /// Seconds a manifest is trusted before it is revalidated with a parent (non-origin nodes).
+        public var manifestTTLSeconds: Int
     }
+
+    /// Default disk cache budget: 10 GiB.
+    public static let defaultCacheSize: Int64 = 10 << 30
 
     /// The largest configuration file read.
     public static let maximumSize = 1 << 20
@@ -113,7 +129,7 @@ public struct NodesConfig: Sendable {
     private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
         var reader = reader
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "content", "parents", "gossip",
-                              "control", "origin_key", "threads", "max_connections"])
+                              "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -132,12 +148,26 @@ public struct NodesConfig: Sendable {
         if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw reader.error("max_connections", "must be within 1...1000000") }
         let control = try reader.address("control")
         if control != nil && role != .origin { throw reader.error("control", "only an origin hosts the control API") }
+        for key in ["cache_size", "prefetch", "manifest_ttl"] where role == .origin && reader.table[key] != nil {
+            throw reader.error(key, "an origin has no cache (it holds the masters)")
+        }
+        var cacheSize = defaultCacheSize
+        if let text = try reader.string("cache_size") {
+            guard let bytes = ByteSize.parse(text), bytes >= 1 << 20 else {
+                throw reader.error("cache_size", "must be a size of at least 1MiB such as \"512MiB\" or \"10GiB\" (got \"\(text)\")")
+            }
+            cacheSize = bytes
+        }
+        let prefetch = try reader.integer("prefetch") ?? 2
+        guard (0...16).contains(prefetch) else { throw reader.error("prefetch", "must be within 0...16") }
+        let manifestTTL = try reader.integer("manifest_ttl") ?? 60
+        guard (1...86_400).contains(manifestTTL) else { throw reader.error("manifest_ttl", "must be within 1...86400 seconds") }
         return Node(
             name: name, role: role, region: try reader.requiredString("region"), latitude: latitude, longitude: longitude,
             http: try reader.requiredAddress("http"), content: resolve(try reader.requiredString("content"), base: base),
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
-            maxConnections: maxConnections)
+            maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL)
     }
 
     private static func validateFleet(_ nodes: [Node], path: String) throws(ConfigError) {
@@ -163,6 +193,46 @@ public struct NodesConfig: Sendable {
             }
             if node.role == .origin && !node.parents.isEmpty {
                 throw ConfigError(file: path, location: "node[\(index)].parents", message: "an origin has no parents")
+            }
+            if node.role != .origin {
+                if node.parents.isEmpty {
+                    throw ConfigError(file: path, location: "node[\(index)].parents", message: "a \(node.role.rawValue) node needs at least one parent")
+                }
+                if node.originKey == nil {
+                    throw ConfigError(file: path, location: "node[\(index)].origin_key",
+                                      message: "a \(node.role.rawValue) node needs the origin's public key to verify what its parents send")
+                }
+            }
+        }
+        try checkFillCycles(nodes, path: path)
+    }
+
+    /// Fills follow parents that are not mesh peers (peers only answer from their cache): that graph must be acyclic.
+    private static func checkFillCycles(_ nodes: [Node], path: String) throws(ConfigError) {
+        let byName = Dictionary(uniqueKeysWithValues: nodes.map { ($0.name, $0) })
+        var finished: Set<String> = []
+        for (index, start) in nodes.enumerated() where !finished.contains(start.name) {
+            var onPath: [String] = []
+            var stack: [(name: String, next: Int)] = [(start.name, 0)]
+            onPath.append(start.name)
+            while var top = stack.popLast() {
+                let fillParents = byName[top.name]!.parents.filter { byName[$0]!.role != .mesh }
+                if top.next < fillParents.count {
+                    let parent = fillParents[top.next]
+                    top.next += 1
+                    stack.append(top)
+                    if onPath.contains(parent) {
+                        throw ConfigError(file: path, location: "node[\(index)].parents",
+                                          message: "parents form a cycle: \((onPath + [parent]).joined(separator: " → "))")
+                    }
+                    if !finished.contains(parent) {
+                        stack.append((parent, 0))
+                        onPath.append(parent)
+                    }
+                } else {
+                    finished.insert(top.name)
+                    onPath.removeLast()
+                }
             }
         }
     }

@@ -18,16 +18,37 @@ struct OpenedFile {
     let bytes: ByteBuffer?
     /// Open descriptor of a large file, shared with other responses; a response keeps it alive until it is sent.
     let shared: SharedFile?
+    /// When the file was written (seconds): on a caching node, when it entered the cache (for `Age`).
+    let storedAt: Int64
 }
 
-/// An open descriptor shared by the cache and every response sending from it (sendfile takes an explicit offset, so
-/// sharing is safe); closed when the last of them lets go.
-final class SharedFile: @unchecked Sendable {
-    let handle: NIOFileHandle
+/// An open file shared by the cache and every response sending from it (sendfile takes an explicit offset, so
+/// sharing is safe); closed when the last of them lets go. NIO lets one `NIOFileHandle` be used by one thread at a
+/// time (a second concurrent user gets EBUSY and its connection dies), so each event loop gets its own duplicate of
+/// the descriptor.
+final class SharedFile: Sendable {
+    private let descriptor: Int32
+    private let handles = NIOLockedValueBox<[ObjectIdentifier: NIOFileHandle]>([:])
 
-    init(descriptor: Int32) { handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor) }
+    init(descriptor: Int32) { self.descriptor = descriptor }
 
-    deinit { try? handle.close() }
+    deinit {
+        for handle in handles.withLockedValue({ $0.values }) { try? handle.close() }
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// The handle to use on `eventLoop`, or nil when the descriptor cannot be duplicated.
+    func handle(on eventLoop: EventLoop) -> NIOFileHandle? {
+        handles.withLockedValue { handles in
+            let key = ObjectIdentifier(eventLoop)
+            if let handle = handles[key] { return handle }
+            let duplicate = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+            guard duplicate >= 0 else { return nil }
+            let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: duplicate)
+            handles[key] = handle
+            return handle
+        }
+    }
 }
 
 /// Resolves request paths to files under the content root.
@@ -82,7 +103,8 @@ final class ContentStore: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let cached = cache.withLockedValue { $0.entries[key] }
         if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
-            return OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes, shared: cached.shared)
+            return OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes, shared: cached.shared,
+                              storedAt: cached.modifiedNanoseconds / 1_000_000_000)
         }
         guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return nil }
         let relative = components.joined(separator: "/")
@@ -113,7 +135,8 @@ final class ContentStore: Sendable {
             }
             remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: bytes,
                            shared: nil, representation: representation, commonFields: commonFields), at: key)
-            return OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil)
+            return OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil,
+                              storedAt: modified / 1_000_000_000)
         }
         let shared: SharedFile
         let representation: Representation
@@ -128,18 +151,20 @@ final class ContentStore: Sendable {
         }
         remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: nil,
                        shared: shared, representation: representation, commonFields: commonFields), at: key)
-        return OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared)
+        return OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
+                          storedAt: modified / 1_000_000_000)
     }
 
     private func makeRepresentation(_ components: [Substring], size: Int, info: stat, isVOD: Bool) -> Representation {
         let name = components.last!
-        let etag = components.count > 1 ? etags.etag(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
+        let listed = components.count > 1
+            ? etags.validators(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
         // A playlist listed in a signed manifest is published VOD content, as is one that says so itself.
         return Representation(
-            length: UInt64(size), lastModified: Int64(info.st_mtim.tv_sec),
-            etag: etag ?? EntityTag(opaque: String(info.st_mtim.tv_sec, radix: 16) + "-" + String(size, radix: 16)),
+            length: UInt64(size), lastModified: listed?.lastModified ?? Int64(info.st_mtim.tv_sec),
+            etag: listed?.etag ?? EntityTag(opaque: String(info.st_mtim.tv_sec, radix: 16) + "-" + String(size, radix: 16)),
             contentType: MediaType.forFile(name),
-            cacheControl: MediaType.cacheControl(forFile: name, isVODPlaylist: isVOD || etag != nil))
+            cacheControl: MediaType.cacheControl(forFile: name, isVODPlaylist: isVOD || listed != nil))
     }
 
     private func remember(_ entry: Entry, at key: String) {

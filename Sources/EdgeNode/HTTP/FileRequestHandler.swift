@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Prometheus
 
 #if canImport(Glibc)
 import Glibc
@@ -17,28 +18,35 @@ final class FileRequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = IOData
 
-    private let store: ContentStore
-    private let settings: ServerSettings
-    private let logger: Logger
+    let store: ContentStore
+    let settings: ServerSettings
+    let logger: Logger
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
-    private var responding = false
-    private var draining = false
+    var responding = false
+    var draining = false
     /// The connection is ending: later requests on it are not answered.
-    private var closing = false
+    var closing = false
     /// When the connection last received bytes or finished a response, or a pending write drained (uptime ns).
-    private var lastActivity: UInt64 = 0
+    var lastActivity: UInt64 = 0
     private var timeoutCheck: RepeatedTask?
     private var corked = false
     /// Requests that arrived while the client was not reading its responses, answered once it does.
     private var waiting = CircularBuffer<(head: HTTPRequestHead, bodyBytes: Int)>()
     /// More requests than this waiting and the client is pipelining without reading: the connection is closed.
     static let maximumWaiting = 64
+    /// A caching node's cache, manifests and fills (nil on an origin).
+    let edge: EdgeService?
+    /// A response is being produced asynchronously (a cache miss): later requests wait their turn.
+    var asyncBusy = false
+    /// The miss response streaming now, if any.
+    var inFlight: MissResponse?
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
     private static let corkThreshold: UInt64 = 256 * 1024
 
-    init(store: ContentStore, settings: ServerSettings, logger: Logger) {
+    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, logger: Logger) {
         self.store = store
+        self.edge = edge
         self.settings = settings
         self.logger = logger
     }
@@ -58,6 +66,10 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timeoutCheck?.cancel()
+        if let inFlight, let edge {
+            edge.engine.cancel(inFlight)
+            self.inFlight = nil
+        }
         context.fireChannelInactive()
     }
 
@@ -91,7 +103,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
-            guard context.channel.isWritable && waiting.isEmpty else {
+            guard context.channel.isWritable && waiting.isEmpty && !asyncBusy else {
                 // Back-pressure: answer later, when the client has read what it was sent.
                 waiting.append((requestHead, bodyBytes))
                 if waiting.count > Self.maximumWaiting {
@@ -105,14 +117,14 @@ final class FileRequestHandler: ChannelInboundHandler {
         }
     }
 
-    private func answerWaiting(context: ChannelHandlerContext) {
-        while context.channel.isWritable && !closing, let next = waiting.popFirst() {
+    func answerWaiting(context: ChannelHandlerContext) {
+        while context.channel.isWritable && !closing && !asyncBusy, let next = waiting.popFirst() {
             bodyBytes = next.bodyBytes
             handle(context: context, request: next.head)
         }
     }
 
-    private func handle(context: ChannelHandlerContext, request: HTTPRequestHead) {
+    func handle(context: ChannelHandlerContext, request: HTTPRequestHead) {
         // A request that carried a body is answered, then the connection is not reused.
         let keepAlive = request.isKeepAlive && !draining && bodyBytes == 0
         let http10 = request.version.major == 1 && request.version.minor == 0
@@ -123,23 +135,24 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: ResponsePlanner.status(200, "ok", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            guard let file = store.lookup(path: request.uri[...]) else {
-                respond(context: context, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
+            if request.uri == "/metrics", let registry = settings.metrics, Self.isLoopback(context.channel.remoteAddress) {
+                var text: [UInt8] = []
+                registry.emit(into: &text)
+                respond(context: context, plan: ResponsePlan(status: 200, fields: [.init("Content-Type", "text/plain; version=0.0.4")],
+                                                             body: .text(String(decoding: text, as: UTF8.self)), sendsBody: !isHead),
+                        file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            let conditions = Self.conditions(request.headers)
-            let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
-            switch selection {
-            case .whole:
-                sendFast(context: context, file: file, range: 0..<file.representation.length, partial: false, isHead: isHead,
-                         keepAlive: keepAlive, http10: http10)
-            case .ranges(let ranges) where ranges.count == 1:
-                sendFast(context: context, file: file, range: ranges[0], partial: true, isHead: isHead, keepAlive: keepAlive, http10: http10)
-            default:
-                let plan = ResponsePlanner.plan(isHead: isHead, request: conditions ?? ConditionalRequest(),
-                                                representation: file.representation, boundary: Self.makeBoundary())
-                respond(context: context, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
+            guard let file = store.lookup(path: request.uri[...]) else {
+                if let edge {
+                    startMiss(context: context, request: request, edge: edge, keepAlive: keepAlive, http10: http10)
+                } else {
+                    respond(context: context, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
+                }
+                return
             }
+            serve(context: context, request: request, file: file, cacheFields: edge.map { cachedFields($0, uri: request.uri, file: file) },
+                  keepAlive: keepAlive, http10: http10)
         case .OPTIONS:
             respond(context: context, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive, http10: http10)
         default:
@@ -147,8 +160,35 @@ final class FileRequestHandler: ChannelInboundHandler {
         }
     }
 
+    /// Metrics name parents and traffic: only local scrapers see them.
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        return ip.hasPrefix("127.") || ip == "::1"
+    }
+
+    /// Answers a GET or HEAD of a file at hand; `cacheFields` (`X-Cache`, `Age`) on a caching node.
+    func serve(context: ChannelHandlerContext, request: HTTPRequestHead, file: OpenedFile, cacheFields: [ResponsePlan.Field]?,
+               keepAlive: Bool, http10: Bool) {
+        let isHead = request.method == .HEAD
+        let conditions = Self.conditions(request.headers)
+        let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
+        switch selection {
+        case .whole:
+            sendFast(context: context, file: file, range: 0..<file.representation.length, partial: false, isHead: isHead,
+                     extra: cacheFields, keepAlive: keepAlive, http10: http10)
+        case .ranges(let ranges) where ranges.count == 1:
+            sendFast(context: context, file: file, range: ranges[0], partial: true, isHead: isHead, extra: cacheFields,
+                     keepAlive: keepAlive, http10: http10)
+        default:
+            var plan = ResponsePlanner.plan(isHead: isHead, request: conditions ?? ConditionalRequest(),
+                                            representation: file.representation, boundary: Self.makeBoundary())
+            plan.fields += cacheFields ?? []
+            respond(context: context, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
+        }
+    }
+
     /// The Range and precondition fields, or nil when the request has none.
-    private static func conditions(_ headers: HTTPHeaders) -> ConditionalRequest? {
+    static func conditions(_ headers: HTTPHeaders) -> ConditionalRequest? {
         var request = ConditionalRequest()
         var any = false
         for (name, value) in headers {
@@ -174,14 +214,14 @@ final class FileRequestHandler: ChannelInboundHandler {
         return any ? request : nil
     }
 
-    private static func makeBoundary() -> String {
+    static func makeBoundary() -> String {
         var generator = SystemRandomNumberGenerator()
         return "edgenode-" + String(generator.next() as UInt64, radix: 16)
     }
 
     /// 200 or single-part 206: the file's prepared common fields plus Content-Range and Content-Length.
-    private func sendFast(context: ChannelHandlerContext, file: OpenedFile, range: Range<UInt64>, partial: Bool, isHead: Bool,
-                          keepAlive: Bool, http10: Bool) {
+    func sendFast(context: ChannelHandlerContext, file: OpenedFile, range: Range<UInt64>, partial: Bool, isHead: Bool,
+                  extra: [ResponsePlan.Field]? = nil, keepAlive: Bool, http10: Bool) {
         let inline = !isHead && file.bytes != nil ? Int(range.count) : 0
         var head = ResponseHead.begin(status: partial ? 206 : 200, capacity: file.commonFields.readableBytes + inline,
                                       allocator: context.channel.allocator)
@@ -190,12 +230,13 @@ final class FileRequestHandler: ChannelInboundHandler {
             ResponseHead.writeField("Content-Range", ResponsePlanner.contentRange(range, file.representation.length), into: &head)
         }
         ResponseHead.writeField("Content-Length", String(range.count), into: &head)
+        for field in extra ?? [] { ResponseHead.writeField(field.name, field.value, into: &head) }
         ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
         let plan = ResponsePlan(status: partial ? 206 : 200, fields: [], body: .file(range), sendsBody: !isHead)
         send(context: context, head: head, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
     }
 
-    private func respond(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?, keepAlive: Bool, http10: Bool,
+    func respond(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?, keepAlive: Bool, http10: Bool,
                          lingering: Bool = false) {
         var head = ResponseHead.begin(status: plan.status, capacity: 512, allocator: context.channel.allocator)
         ResponseHead.write(plan, into: &head)
@@ -204,7 +245,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     }
 
     /// Writes a complete head, then the body the plan names.
-    private func send(context: ChannelHandlerContext, head: ByteBuffer, plan: ResponsePlan, file: OpenedFile?,
+    func send(context: ChannelHandlerContext, head: ByteBuffer, plan: ResponsePlan, file: OpenedFile?,
                       keepAlive: Bool, http10: Bool, lingering: Bool = false) {
         var head = head
         if plan.sendsBody, case .text(let text) = plan.body { head.writeString(text) }
@@ -269,8 +310,8 @@ final class FileRequestHandler: ChannelInboundHandler {
         if let bytes = file.bytes {
             let slice = bytes.getSlice(at: bytes.readerIndex + Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound))!
             context.write(wrapOutboundOut(.byteBuffer(slice)), promise: nil)
-        } else if let shared = file.shared {
-            let region = FileRegion(fileHandle: shared.handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
+        } else if let handle = file.shared?.handle(on: context.eventLoop) {
+            let region = FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound))
             context.write(wrapOutboundOut(.fileRegion(region)), promise: nil)
         }
     }

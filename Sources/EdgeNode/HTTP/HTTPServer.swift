@@ -15,12 +15,25 @@ public final class HTTPServer: Service, Sendable {
     private let logger: Logger
     private let store: ContentStore
     private let tracker: ConnectionTracker
+    private let group: MultiThreadedEventLoopGroup
+    private let edge: EdgeService?
 
-    /// Opens the content root; throws when it cannot be served.
+    /// Opens the content root (on a caching node: the disk cache, with its index rebuilt); throws when it cannot be
+    /// served.
     public init(settings: ServerSettings, logger: Logger) throws(StorageError) {
         self.settings = settings
         self.logger = logger
-        store = try ContentStore(root: settings.root, verifier: settings.verifier)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
+        self.group = group
+        do {
+            edge = try settings.edge.map { edgeSettings throws(StorageError) in
+                try EdgeService(settings: edgeSettings, root: settings.root, group: group, logger: logger)
+            }
+            store = try ContentStore(root: settings.root, verifier: settings.edge?.verifier ?? settings.verifier)
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
         tracker = ConnectionTracker(limit: settings.maxConnections)
     }
 
@@ -30,7 +43,7 @@ public final class HTTPServer: Service, Sendable {
             logger.warning("file descriptor limit is below connections + cached files", metadata: [
                 "limit": "\(descriptors)", "max-connections": "\(settings.maxConnections)"])
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
+        let group = group
         do {
             let channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
             logger.info("serving", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.listen)")",
@@ -74,7 +87,7 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
-        let settings = settings, store = store, tracker = tracker, logger = logger
+        let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -95,7 +108,7 @@ public final class HTTPServer: Service, Sendable {
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                     informationalResponseStrategy: .drop,
                                                                                     limitConfiguration: limits)))
-                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, logger: logger))
+                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, logger: logger))
                 }
             }
     }

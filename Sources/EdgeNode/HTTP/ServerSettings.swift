@@ -1,6 +1,7 @@
 import HTTPSemantics
 import Manifest
 import NIOCore
+import Prometheus
 
 /// How a node's HTTP data plane runs.
 public struct ServerSettings: Sendable {
@@ -25,6 +26,10 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes = 64 * 1024
     /// The origin's key, to check manifests before using their ETags.
     public var verifier: NoteVerifier?
+    /// Set on edge, mesh and satellite nodes: `root` is then a disk cache filled from parents.
+    public var edge: EdgeSettings?
+    /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.
+    public var metrics: PrometheusCollectorRegistry?
 
     public init(listen: SocketAddressSpec, root: String) {
         self.listen = listen

@@ -7,8 +7,9 @@ import Glibc
 /// Writes files so that a reader sees either the old content or the whole new content: write to a temporary file
 /// in the same directory, fsync, set the mode explicitly (not subject to umask), rename, fsync the directory.
 public enum AtomicFile {
-    /// Writes `data` to `path` with `mode`. With `replace: false`, an existing file is an error.
-    public static func write(_ data: Data, to path: String, mode: mode_t, replace: Bool) throws(StorageError) {
+    /// Writes `data` to `path` with `mode`. With `replace: false`, an existing file is an error. `modified` (seconds
+    /// since the epoch) sets the file's modification time, e.g. to the origin's Last-Modified.
+    public static func write(_ data: Data, to path: String, mode: mode_t, replace: Bool, modified: Int64? = nil) throws(StorageError) {
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         if !replace && FileManager.default.fileExists(atPath: path) { throw .exists(path) }
         var template = Array("\(directory)/.\((path as NSString).lastPathComponent).tmp-XXXXXX".utf8CString)
@@ -32,7 +33,11 @@ public enum AtomicFile {
             }
             return true
         }
-        guard written, fsync(fd) == 0 else {
+        // UTIME_OMIT (Linux: (1 << 30) - 2) leaves the access time alone.
+        let omit = (1 << 30) - 2
+        var times = [timespec(tv_sec: 0, tv_nsec: omit), timespec(tv_sec: 0, tv_nsec: omit)]
+        if let modified { times[1] = timespec(tv_sec: Int(modified), tv_nsec: 0) }
+        guard written, modified == nil || futimens(fd, &times) == 0, fsync(fd) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
             throw .io(path, reason)

@@ -1,0 +1,252 @@
+import Dispatch
+import Foundation
+import HTTPSemantics
+import Logging
+import Manifest
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Why a content's manifest is not available.
+enum ManifestUnavailable: Error, Equatable {
+    /// The parents do not know the content (404).
+    case notFound
+    /// No parent answered with a manifest that verifies.
+    case badGateway(String)
+    /// Parents timed out.
+    case gatewayTimeout(String)
+}
+
+/// The signed manifests of a caching node: held in memory, kept on disk next to the cached files (so a restart needs
+/// no parent), fetched from a parent when missing and accepted only if the origin's signature verifies. After
+/// `ttl` a manifest is revalidated in the background (conditionally); while revalidation fails, cached files are
+/// still served and marked `STALE`. A republished content's changed files are dropped from the cache.
+final class EdgeManifests: @unchecked Sendable {
+    private struct Slot {
+        var content: EdgeContent?
+        var validatedAt: UInt64 = 0
+        var stale = false
+        var fetching = false
+        var lastAttempt: UInt64 = 0
+        var waiters: [EventLoopPromise<EdgeContent>] = []
+    }
+
+    private let root: String
+    private let verifier: NoteVerifier
+    private let parents: ParentPool
+    private let cache: DiskCache
+    private let group: EventLoopGroup
+    private let nodeName: String
+    private let ttlNanoseconds: UInt64
+    private let timeout: TimeAmount
+    private let metrics: EdgeMetrics
+    private let logger: Logger
+    private let lock = NIOLock()
+    private var slots: [String: Slot] = [:]
+    /// A failed revalidation is retried no sooner than this.
+    private static let retryNanoseconds: UInt64 = 2_000_000_000
+
+    init(root: String, verifier: NoteVerifier, parents: ParentPool, cache: DiskCache, group: EventLoopGroup, nodeName: String,
+         ttlSeconds: Int, timeout: TimeAmount, metrics: EdgeMetrics, logger: Logger) {
+        self.root = root
+        self.verifier = verifier
+        self.parents = parents
+        self.cache = cache
+        self.group = group
+        self.nodeName = nodeName
+        ttlNanoseconds = UInt64(ttlSeconds) * 1_000_000_000
+        self.timeout = timeout
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The content held in memory and whether it is stale (its last revalidation failed), or nil (no I/O). Starts a
+    /// background revalidation when one is due.
+    func current(_ contentID: String) -> (content: EdgeContent, stale: Bool)? {
+        let (found, refresh) = lock.withLock { () -> ((EdgeContent, Bool)?, Bool) in
+            guard let slot = slots[contentID], let content = slot.content else { return (nil, false) }
+            return ((content, slot.stale), claimRefresh(contentID))
+        }
+        if refresh { revalidate(contentID) }
+        return found
+    }
+
+    /// The verified manifest of `contentID`: from memory, else from disk, else from a parent.
+    func content(_ contentID: String, on eventLoop: EventLoop) -> EventLoopFuture<EdgeContent> {
+        do {
+            try ContentManifest.validateIdentifier(contentID, field: "content id")
+        } catch {
+            return eventLoop.makeFailedFuture(ManifestUnavailable.notFound)
+        }
+        if let (content, _) = current(contentID) { return eventLoop.makeSucceededFuture(content) }
+        let promise = eventLoop.makePromise(of: EdgeContent.self)
+        let first = lock.withLock { () -> Bool in
+            slots[contentID, default: Slot()].waiters.append(promise)
+            if slots[contentID]!.fetching { return false }
+            slots[contentID]!.fetching = true
+            return true
+        }
+        if first {
+            if let content = loadFromDisk(contentID) {
+                // Served at once; checked with a parent in the background, as its age is unknown.
+                complete(contentID, .success(content), validated: false)
+            } else {
+                fetch(contentID, previous: nil)
+            }
+        }
+        return promise.futureResult
+    }
+
+    /// Claims the revalidation of a content whose manifest is due; called with the lock held.
+    private func claimRefresh(_ contentID: String) -> Bool {
+        guard var slot = slots[contentID], !slot.fetching else { return false }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard now &- slot.validatedAt >= ttlNanoseconds, now &- slot.lastAttempt >= Self.retryNanoseconds else { return false }
+        slot.fetching = true
+        slot.lastAttempt = now
+        slots[contentID] = slot
+        return true
+    }
+
+    private func revalidate(_ contentID: String) {
+        let previous = lock.withLock { slots[contentID]?.content }
+        fetch(contentID, previous: previous)
+    }
+
+    private func loadFromDisk(_ contentID: String) -> EdgeContent? {
+        let path = "\(root)/\(contentID)/manifest.json"
+        guard let data = try? AtomicFile.read(path, limit: ContentManifest.maximumSize),
+              let manifest = try? ContentManifest.parse(data), manifest.contentID == contentID,
+              let verified = try? VerifiedManifest(manifest, verifier: verifier),
+              let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let modified = attributes[.modificationDate] as? Date else {
+            return nil
+        }
+        return EdgeContent(verified: verified, lastModified: Int64(modified.timeIntervalSince1970), manifestETag: nil)
+    }
+
+    private func complete(_ contentID: String, _ result: Result<EdgeContent, ManifestUnavailable>, validated: Bool) {
+        let waiters = lock.withLock { () -> [EventLoopPromise<EdgeContent>] in
+            var slot = slots[contentID] ?? Slot()
+            slot.fetching = false
+            switch result {
+            case .success(let content):
+                slot.content = content
+                slot.stale = false
+                slot.validatedAt = validated ? DispatchTime.now().uptimeNanoseconds : 0
+            case .failure:
+                // A cached manifest keeps being served; it is stale until a revalidation succeeds.
+                if slot.content != nil { slot.stale = true }
+            }
+            let waiters = slot.waiters
+            slot.waiters = []
+            slots[contentID] = slot.content == nil && waiters.isEmpty ? nil : slot
+            return waiters
+        }
+        for waiter in waiters {
+            switch result {
+            case .success(let content): waiter.succeed(content)
+            case .failure(let error): waiter.fail(error)
+            }
+        }
+    }
+
+    /// Asks the parents in turn for the manifest (conditionally when one is held) and keeps the first that verifies.
+    private func fetch(_ contentID: String, previous: EdgeContent?) {
+        let eventLoop = group.next()
+        eventLoop.execute {
+            self.attempt(contentID, previous: previous, remaining: self.parents.order()[...], failures: [], eventLoop: eventLoop)
+        }
+    }
+
+    private func attempt(_ contentID: String, previous: EdgeContent?, remaining: ArraySlice<ParentAddress>,
+                         failures: [ParentFetchError], eventLoop: EventLoop) {
+        guard let parent = remaining.first else {
+            let summary = failures.map(\.description).joined(separator: "; ")
+            let outcome: ManifestUnavailable = failures.contains(.status(404)) ? .notFound
+                : failures.contains(.timeout) ? .gatewayTimeout(summary) : .badGateway(summary)
+            if previous != nil {
+                logger.warning("manifest revalidation failed; serving cached files as stale", metadata: [
+                    "content": "\(contentID)", "errors": "\(summary)"])
+            }
+            complete(contentID, .failure(outcome), validated: false)
+            return
+        }
+        var request = ParentFetch.Request(path: "/\(contentID)/manifest.json", range: nil)
+        if let etag = previous?.manifestETag { request.extraHeaders.append(("If-None-Match", etag)) }
+        var status = 0
+        var lastModified: Int64?
+        var etag: String?
+        var body = ByteBuffer()
+        metrics.requested(from: parent.name, kind: "manifest")
+        ParentFetch.start(on: eventLoop, parent: parent, request: request, via: nodeName, timeout: timeout,
+            onHead: { head in
+                status = Int(head.status.code)
+                lastModified = head.headers.first(name: "Last-Modified").flatMap { HTTPDate.parse(Substring($0)) }
+                etag = head.headers.first(name: "ETag")
+                return status == 200 || (status == 304 && previous != nil)
+            },
+            onBody: { buffer in
+                var buffer = buffer
+                guard body.readableBytes + buffer.readableBytes <= ContentManifest.maximumSize else { return false }
+                body.writeBuffer(&buffer)
+                return true
+            },
+            onEnd: { error in
+                let next = remaining.dropFirst()
+                var failure: ParentFetchError? = error
+                if error == .aborted { failure = status == 200 || status == 304 ? .tooLarge : .status(status) }
+                if let failure {
+                    if failure.marksParentBad {
+                        self.parents.failed(parent, path: "/\(contentID)/manifest.json", reason: Self.reason(failure), detail: failure.description)
+                    }
+                    self.attempt(contentID, previous: previous, remaining: next, failures: failures + [failure], eventLoop: eventLoop)
+                    return
+                }
+                if status == 304, let previous {
+                    self.parents.succeeded(parent)
+                    self.complete(contentID, .success(previous), validated: true)
+                    return
+                }
+                do {
+                    let content = try self.accept(contentID, data: Data(body.readableBytesView), lastModified: lastModified, etag: etag,
+                                                  previous: previous)
+                    self.parents.succeeded(parent)
+                    self.complete(contentID, .success(content), validated: true)
+                } catch {
+                    self.parents.failed(parent, path: "/\(contentID)/manifest.json", reason: "signature", detail: "\(error)")
+                    self.attempt(contentID, previous: previous, remaining: next,
+                                 failures: failures + [.unexpected("manifest rejected: \(error)")], eventLoop: eventLoop)
+                }
+            })
+    }
+
+    /// Verifies a manifest from a parent, stores it, and drops cached files it no longer lists with the same bytes.
+    private func accept(_ contentID: String, data: Data, lastModified: Int64?, etag: String?, previous: EdgeContent?) throws -> EdgeContent {
+        let manifest = try ContentManifest.parse(data)
+        guard manifest.contentID == contentID else {
+            throw ManifestError.checkpointMismatch("manifest is for content \"\(manifest.contentID)\", not \"\(contentID)\"")
+        }
+        let verified = try VerifiedManifest(manifest, verifier: verifier)
+        let modified = lastModified ?? Int64(Date().timeIntervalSince1970)
+        try FileManager.default.createDirectory(atPath: "\(root)/\(contentID)", withIntermediateDirectories: true)
+        try AtomicFile.write(data, to: "\(root)/\(contentID)/manifest.json", mode: 0o644, replace: true, modified: modified)
+        if let previous, previous.verified.checkpoint.root != verified.checkpoint.root {
+            let current = Dictionary(manifest.files.map { ($0.path, $0.chunkRoot) }, uniquingKeysWith: { first, _ in first })
+            for file in previous.verified.manifest.files where current[file.path] != file.chunkRoot {
+                cache.remove("\(contentID)/\(file.path)")
+            }
+            logger.notice("content republished", metadata: ["content": "\(contentID)", "root": "\(verified.checkpoint.root.hex)"])
+        }
+        return EdgeContent(verified: verified, lastModified: modified, manifestETag: etag)
+    }
+
+    static func reason(_ error: ParentFetchError) -> String {
+        switch error {
+        case .timeout: "timeout"
+        case .status: "status"
+        case .closedEarly: "truncated"
+        case .tooLarge, .unexpected: "unexpected"
+        case .connect, .aborted: "error"
+        }
+    }
+}

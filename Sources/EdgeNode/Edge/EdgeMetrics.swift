@@ -1,0 +1,40 @@
+import Metrics
+
+/// What the cache did, as swift-metrics counters (exported at `/metrics` in the Prometheus text format).
+struct EdgeMetrics: Sendable {
+    /// How a response was answered, by its `X-Cache` value.
+    enum Outcome: String, Sendable, CaseIterable {
+        case hit = "HIT", miss = "MISS", coalesced = "COALESCED", stale = "STALE"
+    }
+
+    private let responses: [Outcome: Counter]
+    let viewerFills = Counter(label: "edgenode_cache_fills_total", dimensions: [("priority", "viewer")])
+    let backgroundFills = Counter(label: "edgenode_cache_fills_total", dimensions: [("priority", "background")])
+    let failedFills = Counter(label: "edgenode_cache_fill_failures_total")
+    let committedObjects = Counter(label: "edgenode_cache_objects_committed_total")
+    let evictedObjects = Counter(label: "edgenode_cache_objects_evicted_total")
+    let upstreamErrors = Counter(label: "edgenode_cache_upstream_error_responses_total")
+
+    init() {
+        var responses: [Outcome: Counter] = [:]
+        for outcome in Outcome.allCases {
+            responses[outcome] = Counter(label: "edgenode_cache_responses_total", dimensions: [("x_cache", outcome.rawValue)])
+        }
+        self.responses = responses
+    }
+
+    func responded(_ outcome: Outcome) { responses[outcome]!.increment() }
+
+    func filled(bytes: Int, from parent: String) {
+        Counter(label: "edgenode_cache_fill_bytes_total", dimensions: [("parent", parent)]).increment(by: bytes)
+    }
+
+    func requested(from parent: String, kind: String) {
+        Counter(label: "edgenode_upstream_requests_total", dimensions: [("parent", parent), ("kind", kind)]).increment()
+    }
+
+    /// A parent failed: `reason` is mismatch, truncated, overrun, timeout, status, signature or error.
+    func parentFailed(_ parent: String, reason: String) {
+        Counter(label: "edgenode_parent_failures_total", dimensions: [("parent", parent), ("reason", reason)]).increment()
+    }
+}

@@ -1,0 +1,107 @@
+import EdgeCache
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// One fill: fetches a run of chunks of an object from the parents in turn, verifies every chunk against the signed
+/// manifest before writing it, and on a mismatch, truncation, timeout or error marks that parent bad and continues
+/// from the next one at the first unverified chunk. Confined to one event loop.
+final class FillRun: @unchecked Sendable {
+    private let fill: Int
+    private let object: ObjectFill
+    private let chunks: Range<Int>
+    private let engine: FillEngine
+    private let parents: ParentPool
+    private let nodeName: String
+    private let timeout: TimeAmount
+    private let metrics: EdgeMetrics
+    private let logger: Logger
+    private let eventLoop: EventLoop
+    private var verifier: ChunkStreamVerifier
+    private var sawTimeout = false
+
+    init(fill: Int, object: ObjectFill, chunks: Range<Int>, engine: FillEngine, parents: ParentPool, nodeName: String,
+         timeout: TimeAmount, metrics: EdgeMetrics, logger: Logger, eventLoop: EventLoop) {
+        self.fill = fill
+        self.object = object
+        self.chunks = chunks
+        self.engine = engine
+        self.parents = parents
+        self.nodeName = nodeName
+        self.timeout = timeout
+        self.metrics = metrics
+        self.logger = logger
+        self.eventLoop = eventLoop
+        verifier = ChunkStreamVerifier(chunks: object.entry.chunks, startChunk: chunks.lowerBound)
+    }
+
+    func start() { attempt(parents.order()[...]) }
+
+    private func attempt(_ remaining: ArraySlice<ParentAddress>) {
+        guard let parent = remaining.first else {
+            engine.failed(fill: fill, object: object, status: sawTimeout ? 504 : 502)
+            return
+        }
+        verifier = ChunkStreamVerifier(chunks: object.entry.chunks, startChunk: verifier.nextChunk)
+        let range = verifier.nextOffset..<object.endOffset(ofChunk: chunks.upperBound)
+        let size = object.entry.chunks.size
+        var rejection: (reason: String, detail: String)?
+        metrics.requested(from: parent.name, kind: "object")
+        ParentFetch.start(
+            on: eventLoop, parent: parent, request: .init(path: "/" + object.path, range: range), via: nodeName, timeout: timeout,
+            onHead: { head in
+                let expected = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
+                let contentRange = head.headers.first(name: "Content-Range")
+                let whole = head.status == .ok && range == 0..<size
+                guard (head.status == .partialContent && contentRange == expected) || whole else {
+                    rejection = head.status == .partialContent
+                        ? ("unexpected", "Content-Range \(contentRange ?? "missing"), expected \(expected)")
+                        : ("status", "answered \(head.status.code)")
+                    return false
+                }
+                return true
+            },
+            onBody: { [self] buffer in
+                do {
+                    let verified = try verifier.feed(buffer.readableBytesView)
+                    guard !verified.isEmpty else { return true }
+                    for chunk in verified { try object.partial.write(chunk.bytes, at: chunk.offset) }
+                    metrics.filled(bytes: verified.reduce(0) { $0 + $1.bytes.count }, from: parent.name)
+                    engine.verified(fill: fill, chunks: verified.map(\.index), verifiedEnd: verifier.nextChunk, object: object)
+                    return true
+                } catch let error as ChunkVerificationError {
+                    rejection = (Self.reason(error), error.description)
+                    return false
+                } catch {
+                    rejection = ("error", "\(error)")
+                    return false
+                }
+            },
+            onEnd: { [self] error in
+                if error == nil, rejection == nil, verifier.nextChunk >= chunks.upperBound {
+                    parents.succeeded(parent)
+                    return
+                }
+                if error == .timeout { sawTimeout = true }
+                let (reason, detail) = rejection ?? (error.map { EdgeManifests.reason($0) } ?? "truncated",
+                                                      error?.description ?? ChunkVerificationError.truncated(chunk: verifier.nextChunk).description)
+                if rejection?.reason == "status" && !Self.marksBad(detail) {
+                    logger.debug("parent does not hold the object", metadata: ["parent": "\(parent.name)", "path": "\(object.path)"])
+                } else {
+                    parents.failed(parent, path: object.path, reason: reason, detail: "\(detail) (from chunk \(verifier.nextChunk))")
+                }
+                attempt(remaining.dropFirst())
+            })
+    }
+
+    /// A peer's 504 (not cached) or a 404 is not the parent's fault.
+    private static func marksBad(_ detail: String) -> Bool { detail != "answered 504" && detail != "answered 404" }
+
+    private static func reason(_ error: ChunkVerificationError) -> String {
+        switch error {
+        case .mismatch: "mismatch"
+        case .overrun: "overrun"
+        case .truncated: "truncated"
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// A response waiting on a fill. The engine calls these from any thread; an implementation hops to its own event
+/// loop. `available` may arrive out of order and repeated (it means "every byte before this offset is verified and
+/// written"), `finish` or `fail` exactly once, last.
+protocol FillSink: AnyObject, Sendable {
+    /// Called on the sink's own event loop before anything else: where to read verified bytes from, and how the
+    /// response is served (HIT, MISS or COALESCED).
+    func prepare(reader: SharedFile, outcome: EdgeMetrics.Outcome)
+    /// Bytes of the object before `offset` are verified and readable.
+    func available(upTo offset: Int64)
+    /// Everything asked for is verified.
+    func finish()
+    /// The response cannot be completed: `status` (502, 503, 504) if nothing was sent yet, else cut off.
+    func fail(status: Int, reason: String)
+}
