@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 seconds=${2:-10}
-scripts/install-deps.sh nginx wrk time >/dev/null
+scripts/install-deps.sh nginx wrk time python3 >/dev/null
 swift build -c release >/dev/null
 bin=.build/release/edgenode
 work=bench/work

@@ -42,6 +42,8 @@ final class EdgeManifests: @unchecked Sendable {
     private let logger: Logger
     private let lock = NIOLock()
     private var slots: [String: Slot] = [:]
+    /// Set on shutdown: no fetch starts.
+    private var stopped = false
     /// A failed revalidation is retried no sooner than this.
     private static let retryNanoseconds: UInt64 = 2_000_000_000
 
@@ -150,8 +152,12 @@ final class EdgeManifests: @unchecked Sendable {
         }
     }
 
+    /// Shutdown: later fetches are not started (their event loops are going away).
+    func stop() { lock.withLock { stopped = true } }
+
     /// Asks the parents in turn for the manifest (conditionally when one is held) and keeps the first that verifies.
     private func fetch(_ contentID: String, previous: EdgeContent?) {
+        guard !lock.withLock({ stopped }) else { return }
         let eventLoop = group.next()
         eventLoop.execute {
             self.attempt(contentID, previous: previous, remaining: self.parents.order()[...], failures: [], eventLoop: eventLoop)

@@ -28,6 +28,12 @@ final class EdgeService: Sendable {
                                               "parents": "\(settings.parents.map(\.name).joined(separator: ","))"])
     }
 
+    /// Stops fills and manifest fetches before the event loops shut down.
+    func stop() {
+        engine.stop()
+        manifests.stop()
+    }
+
     /// Starts background fills of the segments following `path` in its rendition.
     func prefetch(after path: String, in content: EdgeContent) {
         for next in content.segments(after: path, count: settings.prefetch) {

@@ -43,6 +43,8 @@ final class FillEngine: @unchecked Sendable {
     private var queued: [(fill: Int, object: String, chunks: Range<Int>)] = []
     private var runningBackground: Set<Int> = []
     private var ticker: RepeatedTask?
+    /// Set on shutdown: no fill starts or continues.
+    private var stopped = false
 
     init(cache: DiskCache, parents: ParentPool, group: EventLoopGroup, nodeName: String, timeout: TimeAmount,
          settings: Coordinator.Settings, metrics: EdgeMetrics, logger: Logger) {
@@ -59,7 +61,19 @@ final class FillEngine: @unchecked Sendable {
         }
     }
 
-    deinit { ticker?.cancel() }
+    /// Shutdown: queued fills are dropped and running ones stop at their next step (before the event loops go).
+    func stop() {
+        let ticker = lock.withLock {
+            stopped = true
+            queued.removeAll()
+            defer { self.ticker = nil }
+            return self.ticker
+        }
+        ticker?.cancel()
+    }
+
+    /// Whether the engine was stopped.
+    var isStopped: Bool { lock.withLock { stopped } }
 
     /// A response wants `bytes` of the object at `path` (listed in the manifest as `entry`). Called on the sink's
     /// event loop.
@@ -202,6 +216,7 @@ final class FillEngine: @unchecked Sendable {
     }
 
     private func startRun(fill: Int, object: ObjectFill, chunks: Range<Int>) {
+        guard !isStopped else { return }
         let eventLoop = group.next()
         let run = FillRun(fill: fill, object: object, chunks: chunks, engine: self, parents: parents, nodeName: nodeName,
                           timeout: timeout, metrics: metrics, logger: logger, eventLoop: eventLoop)

@@ -38,6 +38,7 @@ final class FillRun: @unchecked Sendable {
     func start() { attempt(parents.order()[...]) }
 
     private func attempt(_ remaining: ArraySlice<ParentAddress>) {
+        guard !engine.isStopped else { return }
         guard let parent = remaining.first else {
             engine.failed(fill: fill, object: object, status: sawTimeout ? 504 : 502)
             return
@@ -78,6 +79,8 @@ final class FillRun: @unchecked Sendable {
                 }
             },
             onEnd: { [self] error in
+                // Shutting down: the connection was closed by this node, not by the parent.
+                guard !engine.isStopped else { return }
                 if error == nil, rejection == nil, verifier.nextChunk >= chunks.upperBound {
                     parents.succeeded(parent)
                     return

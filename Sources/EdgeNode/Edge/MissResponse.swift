@@ -17,7 +17,14 @@ final class MissResponse: FillSink, @unchecked Sendable {
     private var outcome = EdgeMetrics.Outcome.miss
     private var headSent = false
     private var sent: Int64
+    /// Every byte before this offset is verified (the highest `available` seen).
+    private var verifiedEnd: Int64
+    private var continuationPending = false
     private var ended = false
+    /// At most this much is handed to sendfile per turn, so that one response with a lot to catch up on (a viewer
+    /// joining a fill late) does not hold the event loop while others wait for their first byte (like nginx's
+    /// `sendfile_max_chunk`).
+    static let sliceBytes: Int64 = 128 * 1024
 
     init(context: ChannelHandlerContext, handler: FileRequestHandler, range: Range<Int64>, head: ByteBuffer, keepAlive: Bool, http10: Bool) {
         eventLoop = context.eventLoop
@@ -27,6 +34,7 @@ final class MissResponse: FillSink, @unchecked Sendable {
         self.keepAlive = keepAlive
         self.http10 = http10
         sent = range.lowerBound
+        verifiedEnd = range.lowerBound
     }
 
     func prepare(reader: SharedFile, outcome: EdgeMetrics.Outcome) {
@@ -35,12 +43,17 @@ final class MissResponse: FillSink, @unchecked Sendable {
         self.outcome = outcome
     }
 
-    func available(upTo offset: Int64) { onLoop { $0.write(upTo: offset, flush: true) } }
+    func available(upTo offset: Int64) {
+        onLoop { response in
+            response.verifiedEnd = max(response.verifiedEnd, min(offset, response.range.upperBound))
+            response.write()
+        }
+    }
 
     func finish() {
         onLoop { response in
-            response.write(upTo: response.range.upperBound, flush: false)
-            response.end(failed: false)
+            response.verifiedEnd = response.range.upperBound
+            response.write()
         }
     }
 
@@ -66,10 +79,11 @@ final class MissResponse: FillSink, @unchecked Sendable {
         }
     }
 
-    private func write(upTo offset: Int64, flush: Bool) {
+    /// Sends the next slice of verified bytes (the head first); schedules itself again while more is verified, and
+    /// ends the response once everything asked for is sent.
+    private func write() {
         guard !ended, let reader else { return }
         let (handler, context) = connection.value
-        let end = min(offset, range.upperBound)
         if !headSent {
             headSent = true
             var head = head
@@ -79,6 +93,7 @@ final class MissResponse: FillSink, @unchecked Sendable {
             context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
             handler.edge?.metrics.responded(outcome)
         }
+        let end = min(verifiedEnd, sent + Self.sliceBytes)
         if end > sent {
             guard let handle = reader.handle(on: eventLoop) else {
                 self.end(failed: true)
@@ -88,7 +103,16 @@ final class MissResponse: FillSink, @unchecked Sendable {
             context.write(handler.wrapOutboundOut(.fileRegion(region)), promise: nil)
             sent = end
         }
-        if flush { context.flush() }
+        context.flush()
+        if sent == range.upperBound {
+            self.end(failed: false)
+        } else if sent < verifiedEnd && !continuationPending {
+            continuationPending = true
+            eventLoop.execute {
+                self.continuationPending = false
+                self.write()
+            }
+        }
     }
 
     private func end(failed: Bool) {

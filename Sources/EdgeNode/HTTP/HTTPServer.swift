@@ -54,7 +54,9 @@ public final class HTTPServer: Service, Sendable {
                 channel.close(promise: nil)
             }
             try await drain()
+            edge?.stop()
         } catch {
+            edge?.stop()
             try? await group.shutdownGracefully()
             throw error
         }
