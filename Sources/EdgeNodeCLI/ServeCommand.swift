@@ -112,6 +112,9 @@ struct ServeCommand: AsyncParsableCommand {
                     .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
                 settings.edge = EdgeSettings(nodeName: entry.name, parents: parents, verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
                                              prefetch: entry.prefetch, manifestTTLSeconds: entry.manifestTTLSeconds)
+                settings.edge?.upstreamTimeoutSeconds = Int64(entry.upstreamTimeoutSeconds)
+                // A viewer waits through at least one failover to the next parent.
+                settings.edge?.waitTimeoutSeconds = max(10, 2 * Int64(entry.upstreamTimeoutSeconds) + 1)
             }
             logger[metadataKey: "node"] = "\(entry.name)"
             logger[metadataKey: "role"] = "\(entry.role.rawValue)"

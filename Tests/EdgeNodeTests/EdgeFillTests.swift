@@ -216,6 +216,40 @@ import Glibc
         #expect(try Self.get(edge, "other-content/master.m3u8").status == 502)
     }
 
+    /// A request for segment i fills the next K in the background; nothing beyond them.
+    @Test func theNextSegmentsArePrefetched() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "2"])
+        try fleet.startOrigin()
+        let edge = try fleet.start("edge-1")
+        let segments = try fleet.segments("ts")
+        try #require(segments.count >= 4)
+        #expect(try Self.get(edge, segments[0]).header("X-Cache") == "MISS")
+        #expect(EdgeFleet.eventually { fleet.cachedObjects("edge-1")[segments[1]] != nil && fleet.cachedObjects("edge-1")[segments[2]] != nil })
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_fills_total{priority=\"background\"}") == 2)
+        #expect(fleet.cachedObjects("edge-1")[segments[3]] == nil, "only K = 2 ahead")
+        let next = try Self.get(edge, segments[1])
+        #expect(try next.header("X-Cache") == "HIT" && next.body == fleet.originBytes(segments[1]))
+    }
+
+    /// A parent that sends nothing is given up after `upstream_timeout`: with no other parent, a quick 504.
+    @Test func aSilentParentTimesOutInto504() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        let relayHost = fleet.addCache("relay-1", parents: ["origin-1"])
+        fleet.addCache("edge-1", parents: ["relay-1"], extra: ["prefetch": "0", "upstream_timeout": "1"])
+        try fleet.startOrigin()
+        let relay = try ParentProxy(listen: relayHost, port: EdgeFleet.port, upstreamHost: fleet.originHost, upstreamPort: EdgeFleet.port)
+        let edge = try fleet.start("edge-1")
+        _ = try Self.get(edge, "content-ts/360p/index.m3u8")
+        relay.fault = .init(kind: .delay(milliseconds: 4_000), pathContains: "seg_")
+        let started = Date()
+        let response = try Self.get(edge, try fleet.segments("ts")[0])
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(response.status == 504 && response.body.count < 200)
+        #expect(elapsed >= 0.9 && elapsed < 3, "\(elapsed) s")
+        #expect(try EdgeFleet.metric(edge, "edgenode_parent_failures_total{parent=\"relay-1\",reason=\"timeout\"}") == 1)
+    }
+
     @Test func aMeshPeerAnswersOnlyFromItsCache() async throws {
         let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
         fleet.addCache("mesh-a", role: "mesh", parents: ["mesh-b", "origin-1"], extra: ["prefetch": "0"])

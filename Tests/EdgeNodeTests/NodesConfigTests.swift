@@ -62,6 +62,7 @@ import Testing
         (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"12 parsecs\"", "node[1].cache_size", "at least 1MiB"),
         (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"99999999999TiB\"", "node[1].cache_size", "at least 1MiB"),
         (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\nprefetch = 17", "node[1].prefetch", "0...16"),
+        (minimal + "\n" + edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\nupstream_timeout = 0", "node[1].upstream_timeout", "1...300"),
         (minimal + "\n" + edge, "node[1].parents", "needs at least one parent"),
         (minimal + "\n" + edge + "\nparents = [\"origin-1\"]", "node[1].origin_key", "needs the origin's public key"),
         (minimal + "\n" + edge + "\nparents = [\"edge-2\"]\norigin_key = \"k.pub\"\n"
@@ -83,12 +84,13 @@ import Testing
     }
 
     @Test func cacheSettings() throws {
-        let text = Self.minimal + "\n" + Self.edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"512MiB\"\nprefetch = 0\nmanifest_ttl = 5"
+        let text = Self.minimal + "\n" + Self.edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"\ncache_size = \"512MiB\"\nprefetch = 0\nmanifest_ttl = 5\nupstream_timeout = 30"
         let edge = try Self.parse(text).node(named: "edge-1")
-        #expect(edge.cacheSizeBytes == 512 << 20 && edge.prefetch == 0 && edge.manifestTTLSeconds == 5)
+        #expect(edge.cacheSizeBytes == 512 << 20 && edge.prefetch == 0 && edge.manifestTTLSeconds == 5 && edge.upstreamTimeoutSeconds == 30)
         #expect(edge.originKey == "/srv/edgenode/k.pub")
         let defaults = try Self.parse(Self.minimal + "\n" + Self.edge + "\nparents = [\"origin-1\"]\norigin_key = \"k.pub\"").node(named: "edge-1")
-        #expect(defaults.cacheSizeBytes == NodesConfig.defaultCacheSize && defaults.prefetch == 2 && defaults.manifestTTLSeconds == 60)
+        #expect(defaults.cacheSizeBytes == NodesConfig.defaultCacheSize && defaults.prefetch == 2 && defaults.manifestTTLSeconds == 60
+                && defaults.upstreamTimeoutSeconds == 5)
         #expect(ByteSize.parse("1048576") == 1 << 20 && ByteSize.parse("3TiB") == 3 << 40 && ByteSize.parse("2 GiB") == 2 << 30)
         for bad in ["", "GiB", "1.5GiB", "-1", "1gb", "1 GiB extra", "9999999999999999999"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
     }

@@ -24,6 +24,7 @@ import TOMLKit
 /// cache_size = "10GiB"       # edge, mesh, satellite: disk cache budget (bytes, or with KiB/MiB/GiB/TiB)
 /// prefetch = 2               # edge, mesh, satellite: segments filled ahead of a viewer (0...16)
 /// manifest_ttl = 60          # edge, mesh, satellite: seconds a manifest is used before it is revalidated
+/// upstream_timeout = 5       # edge, mesh, satellite: seconds to connect to a parent, and of silence mid-response
 /// ```
 ///
 /// A non-origin node asks its parents in order. A parent whose role is `mesh` is a peer: it is asked only for what it
@@ -53,6 +54,8 @@ public struct NodesConfig: Sendable {
         public var prefetch: Int
         /// Seconds a manifest is trusted before it is revalidated with a parent (non-origin nodes).
         public var manifestTTLSeconds: Int
+        /// Seconds to connect to a parent and of silence allowed mid-response (non-origin nodes).
+        public var upstreamTimeoutSeconds: Int
     }
 
     /// Default disk cache budget: 10 GiB.
@@ -129,7 +132,8 @@ public struct NodesConfig: Sendable {
     private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
         var reader = reader
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "content", "parents", "gossip",
-                              "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl"])
+                              "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
+                              "upstream_timeout"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -148,7 +152,7 @@ public struct NodesConfig: Sendable {
         if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw reader.error("max_connections", "must be within 1...1000000") }
         let control = try reader.address("control")
         if control != nil && role != .origin { throw reader.error("control", "only an origin hosts the control API") }
-        for key in ["cache_size", "prefetch", "manifest_ttl"] where role == .origin && reader.table[key] != nil {
+        for key in ["cache_size", "prefetch", "manifest_ttl", "upstream_timeout"] where role == .origin && reader.table[key] != nil {
             throw reader.error(key, "an origin has no cache (it holds the masters)")
         }
         var cacheSize = defaultCacheSize
@@ -162,12 +166,15 @@ public struct NodesConfig: Sendable {
         guard (0...16).contains(prefetch) else { throw reader.error("prefetch", "must be within 0...16") }
         let manifestTTL = try reader.integer("manifest_ttl") ?? 60
         guard (1...86_400).contains(manifestTTL) else { throw reader.error("manifest_ttl", "must be within 1...86400 seconds") }
+        let upstreamTimeout = try reader.integer("upstream_timeout") ?? 5
+        guard (1...300).contains(upstreamTimeout) else { throw reader.error("upstream_timeout", "must be within 1...300 seconds") }
         return Node(
             name: name, role: role, region: try reader.requiredString("region"), latitude: latitude, longitude: longitude,
             http: try reader.requiredAddress("http"), content: resolve(try reader.requiredString("content"), base: base),
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
-            maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL)
+            maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL,
+            upstreamTimeoutSeconds: upstreamTimeout)
     }
 
     private static func validateFleet(_ nodes: [Node], path: String) throws(ConfigError) {

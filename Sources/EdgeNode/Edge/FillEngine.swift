@@ -38,6 +38,7 @@ final class FillEngine: @unchecked Sendable {
     private var coordinator: Coordinator
     private var objects: [String: ObjectFill] = [:]
     private var sinks: [Int: (sink: FillSink, object: ObjectFill)] = [:]
+    private var waiterOfSink: [ObjectIdentifier: Int] = [:]
     private var nextWaiter = 0
     /// Background fills not started yet, oldest first, and how many run.
     private var queued: [(fill: Int, object: String, chunks: Range<Int>)] = []
@@ -99,6 +100,7 @@ final class FillEngine: @unchecked Sendable {
             let waiter = nextWaiter
             nextWaiter += 1
             sinks[waiter] = (sink, object)
+            waiterOfSink[ObjectIdentifier(sink)] = waiter
             let directives = coordinator.request(waiter, object: path, chunks: missing..<wanted.upperBound, now: Self.now())
             let started = directives.contains { if case .startFill = $0 { true } else { false } }
             if !started, let fill = coordinator.fill(of: waiter) { promoteLocked(fill) }
@@ -108,7 +110,6 @@ final class FillEngine: @unchecked Sendable {
         case .committed:
             return .committed
         case .failed(let reason):
-            sink.prepare(reader: SharedFile(descriptor: -1), outcome: .miss)
             sink.fail(status: 503, reason: "cache unavailable: \(reason)")
             return .waiting
         case .present(let object):
@@ -126,7 +127,7 @@ final class FillEngine: @unchecked Sendable {
     /// The response went away: it stops waiting (the fill goes on, its chunks are worth caching).
     func cancel(_ sink: FillSink) {
         lock.withLock {
-            guard let waiter = sinks.first(where: { $0.value.sink === sink })?.key else { return }
+            guard let waiter = waiterOfSink.removeValue(forKey: ObjectIdentifier(sink)) else { return }
             sinks[waiter] = nil
             coordinator.cancel(waiter)
         }
@@ -182,9 +183,9 @@ final class FillEngine: @unchecked Sendable {
                     sink.available(upTo: object.endOffset(ofChunk: chunks.upperBound))
                 }
             case .finish(let waiter):
-                lock.withLock { sinks.removeValue(forKey: waiter) }?.sink.finish()
+                removeSink(waiter)?.finish()
             case .fail(let waiter, let failure):
-                let sink = lock.withLock { sinks.removeValue(forKey: waiter) }?.sink
+                let sink = removeSink(waiter)
                 switch failure {
                 case .upstreamFailed: sink?.fail(status: upstreamStatus, reason: "no parent delivered verified bytes")
                 case .timedOut: sink?.fail(status: 504, reason: "parents too slow")
@@ -195,6 +196,14 @@ final class FillEngine: @unchecked Sendable {
             }
         }
         pumpBackground()
+    }
+
+    private func removeSink(_ waiter: Int) -> FillSink? {
+        lock.withLock {
+            guard let (sink, _) = sinks.removeValue(forKey: waiter) else { return nil }
+            waiterOfSink[ObjectIdentifier(sink)] = nil
+            return sink
+        }
     }
 
     /// Starts queued background fills while fewer than `backgroundConcurrency` run.

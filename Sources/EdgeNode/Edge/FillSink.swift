@@ -2,8 +2,8 @@
 /// loop. `available` may arrive out of order and repeated (it means "every byte before this offset is verified and
 /// written"), `finish` or `fail` exactly once, last.
 protocol FillSink: AnyObject, Sendable {
-    /// Called on the sink's own event loop before anything else: where to read verified bytes from, and how the
-    /// response is served (HIT, MISS or COALESCED).
+    /// Called on the sink's own event loop before any `available` or `finish`: where to read verified bytes from,
+    /// and how the response is served (HIT, MISS or COALESCED). (A `fail` may come without it.)
     func prepare(reader: SharedFile, outcome: EdgeMetrics.Outcome)
     /// Bytes of the object before `offset` are verified and readable.
     func available(upTo offset: Int64)
