@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: make a short sample clip (generated locally, no network), publish it as signed HLS in both segment
-# formats, verify what was written, and show it.
+# formats, verify what was written, serve it from origin-1 and through edge-paris (a cache filled on demand,
+# verified against the signature), and play it with ffprobe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,29 +39,43 @@ sed 's/^/  /' "$work/content/sample-fmp4/master.m3u8"
 echo "== 720p/index.m3u8"
 sed 's/^/  /' "$work/content/sample-fmp4/720p/index.m3u8"
 
-echo "== serving node origin-1 of nodes.conf (http://127.0.0.1:8080)"
-"$bin" serve --config nodes.conf --node origin-1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do
-  python3 -c 'import urllib.request; urllib.request.urlopen("http://127.0.0.1:8080/healthz", timeout=1)' 2>/dev/null && break
-  sleep 0.1
+echo "== serving node origin-1 (http://127.0.0.1:8080) and edge-paris (http://127.0.0.2:8080) of nodes.conf"
+rm -rf out/fleet/edge-paris
+"$bin" serve --config nodes.conf --node origin-1 & origin=$!
+"$bin" serve --config nodes.conf --node edge-paris & edge=$!
+trap 'kill "$origin" "$edge" 2>/dev/null || true' EXIT
+for address in 127.0.0.1 127.0.0.2; do
+  for _ in $(seq 1 50); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://$address:8080/healthz', timeout=1)" 2>/dev/null && break
+    sleep 0.1
+  done
 done
 python3 - <<'PY'
 import urllib.request
+origin, edge = "http://127.0.0.1:8080", "http://127.0.0.2:8080"
 for path in ["/sample-fmp4/master.m3u8", "/sample-fmp4/720p/seg_00001.m4s"]:
-    request = urllib.request.Request("http://127.0.0.1:8080" + path, method="HEAD")
+    request = urllib.request.Request(origin + path, method="HEAD")
     with urllib.request.urlopen(request, timeout=5) as response:
         headers = response.headers
-        print(f"  HEAD {path}: {response.status} {headers['Content-Type']}, {headers['Content-Length']} bytes, "
+        print(f"  origin HEAD {path}: {response.status} {headers['Content-Type']}, {headers['Content-Length']} bytes, "
               f"ETag {headers['ETag']}, Cache-Control {headers['Cache-Control']}")
-request = urllib.request.Request("http://127.0.0.1:8080/sample-fmp4/720p/seg_00001.m4s", headers={"Range": "bytes=0-1023"})
+path = "/sample-fmp4/720p/seg_00001.m4s"
+expected = urllib.request.urlopen(origin + path, timeout=5).read()
+for attempt in ("first", "second"):
+    with urllib.request.urlopen(edge + path, timeout=5) as response:
+        body = response.read()
+        print(f"  edge GET {path} ({attempt}): {response.status}, X-Cache {response.headers['X-Cache']}, "
+              f"{len(body)} bytes, {'identical to the origin' if body == expected else 'DIFFERENT'}")
+request = urllib.request.Request(edge + "/sample-ts/720p/seg_00002.ts", headers={"Range": "bytes=100000-165535"})
 with urllib.request.urlopen(request, timeout=5) as response:
-    print(f"  GET with Range: {response.status} {response.headers['Content-Range']}")
+    print(f"  edge GET cold range: {response.status} {response.headers['Content-Range']}, X-Cache {response.headers['X-Cache']}")
 PY
-echo "== ffprobe playing the fMP4 rendition over HTTP"
+echo "== ffprobe playing the fMP4 rendition through the edge"
 ffprobe -v error -show_entries format=format_name,duration -of default=noprint_wrappers=1 \
-  http://127.0.0.1:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
-kill -TERM "$server"
-wait "$server" && echo "== origin-1 stopped gracefully (exit 0)"
+  http://127.0.0.2:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
+echo "== edge-paris counters"
+python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.2:8080/metrics', timeout=5).read().decode())" \
+  | grep -E '^edgenode_(cache_responses|upstream_requests|cache_fills)_total' | sed 's/^/  /'
+kill -TERM "$edge" "$origin"
+wait "$edge" && wait "$origin" && echo "== edge-paris and origin-1 stopped gracefully (exit 0)"
 trap - EXIT
