@@ -53,6 +53,9 @@ import Glibc
         // Unknown files and contents are 404, an unlisted file is never fetched.
         #expect(try Self.get(edge, "content-ts/360p/nope.ts").status == 404)
         #expect(try Self.get(edge, "no-such-content/360p/seg_00000.ts").status == 404)
+        #expect(try Self.get(edge, "no-such-content/master.m3u8").status == 404)
+        #expect(try EdgeFleet.metric(edge, "edgenode_upstream_requests_total{parent=\"origin-1\",kind=\"manifest\"}") == 3,
+                "an unknown content is asked for once, then remembered as absent")
         #expect(try Self.get(edge, "big.bin").status == 404, "not part of any signed content")
     }
 

@@ -42,6 +42,11 @@ final class EdgeManifests: @unchecked Sendable {
     private let logger: Logger
     private let lock = NIOLock()
     private var slots: [String: Slot] = [:]
+    /// Contents the parents said do not exist, until when (uptime ns): requests for made-up ids are answered
+    /// without asking a parent again for a while, and at most `maximumNegative` are remembered.
+    private var absent: [String: UInt64] = [:]
+    private static let absentNanoseconds: UInt64 = 10_000_000_000
+    private static let maximumNegative = 10_000
     /// Set on shutdown: no fetch starts.
     private var stopped = false
     /// A failed revalidation is retried no sooner than this.
@@ -81,11 +86,20 @@ final class EdgeManifests: @unchecked Sendable {
         }
         if let (content, _) = current(contentID) { return eventLoop.makeSucceededFuture(content) }
         let promise = eventLoop.makePromise(of: EdgeContent.self)
-        let first = lock.withLock { () -> Bool in
+        let now = DispatchTime.now().uptimeNanoseconds
+        let first = lock.withLock { () -> Bool? in
+            if let until = absent[contentID] {
+                if now < until { return nil }
+                absent[contentID] = nil
+            }
             slots[contentID, default: Slot()].waiters.append(promise)
             if slots[contentID]!.fetching { return false }
             slots[contentID]!.fetching = true
             return true
+        }
+        guard let first else {
+            promise.fail(ManifestUnavailable.notFound)
+            return promise.futureResult
         }
         if first {
             if let content = loadFromDisk(contentID) {
@@ -135,9 +149,14 @@ final class EdgeManifests: @unchecked Sendable {
                 slot.content = content
                 slot.stale = false
                 slot.validatedAt = validated ? DispatchTime.now().uptimeNanoseconds : 0
-            case .failure:
+            case .failure(let error):
                 // A cached manifest keeps being served; it is stale until a revalidation succeeds.
                 if slot.content != nil { slot.stale = true }
+                if error == .notFound && slot.content == nil {
+                    let now = DispatchTime.now().uptimeNanoseconds
+                    if absent.count >= Self.maximumNegative { absent = absent.filter { $0.value > now } }
+                    if absent.count < Self.maximumNegative { absent[contentID] = now + Self.absentNanoseconds }
+                }
             }
             let waiters = slot.waiters
             slot.waiters = []
