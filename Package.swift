@@ -43,6 +43,11 @@ let package = Package(
         // Pure cache logic for edge, mesh and satellite nodes: eviction policies, verification of parent data against
         // the signed manifest, coalescing of concurrent misses (no I/O, no clock).
         .target(name: "EdgeCache", dependencies: ["Manifest"]),
+        // Pure SWIM + Lifeguard membership and cluster records, the binary wire format and its AES-GCM sealing
+        // (no sockets, no clock: the simulator and the daemon's UDP shell drive the same core).
+        .target(name: "Gossip", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
+        .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
@@ -83,6 +88,7 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics", "TestSupport"]),
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
+        .testTarget(name: "GossipTests", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
         .testTarget(

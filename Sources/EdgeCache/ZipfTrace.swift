@@ -32,7 +32,7 @@ public struct ZipfTrace: Sequence, IteratorProtocol {
 }
 
 /// SplitMix64: a tiny seeded generator for reproducible simulations.
-public struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {

@@ -1,0 +1,33 @@
+/// A cluster-wide value (the emergency flag, later others): key → value at an epoch. The higher epoch wins; at the
+/// same epoch the larger value (bytewise) wins, so every member converges on one record. A record may carry a
+/// signature that a caller-supplied validator checks before the record is accepted or forwarded.
+public struct ClusterRecord: Hashable, Sendable {
+    public static let maximumKeyBytes = 64
+    public static let maximumValueBytes = 512
+    public static let maximumSignatureBytes = 128
+
+    public var key: String
+    public var epoch: UInt64
+    public var value: [UInt8]
+    public var signature: [UInt8]
+
+    public init(key: String, epoch: UInt64, value: [UInt8], signature: [UInt8] = []) {
+        self.key = key
+        self.epoch = epoch
+        self.value = value
+        self.signature = signature
+    }
+
+    /// Within the size limits.
+    public var isWellFormed: Bool {
+        !key.isEmpty && key.utf8.count <= Self.maximumKeyBytes && value.count <= Self.maximumValueBytes
+            && signature.count <= Self.maximumSignatureBytes
+    }
+
+    /// Whether this record replaces `other` (same key).
+    public func supersedes(_ other: ClusterRecord) -> Bool {
+        if epoch != other.epoch { return epoch > other.epoch }
+        if value != other.value { return value.lexicographicallyPrecedes(other.value) == false }
+        return signature.lexicographicallyPrecedes(other.signature) == false && signature != other.signature
+    }
+}

@@ -1,0 +1,64 @@
+/// Failure detection: probes, indirect probes, helpers' relays, suspicion expiry.
+extension GossipCore {
+    mutating func advanceProbe(now: UInt64) -> [GossipDirective] {
+        var directives: [GossipDirective] = []
+        if var current = probe {
+            if !current.indirectSent && now >= current.directDeadline {
+                current.indirectSent = true
+                if let target = others[current.target] {
+                    let helpers = randomActive(count: settings.indirectProbes, excluding: [current.target])
+                    current.expectedNacks = helpers.count
+                    for helper in helpers {
+                        directives.append(send(.pingRequest(sequence: current.sequence, target: target.info.name, address: target.info.gossip),
+                                               to: helper.info.gossip, recipient: helper.info.name))
+                    }
+                }
+                probe = current
+            }
+            if now >= current.end {
+                probe = nil
+                counters.probesFailed += 1
+                adjustLocalHealth(1)
+                if current.expectedNacks > 0 && current.nacks < current.expectedNacks { adjustLocalHealth(1) }
+                if let target = others[current.target], target.status == .alive {
+                    counters.suspicionsRaised += 1
+                    directives += apply(.suspect(name: target.info.name, incarnation: target.incarnation, from: me.info.name), now: now)
+                }
+            }
+        }
+        if probe == nil && now >= nextProbeAt {
+            nextProbeAt = now + scaled(settings.probeInterval)
+            let candidates = others
+            if let target = order.next(using: &generator, eligible: { candidates[$0]?.status.isActive ?? false }) {
+                let member = others[target]!
+                let sequence = nextSequence()
+                probe = Probe(target: target, sequence: sequence, directDeadline: now + scaled(settings.probeTimeout), end: nextProbeAt)
+                counters.probesSent += 1
+                directives.append(send(.ping(sequence: sequence, target: target), to: member.info.gossip, recipient: target))
+            }
+        }
+        return directives
+    }
+
+    /// Helpers whose target stayed silent tell the prober (`nack`).
+    mutating func expireRelays(now: UInt64) -> [GossipDirective] {
+        let expired = relays.filter { $0.value.deadline <= now }.sorted { $0.key < $1.key }
+        return expired.map { sequence, relay in
+            relays[sequence] = nil
+            return send(.nack(sequence: relay.originSequence), to: relay.origin, recipient: nil)
+        }
+    }
+
+    mutating func expireSuspicions(now: UInt64) -> [GossipDirective] {
+        var directives: [GossipDirective] = []
+        let n = activeCount
+        for name in suspicions.keys.sorted() {
+            guard let suspicion = suspicions[name],
+                  now >= suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n),
+                  let member = others[name], member.status == .suspect else { continue }
+            counters.deathsDeclared += 1
+            directives += apply(.dead(name: name, incarnation: member.incarnation, from: me.info.name), now: now)
+        }
+        return directives
+    }
+}

@@ -1,0 +1,99 @@
+/// Applying membership updates and records, with SWIM's precedence rules.
+extension GossipCore {
+    /// Applies one update; returns what changed. An update that changes this node's view is queued to be passed
+    /// on; one that changes nothing is dropped (so rumours die out).
+    mutating func apply(_ update: GossipUpdate, now: UInt64) -> [GossipDirective] {
+        switch update {
+        case .alive(let info, let incarnation, let health):
+            if info.name == me.info.name {
+                // A previous life of this node announced a higher incarnation: continue above it.
+                if incarnation >= me.incarnation && (info != me.info || health != me.health || incarnation > me.incarnation) {
+                    refute(above: incarnation, now: now)
+                }
+                return []
+            }
+            let previous = others[info.name]
+            if let previous, incarnation <= previous.incarnation { return [] }
+            let member = Member(info: info, incarnation: incarnation, status: .alive, health: health, changedAt: now)
+            others[info.name] = member
+            if suspicions.removeValue(forKey: info.name) != nil { counters.suspicionsCleared += 1 }
+            order.insert(info.name, using: &generator)
+            queue.enqueue(update)
+            return previous?.status == .alive && previous?.info == info ? [] : [.memberChanged(member, previous: previous?.status)]
+        case .suspect(let name, let incarnation, let from):
+            if name == me.info.name {
+                if incarnation >= me.incarnation && !leaving { refute(above: incarnation, now: now) }
+                return []
+            }
+            guard var member = others[name] else { return [] }
+            switch member.status {
+            case .alive where incarnation >= member.incarnation:
+                let previous = member.status
+                member.status = .suspect
+                member.incarnation = incarnation
+                member.changedAt = now
+                others[name] = member
+                suspicions[name] = Suspicion(start: now, confirmations: [from])
+                queue.enqueue(update)
+                return [.memberChanged(member, previous: previous)]
+            case .suspect where incarnation > member.incarnation:
+                member.incarnation = incarnation
+                others[name] = member
+                suspicions[name] = Suspicion(start: now, confirmations: [from])
+                queue.enqueue(update)
+                return []
+            case .suspect where incarnation == member.incarnation:
+                // An independent confirmation shortens the suspicion; pass it on so others count it too.
+                if suspicions[name, default: Suspicion(start: now, confirmations: [])].confirmations.insert(from).inserted {
+                    queue.enqueue(update)
+                }
+                return []
+            default:
+                return []
+            }
+        case .dead(let name, let incarnation, _), .left(let name, let incarnation):
+            let status: MemberStatus = if case .dead = update { .dead } else { .left }
+            if name == me.info.name {
+                if !leaving && incarnation >= me.incarnation { refute(above: incarnation, now: now) }
+                return []
+            }
+            guard var member = others[name], member.status.isActive, incarnation >= member.incarnation else { return [] }
+            let previous = member.status
+            member.status = status
+            member.incarnation = incarnation
+            member.changedAt = now
+            others[name] = member
+            suspicions[name] = nil
+            order.remove(name)
+            queue.enqueue(update)
+            return [.memberChanged(member, previous: previous)]
+        case .record(let record):
+            guard record.isWellFormed, validator(record) else {
+                counters.recordsRejected += 1
+                return []
+            }
+            if let existing = records[record.key], !record.supersedes(existing) { return [] }
+            records[record.key] = record
+            queue.enqueue(update)
+            return [.recordChanged(record)]
+        }
+    }
+
+    /// This node is suspected or declared dead (or a past life of it announced more): it announces itself alive
+    /// at a higher incarnation. Lifeguard counts this against local health (a node that keeps being suspected is
+    /// probably the slow one).
+    mutating func refute(above incarnation: UInt64, now: UInt64) {
+        me.incarnation = max(me.incarnation, incarnation) + 1
+        me.changedAt = now
+        counters.refutations += 1
+        adjustLocalHealth(1)
+        queue.enqueue(selfUpdate)
+    }
+
+    /// Dead and left members are forgotten after the retention time.
+    mutating func forgetTheLongDead(now: UInt64) {
+        for (name, member) in others where !member.status.isActive && now &- member.changedAt > settings.deadRetention {
+            others[name] = nil
+        }
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+
+/// SWIM membership with Lifeguard, as a pure state machine: no sockets, no clock, no global randomness. Every input
+/// (a tick, a received message, a health change, a record to publish) takes the current time and returns
+/// directives — messages to send, when to tick next, what changed. The same core runs in the deterministic
+/// simulator and behind the daemon's UDP shell.
+///
+/// - Failure detection: one probe per protocol period in shuffled round-robin order; no ack within the timeout →
+///   `ping-req` through k helpers (which answer `nack` when the target is silent too); no ack by the end of the
+///   period → the target is suspected.
+/// - Suspicion: the member is told (buddy system: every packet to a suspect carries the suspicion) and refutes by
+///   raising its incarnation; otherwise it is declared dead after a timeout that shrinks from its maximum to its
+///   minimum as independent confirmations arrive (Lifeguard).
+/// - Local health: failed probes, missing nacks and refuting raise a saturating multiplier that stretches this
+///   node's probe interval and timeouts, so a slow node stops accusing healthy ones; successful probes lower it.
+/// - Dissemination: updates ride on every message and on gossip rounds to random members, each sent
+///   λ·ceil(log10(n+1)) times, packed into a byte budget with a reserved share for cluster records.
+/// - Anti-entropy: the full state is exchanged with one random member per interval (sometimes a dead one, so that
+///   partitions heal), which is also how a node joins through its seeds.
+public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable {
+    public typealias RecordValidator = @Sendable (ClusterRecord) -> Bool
+
+    struct Probe: Sendable {
+        let target: String
+        let sequence: UInt32
+        let directDeadline: UInt64
+        let end: UInt64
+        var indirectSent = false
+        var expectedNacks = 0
+        var nacks = 0
+    }
+
+    struct Relay: Sendable {
+        let origin: GossipAddress
+        let originSequence: UInt32
+        let deadline: UInt64
+    }
+
+    struct Suspicion: Sendable {
+        let start: UInt64
+        var confirmations: Set<String>
+    }
+
+    public let settings: GossipSettings
+    /// This node as it announces itself.
+    public internal(set) var me: Member
+    var others: [String: Member] = [:]
+    var generator: Generator
+    var order = ProbeOrder()
+    var queue = DisseminationQueue()
+    public internal(set) var records: [String: ClusterRecord] = [:]
+    let validator: RecordValidator
+    /// Lifeguard's local health multiplier (0...S).
+    public internal(set) var localHealth = 0
+    var probe: Probe?
+    var relays: [UInt32: Relay] = [:]
+    var suspicions: [String: Suspicion] = [:]
+    var sequence: UInt32 = 0
+    var nextProbeAt: UInt64
+    var nextGossipAt: UInt64
+    var nextSyncAt: UInt64
+    var nextHealthAt: UInt64
+    var pendingHealth: NodeHealth?
+    let seeds: [GossipAddress]
+    var leaving = false
+    public internal(set) var counters = GossipCounters()
+
+    /// A node described by `info`, joining through `seeds` (its own address among them is ignored). `now` is the
+    /// current uptime in nanoseconds.
+    public init(info: MemberInfo, seeds: [GossipAddress], settings: GossipSettings = GossipSettings(), generator: Generator,
+                now: UInt64, validator: @escaping RecordValidator = { _ in true }) {
+        self.settings = settings
+        self.generator = generator
+        self.validator = validator
+        self.seeds = seeds.filter { $0 != info.gossip }
+        me = Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now)
+        nextProbeAt = now + settings.probeInterval
+        nextGossipAt = now + settings.gossipInterval
+        nextSyncAt = now + settings.antiEntropyInterval
+        nextHealthAt = now
+    }
+
+    /// Everyone this node knows, itself included, by name.
+    public var members: [Member] { ([me] + others.values).sorted { $0.info.name < $1.info.name } }
+
+    /// Alive and suspected members, this node included (n in the formulas).
+    public var activeCount: Int { 1 + others.values.filter(\.status.isActive).count }
+
+    /// One member's state.
+    public func member(_ name: String) -> Member? { name == me.info.name ? me : others[name] }
+
+    /// Members known before any gossip (from the fleet's configuration): taken as alive at incarnation 0 and probed
+    /// like any other, without being announced (each announces itself).
+    public mutating func assume(_ infos: [MemberInfo], now: UInt64) {
+        for info in infos where info.name != me.info.name && others[info.name] == nil {
+            others[info.name] = Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now)
+            order.insert(info.name, using: &generator)
+        }
+    }
+
+    /// Joins: announces this node to the seeds and asks for their state.
+    public mutating func start(now: UInt64) -> [GossipDirective] {
+        queue.enqueue(selfUpdate)
+        var directives: [GossipDirective] = []
+        for seed in seeds { directives += syncPages(to: seed, reply: false) }
+        return directives + [.scheduleTick(at: nextDeadline)]
+    }
+
+    /// This node's health changed; it is announced at the next health interval (with a new incarnation).
+    public mutating func setHealth(_ health: NodeHealth, now: UInt64) -> [GossipDirective] {
+        guard health != me.health else { return [] }
+        pendingHealth = health
+        return [.scheduleTick(at: nextDeadline)]
+    }
+
+    /// Publishes a cluster record (it must pass the validator like any received one).
+    public mutating func publish(_ record: ClusterRecord, now: UInt64) -> [GossipDirective] {
+        apply(.record(record), now: now) + [.scheduleTick(at: nextDeadline)]
+    }
+
+    /// Graceful leave: tells a few members directly and gossips it; the shell should keep running for a few gossip
+    /// intervals so that it spreads.
+    public mutating func leave(now: UInt64) -> [GossipDirective] {
+        leaving = true
+        me.status = .left
+        me.changedAt = now
+        let update = GossipUpdate.left(name: me.info.name, incarnation: me.incarnation)
+        queue.enqueue(update)
+        var directives: [GossipDirective] = []
+        for target in randomActive(count: settings.gossipFanout * 2, excluding: []) {
+            directives.append(.send(GossipMessage(sender: me.info.name, kind: .gossip, updates: [update]), to: target.info.gossip))
+        }
+        return directives
+    }
+
+    /// When `tick` must be called next.
+    public var nextDeadline: UInt64 {
+        var deadline = min(nextProbeAt, nextGossipAt, nextSyncAt)
+        if pendingHealth != nil { deadline = min(deadline, nextHealthAt) }
+        if let probe {
+            deadline = min(deadline, probe.indirectSent ? probe.end : probe.directDeadline)
+        }
+        for relay in relays.values { deadline = min(deadline, relay.deadline) }
+        let n = activeCount
+        for suspicion in suspicions.values {
+            deadline = min(deadline, suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n))
+        }
+        return deadline
+    }
+
+    /// Drives every timer that is due.
+    public mutating func tick(now: UInt64) -> [GossipDirective] {
+        guard !leaving else { return gossipRound(now: now) }
+        var directives: [GossipDirective] = []
+        directives += expireRelays(now: now)
+        directives += advanceProbe(now: now)
+        directives += expireSuspicions(now: now)
+        if let health = pendingHealth, now >= nextHealthAt {
+            pendingHealth = nil
+            me.health = health
+            me.incarnation += 1
+            me.changedAt = now
+            queue.enqueue(selfUpdate)
+            nextHealthAt = now + settings.healthInterval
+        }
+        directives += gossipRound(now: now)
+        directives += antiEntropy(now: now)
+        forgetTheLongDead(now: now)
+        return directives + [.scheduleTick(at: nextDeadline)]
+    }
+
+    /// A message arrived from `address`.
+    public mutating func receive(_ message: GossipMessage, from address: GossipAddress, now: UInt64) -> [GossipDirective] {
+        guard message.sender != me.info.name else { return [] }
+        var directives: [GossipDirective] = []
+        for update in message.updates { directives += apply(update, now: now) }
+        switch message.kind {
+        case .ping(let sequence, let target):
+            // A ping meant for whoever had this address before is not answered: the prober must not count it.
+            if target == me.info.name {
+                directives.append(send(.ack(sequence: sequence), to: address, recipient: message.sender))
+            }
+        case .pingRequest(let originSequence, let target, let targetAddress):
+            guard target != me.info.name, !leaving else { break }
+            let sequence = nextSequence()
+            let timeout = UInt64(Double(scaled(settings.probeTimeout)) * settings.helperTimeoutFraction)
+            relays[sequence] = Relay(origin: address, originSequence: originSequence, deadline: now + timeout)
+            directives.append(send(.ping(sequence: sequence, target: target), to: targetAddress, recipient: target))
+        case .ack(let sequence):
+            if let relay = relays.removeValue(forKey: sequence) {
+                directives.append(send(.ack(sequence: relay.originSequence), to: relay.origin, recipient: nil))
+            } else if probe?.sequence == sequence {
+                probe = nil
+                adjustLocalHealth(-1)
+            }
+        case .nack(let sequence):
+            if probe?.sequence == sequence { probe?.nacks += 1 }
+        case .gossip:
+            break
+        case .sync(let reply):
+            if !reply { directives += syncPages(to: address, reply: true) }
+        }
+        return directives + [.scheduleTick(at: nextDeadline)]
+    }
+
+    var selfUpdate: GossipUpdate { .alive(me.info, incarnation: me.incarnation, health: me.health) }
+
+    mutating func nextSequence() -> UInt32 {
+        sequence &+= 1
+        return sequence
+    }
+
+    /// A duration stretched by the local health multiplier.
+    func scaled(_ duration: UInt64) -> UInt64 {
+        settings.localHealthEnabled ? duration * UInt64(localHealth + 1) : duration
+    }
+
+    mutating func adjustLocalHealth(_ delta: Int) {
+        localHealth = min(settings.maximumLocalHealth, max(0, localHealth + delta))
+    }
+
+    /// Lifeguard: from Max down to Min as confirmations (beyond the first suspicion) approach K.
+    func suspicionTimeout(confirmations: Int, members n: Int) -> UInt64 {
+        let base = Double(settings.probeInterval) * max(1, log10(Double(max(n, 1))))
+        let minimum = base * settings.suspicionMinimumPeriods
+        let maximum = base * settings.suspicionMaximumPeriods
+        let independent = Double(max(0, confirmations - 1))
+        let k = Double(max(1, settings.suspicionConfirmations))
+        let timeout = maximum - (maximum - minimum) * log(independent + 1) / log(k + 1)
+        return UInt64(max(minimum, timeout))
+    }
+
+    /// Up to `count` random alive or suspected members other than this node and `excluding`.
+    mutating func randomActive(count: Int, excluding: Set<String>) -> [Member] {
+        var candidates = others.values.filter { $0.status.isActive && !excluding.contains($0.info.name) }
+        candidates.sort { $0.info.name < $1.info.name }
+        candidates.shuffle(using: &generator)
+        return Array(candidates.prefix(count))
+    }
+}

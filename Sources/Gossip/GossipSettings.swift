@@ -1,0 +1,61 @@
+/// Timing, fan-out and size limits of the membership protocol. Durations are nanoseconds.
+public struct GossipSettings: Sendable, Equatable {
+    /// SWIM protocol period T': one probe per period (scaled by the local health multiplier).
+    public var probeInterval: UInt64 = 1_000_000_000
+    /// How long a direct ping waits for its ack before `ping-req` goes to helpers (scaled like the interval).
+    public var probeTimeout: UInt64 = 400_000_000
+    /// k: helpers asked to probe indirectly.
+    public var indirectProbes = 3
+    /// A helper gives up on the target (and sends `nack`) after this fraction of the probe timeout, so its `nack`
+    /// reaches the prober before the period ends.
+    public var helperTimeoutFraction = 0.8
+    /// Gossip rounds: every interval, pending updates go to `gossipFanout` random members.
+    public var gossipInterval: UInt64 = 200_000_000
+    public var gossipFanout = 3
+    /// λ: each update is sent about λ·ceil(log10(n+1)) times by every member that holds it.
+    public var retransmitMultiplier = 4
+    /// Cluster records are sent this many times more often than member updates (they are rare and must arrive).
+    public var recordRetransmitFactor = 2
+    /// Suspicion timeout bounds, in protocol periods times max(1, log10 n) (as memberlist scales them).
+    public var suspicionMinimumPeriods = 1.5
+    public var suspicionMaximumPeriods = 4.5
+    /// K: independent confirmations that shrink a suspicion to its minimum (Lifeguard).
+    public var suspicionConfirmations = 3
+    /// S: the local health multiplier saturates here (intervals and timeouts back off to (S+1)×).
+    public var maximumLocalHealth = 8
+    /// Lifeguard's local health awareness; off only to measure what it buys.
+    public var localHealthEnabled = true
+    /// Largest datagram on the wire, authentication and encryption included.
+    public var packetBudget = 1_400
+    /// Bytes of every datagram that the sealing layer adds (header, nonce, tag).
+    public var sealOverhead = PacketSealer.overhead
+    /// Part of a packet's piggyback space reserved for cluster records before member updates may use it.
+    public var recordShare = 0.5
+    /// Anti-entropy: every interval the full state is exchanged with one random member (sometimes a dead one, so
+    /// that partitions heal).
+    public var antiEntropyInterval: UInt64 = 10_000_000_000
+    /// Dead members are remembered (and sometimes contacted) this long, then forgotten.
+    public var deadRetention: UInt64 = 600_000_000_000
+    /// A member re-announces its health at least this often (changes go out at once, at most every interval).
+    public var healthInterval: UInt64 = 2_000_000_000
+
+    public init() {}
+
+    /// Member updates per member, at most, for a cluster of `n`.
+    public func retransmits(members n: Int) -> Int {
+        retransmitMultiplier * Int(Double(n + 1).log10Ceiling)
+    }
+}
+
+extension Double {
+    /// ceil(log10(self)), at least 1.
+    var log10Ceiling: Double {
+        var power = 1.0
+        var digits = 0.0
+        while power < self {
+            power *= 10
+            digits += 1
+        }
+        return Swift.max(1, digits)
+    }
+}

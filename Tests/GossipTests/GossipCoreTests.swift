@@ -1,0 +1,237 @@
+import EdgeCache
+import Testing
+@testable import Gossip
+
+/// Every transition of the core, driven by hand: messages are handed from one core to another explicitly.
+@Suite struct GossipCoreTests {
+    typealias Core = GossipCore<SplitMix64>
+    static let second: UInt64 = 1_000_000_000
+    static let names = ["a", "b", "c", "d", "e"]
+
+    static func info(_ name: String) -> MemberInfo {
+        MemberInfo(name: name, role: "edge", region: "r", latitude: 0, longitude: 0, http: "\(name):80",
+                   gossip: GossipAddress(host: "10.0.0.\(names.firstIndex(of: name).map { $0 + 1 } ?? 99)", port: 7946))
+    }
+
+    static func cluster(_ settings: GossipSettings = GossipSettings(), validator: @escaping Core.RecordValidator = { _ in true }) -> [String: Core] {
+        var cores: [String: Core] = [:]
+        for (index, name) in names.enumerated() {
+            var core = Core(info: info(name), seeds: [], settings: settings, generator: SplitMix64(seed: UInt64(index)), now: 0,
+                            validator: validator)
+            core.assume(names.map(info), now: 0)
+            cores[name] = core
+        }
+        return cores
+    }
+
+    static func sends(_ directives: [GossipDirective]) -> [(GossipMessage, GossipAddress)] {
+        directives.compactMap { if case .send(let message, let address) = $0 { (message, address) } else { nil } }
+    }
+
+    static func name(at address: GossipAddress) -> String { names.first { info($0).gossip == address }! }
+
+    /// Runs a's first probe; returns the target and the ping.
+    static func firstProbe(_ cores: inout [String: Core]) -> (target: String, ping: GossipMessage) {
+        let directives = cores["a"]!.tick(now: second)
+        let (ping, address) = sends(directives).first { if case .ping = $0.0.kind { true } else { false } }!
+        return (name(at: address), ping)
+    }
+
+    @Test func aPingIsAckedAndTheProbeSucceeds() {
+        var cores = Self.cluster()
+        let (target, ping) = Self.firstProbe(&cores)
+        guard case .ping(let sequence, let named) = ping.kind else { Issue.record("not a ping"); return }
+        #expect(named == target)
+        let reply = Self.sends(cores[target]!.receive(ping, from: Self.info("a").gossip, now: Self.second + 1))
+        #expect(reply.count == 1 && reply[0].0.kind == .ack(sequence: sequence) && reply[0].1 == Self.info("a").gossip)
+        _ = cores["a"]!.receive(reply[0].0, from: Self.info(target).gossip, now: Self.second + 2)
+        _ = cores["a"]!.tick(now: 3 * Self.second)
+        #expect(cores["a"]!.member(target)?.status == .alive && cores["a"]!.localHealth == 0)
+        #expect(cores["a"]!.counters.probesFailed == 0)
+    }
+
+    @Test func aPingForAnotherNameIsNotAnswered() {
+        var cores = Self.cluster()
+        let ping = GossipMessage(sender: "a", kind: .ping(sequence: 1, target: "somebody-else"))
+        #expect(Self.sends(cores["b"]!.receive(ping, from: Self.info("a").gossip, now: 1)).isEmpty)
+    }
+
+    @Test func aSilentTargetIsProbedIndirectlyThenSuspected() {
+        let settings = GossipSettings()
+        var cores = Self.cluster(settings)
+        let (target, _) = Self.firstProbe(&cores)
+        // No ack: at the probe timeout a asks k = 3 helpers.
+        let requests = Self.sends(cores["a"]!.tick(now: Self.second + settings.probeTimeout))
+            .filter { if case .pingRequest = $0.0.kind { true } else { false } }
+        #expect(requests.count == 3)
+        #expect(!requests.map { Self.name(at: $0.1) }.contains(target))
+        // Each helper pings the target, hears nothing, and says so (nack) before the period ends.
+        for (request, address) in requests {
+            let helper = Self.name(at: address)
+            let pings = Self.sends(cores[helper]!.receive(request, from: Self.info("a").gossip, now: Self.second + settings.probeTimeout + 1))
+            #expect(pings.count == 1 && Self.name(at: pings[0].1) == target)
+            let nacks = Self.sends(cores[helper]!.tick(now: Self.second + settings.probeTimeout + 400_000_000))
+                .filter { if case .nack = $0.0.kind { true } else { false } }
+            #expect(nacks.count == 1 && nacks[0].1 == Self.info("a").gossip)
+            _ = cores["a"]!.receive(nacks[0].0, from: address, now: Self.second + 800_000_000)
+        }
+        let end = Self.sends(cores["a"]!.tick(now: 2 * Self.second))
+        #expect(cores["a"]!.member(target)?.status == .suspect)
+        #expect(cores["a"]!.counters.suspicionsRaised == 1 && cores["a"]!.counters.probesFailed == 1)
+        #expect(cores["a"]!.localHealth == 1, "a failed probe, but every helper sent its nack: +1 only")
+        _ = end
+    }
+
+    @Test func missingNacksPointAtTheProberItself() {
+        var cores = Self.cluster()
+        _ = Self.firstProbe(&cores)
+        _ = cores["a"]!.tick(now: Self.second + 400_000_000)
+        _ = cores["a"]!.tick(now: 2 * Self.second)
+        #expect(cores["a"]!.localHealth == 2, "failed probe +1, no nack from helpers +1")
+        // The next probe's period and timeout are stretched by the multiplier: (LHM + 1) ×.
+        let probe = cores["a"]!.probe
+        #expect(probe?.end == 2 * Self.second + 3 * Self.second)
+        #expect(probe?.directDeadline == 2 * Self.second + 3 * 400_000_000)
+        // A successful probe brings it down by one.
+        let target = probe!.target
+        _ = cores["a"]!.receive(GossipMessage(sender: target, kind: .ack(sequence: probe!.sequence)), from: Self.info(target).gossip,
+                                now: 2 * Self.second + 1)
+        #expect(cores["a"]!.localHealth == 1)
+    }
+
+    @Test func aHelperRelaysTheTargetsAck() {
+        var cores = Self.cluster()
+        let (target, _) = Self.firstProbe(&cores)
+        let (request, address) = Self.sends(cores["a"]!.tick(now: Self.second + 400_000_000))
+            .first { if case .pingRequest = $0.0.kind { true } else { false } }!
+        let helper = Self.name(at: address)
+        let (helperPing, _) = Self.sends(cores[helper]!.receive(request, from: Self.info("a").gossip, now: Self.second + 500_000_000))[0]
+        let (ack, _) = Self.sends(cores[target]!.receive(helperPing, from: Self.info(helper).gossip, now: Self.second + 510_000_000))[0]
+        let relayed = Self.sends(cores[helper]!.receive(ack, from: Self.info(target).gossip, now: Self.second + 520_000_000))
+        #expect(relayed.count == 1 && relayed[0].1 == Self.info("a").gossip)
+        _ = cores["a"]!.receive(relayed[0].0, from: address, now: Self.second + 530_000_000)
+        _ = cores["a"]!.tick(now: 2 * Self.second)
+        #expect(cores["a"]!.member(target)?.status == .alive && cores["a"]!.counters.probesFailed == 0)
+    }
+
+    @Test func theSuspectRefutesAndEveryoneSeesItAlive() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.apply(.suspect(name: "b", incarnation: 0, from: "a"), now: 10)
+        // Buddy system: a's next packet to b carries the suspicion first.
+        let ping = cores["a"]!.send(.ping(sequence: 9, target: "b"), to: Self.info("b").gossip, recipient: "b")
+        guard case .send(let message, _) = ping else { Issue.record("no send"); return }
+        #expect(message.updates.first == .suspect(name: "b", incarnation: 0, from: "a"))
+        let reply = Self.sends(cores["b"]!.receive(message, from: Self.info("a").gossip, now: 20))
+        #expect(cores["b"]!.me.incarnation == 1 && cores["b"]!.counters.refutations == 1 && cores["b"]!.localHealth == 1)
+        #expect(reply[0].0.updates.contains { if case .alive(let info, 1, _) = $0 { info.name == "b" } else { false } },
+                "the ack carries the refutation")
+        _ = cores["a"]!.receive(reply[0].0, from: Self.info("b").gossip, now: 30)
+        #expect(cores["a"]!.member("b")?.status == .alive && cores["a"]!.member("b")?.incarnation == 1)
+        #expect(cores["a"]!.counters.suspicionsCleared == 1)
+        // An old suspicion (incarnation 0) no longer applies.
+        _ = cores["a"]!.apply(.suspect(name: "b", incarnation: 0, from: "c"), now: 40)
+        #expect(cores["a"]!.member("b")?.status == .alive)
+    }
+
+    @Test func confirmationsShrinkTheSuspicionTimeout() {
+        let cores = Self.cluster()
+        let core = cores["a"]!
+        let timeouts = (1...5).map { core.suspicionTimeout(confirmations: $0, members: 100) }
+        #expect(timeouts == timeouts.sorted(by: >), "more confirmations, shorter wait: \(timeouts)")
+        #expect(timeouts[0] == UInt64(4.5 * 2 * Double(Self.second)), "maximum at n = 100")
+        #expect(timeouts[3] == UInt64(1.5 * 2 * Double(Self.second)) && timeouts[4] == timeouts[3], "minimum after K = 3 confirmations")
+        // Declared dead at the minimum with confirmations, only at the maximum without.
+        var confirmed = cores["a"]!, alone = cores["a"]!
+        for from in ["a", "c", "d", "e"] { _ = confirmed.apply(.suspect(name: "b", incarnation: 0, from: from), now: 0) }
+        _ = alone.apply(.suspect(name: "b", incarnation: 0, from: "a"), now: 0)
+        let minimum = confirmed.suspicionTimeout(confirmations: 4, members: 5)
+        _ = confirmed.tick(now: minimum)
+        _ = alone.tick(now: minimum)
+        #expect(confirmed.member("b")?.status == .dead && confirmed.counters.deathsDeclared == 1)
+        #expect(alone.member("b")?.status == .suspect)
+        _ = alone.tick(now: alone.suspicionTimeout(confirmations: 1, members: 5))
+        #expect(alone.member("b")?.status == .dead)
+    }
+
+    @Test func precedenceDeadOverridesAliveAtTheSameIncarnationAndAHigherOneRevives() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.apply(.dead(name: "b", incarnation: 0, from: "c"), now: 1)
+        #expect(cores["a"]!.member("b")?.status == .dead)
+        _ = cores["a"]!.apply(.alive(Self.info("b"), incarnation: 0, health: NodeHealth()), now: 2)
+        #expect(cores["a"]!.member("b")?.status == .dead, "not at the same incarnation")
+        _ = cores["a"]!.apply(.alive(Self.info("b"), incarnation: 1, health: NodeHealth()), now: 3)
+        #expect(cores["a"]!.member("b")?.status == .alive)
+        // Declared dead itself, a live member refutes.
+        _ = cores["b"]!.apply(.dead(name: "b", incarnation: 0, from: "c"), now: 4)
+        #expect(cores["b"]!.me.incarnation == 1 && cores["b"]!.me.status == .alive)
+    }
+
+    @Test func recordsConvergeOnTheHighestEpochAndTheValidatorRules() {
+        var cores = Self.cluster(validator: { $0.signature == [1] })
+        let first = ClusterRecord(key: "emergency", epoch: 2, value: [1], signature: [1])
+        #expect(cores["a"]!.publish(first, now: 1).contains(.recordChanged(first)))
+        _ = cores["a"]!.apply(.record(ClusterRecord(key: "emergency", epoch: 1, value: [0], signature: [1])), now: 2)
+        #expect(cores["a"]!.records["emergency"] == first, "a lower epoch loses")
+        _ = cores["a"]!.apply(.record(ClusterRecord(key: "emergency", epoch: 9, value: [0], signature: [2])), now: 3)
+        #expect(cores["a"]!.records["emergency"] == first && cores["a"]!.counters.recordsRejected == 1, "unsigned: rejected")
+        let later = ClusterRecord(key: "emergency", epoch: 3, value: [0], signature: [1])
+        _ = cores["a"]!.apply(.record(later), now: 4)
+        #expect(cores["a"]!.records["emergency"] == later)
+    }
+
+    /// memberlist #299: a flood of membership churn must not starve cluster records.
+    @Test func thePriorityLaneCarriesRecordsThroughAFlood() {
+        var cores = Self.cluster()
+        for index in 0..<400 {
+            let info = MemberInfo(name: "flood-\(index)-with-a-long-name", role: "edge", region: "somewhere-far", latitude: 1, longitude: 2,
+                                  http: "192.168.100.\(index % 250):8080", gossip: GossipAddress(host: "192.168.100.\(index % 250)", port: 7946))
+            _ = cores["a"]!.apply(.alive(info, incarnation: 1, health: NodeHealth()), now: 1)
+        }
+        let record = ClusterRecord(key: "emergency", epoch: 1, value: Array(repeating: 1, count: 200), signature: Array(repeating: 2, count: 64))
+        _ = cores["a"]!.publish(record, now: 2)
+        let packets = Self.sends(cores["a"]!.tick(now: Self.second))
+        let gossip = packets.filter { $0.0.kind == .gossip }
+        #expect(!gossip.isEmpty)
+        #expect(packets.allSatisfy { $0.0.updates.contains(.record(record)) }, "every packet carries the record first")
+        for (message, _) in packets {
+            #expect(WireCodec.encode(message).count + PacketSealer.overhead <= 1_400, "within the packet budget")
+        }
+        #expect(gossip.allSatisfy { $0.0.updates.count > 5 }, "and member updates fill the rest")
+    }
+
+    @Test func aNewNodeJoinsThroughASeed() {
+        var cores = Self.cluster()
+        let newcomer = MemberInfo(name: "z", role: "mesh", region: "r", latitude: 0, longitude: 0, http: "z:80",
+                                  gossip: GossipAddress(host: "10.0.0.50", port: 7946))
+        var z = Core(info: newcomer, seeds: [Self.info("a").gossip, newcomer.gossip], settings: GossipSettings(),
+                     generator: SplitMix64(seed: 9), now: 0)
+        let hello = Self.sends(z.start(now: 0))
+        #expect(hello.count == 1 && hello[0].1 == Self.info("a").gossip, "its own address is not a seed")
+        let pages = Self.sends(cores["a"]!.receive(hello[0].0, from: newcomer.gossip, now: 1))
+        #expect(cores["a"]!.member("z")?.status == .alive)
+        #expect(pages.allSatisfy { $0.0.kind == .sync(reply: true) })
+        for (page, _) in pages { _ = z.receive(page, from: Self.info("a").gossip, now: 2) }
+        #expect(z.members.map(\.info.name) == ["a", "b", "c", "d", "e", "z"])
+    }
+
+    @Test func aLeavingNodeIsNotProbedOrSuspected() {
+        var cores = Self.cluster()
+        let goodbye = Self.sends(cores["c"]!.leave(now: 5))
+        #expect(!goodbye.isEmpty && goodbye.allSatisfy { $0.0.updates == [.left(name: "c", incarnation: 0)] })
+        _ = cores["a"]!.receive(goodbye[0].0, from: Self.info("c").gossip, now: 6)
+        #expect(cores["a"]!.member("c")?.status == .left && cores["a"]!.activeCount == 4)
+        _ = cores["a"]!.apply(.suspect(name: "c", incarnation: 0, from: "b"), now: 7)
+        #expect(cores["a"]!.member("c")?.status == .left)
+    }
+
+    @Test func healthChangesAreAnnouncedWithANewIncarnation() {
+        var cores = Self.cluster()
+        let health = NodeHealth(activeConnections: 10, egressBytesPerSecond: 5_000_000, cacheHitPermille: 900, loadScore: 300)
+        _ = cores["a"]!.setHealth(health, now: 1)
+        let packets = Self.sends(cores["a"]!.tick(now: Self.second))
+        #expect(cores["a"]!.me.incarnation == 1 && cores["a"]!.me.health == health)
+        let announcement = packets.first { $0.0.kind == .gossip }!
+        _ = cores["b"]!.receive(announcement.0, from: Self.info("a").gossip, now: Self.second + 1)
+        #expect(cores["b"]!.member("a")?.health == health)
+    }
+}

@@ -1,0 +1,110 @@
+import EdgeCache
+import Testing
+@testable import Gossip
+
+@Suite struct WireCodecTests {
+    static let info = MemberInfo(name: "edge-paris", role: "edge", region: "eu-west", latitude: 48_860_000, longitude: -2_340_000,
+                                 http: "127.0.0.2:8080", gossip: GossipAddress(host: "127.0.0.2", port: 7946))
+    static let updates: [GossipUpdate] = [
+        .alive(info, incarnation: 7, health: NodeHealth(activeConnections: 12, egressBytesPerSecond: 1 << 33, cacheHitPermille: 930, loadScore: 400)),
+        .suspect(name: "mesh-lyon", incarnation: 3, from: "edge-paris"),
+        .dead(name: "sat-1", incarnation: 1, from: "origin-1"),
+        .left(name: "edge-berlin", incarnation: 9),
+        .record(ClusterRecord(key: "emergency", epoch: 42, value: [1, 2, 3], signature: Array(repeating: 7, count: 64))),
+    ]
+
+    @Test(arguments: [
+        GossipMessage.Kind.ping(sequence: 1, target: "b"), .pingRequest(sequence: .max, target: "c", address: GossipAddress(host: "::1", port: 1)),
+        .ack(sequence: 5), .nack(sequence: 6), .gossip, .sync(reply: false), .sync(reply: true),
+    ])
+    func everyMessageRoundTrips(kind: GossipMessage.Kind) throws {
+        let message = GossipMessage(sender: "origin-1", kind: kind, updates: Self.updates)
+        let bytes = WireCodec.encode(message)
+        #expect(try WireCodec.decode(bytes) == message)
+        #expect(bytes.count == WireCodec.size(ofEnvelope: message) + Self.updates.reduce(0) { $0 + WireCodec.size(of: $1) },
+                "the sizes used to pack packets are exact")
+    }
+
+    @Test func malformedInputIsRejectedPrecisely() {
+        let bytes = WireCodec.encode(GossipMessage(sender: "a", kind: .ack(sequence: 1), updates: Self.updates))
+        #expect(throws: WireError.unsupportedVersion(9)) { try WireCodec.decode([9] + bytes.dropFirst()) }
+        #expect(throws: WireError.truncated) { try WireCodec.decode(bytes.dropLast()) }
+        #expect(throws: WireError.trailingBytes) { try WireCodec.decode(bytes + [0]) }
+        #expect(throws: WireError.unknownKind(77)) { try WireCodec.decode([1, 77, 1, 0x61, 0]) }
+        #expect(throws: WireError.unknownUpdate(9)) { try WireCodec.decode([1, 4, 1, 0x61, 1, 9]) }
+        #expect(throws: WireError.invalidText) { try WireCodec.decode([1, 4, 1, 0xFF, 0]) }
+    }
+
+    /// Random and mutated datagrams never crash the decoder.
+    @Test(arguments: 0..<4) func fuzz(seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let valid = WireCodec.encode(GossipMessage(sender: "a", kind: .gossip, updates: Self.updates))
+        for _ in 0..<3_000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                let index = Int.random(in: 0..<bytes.count, using: &generator)
+                bytes[index] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if Bool.random(using: &generator) { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator))) }
+            _ = try? WireCodec.decode(bytes)
+        }
+    }
+}
+
+@Suite struct PacketSealerTests {
+    static func key(_ byte: UInt8) throws -> Keyring.Key { try Keyring.Key(Array(repeating: byte, count: 32)) }
+    static let message = GossipMessage(sender: "edge-paris", kind: .ping(sequence: 3, target: "origin-1"), updates: WireCodecTests.updates)
+    static let now: UInt64 = 1_800_000_000_000
+
+    @Test func sealedPacketsOpenOnlyOnceAndOnlyWithTheKey() throws {
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100)
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200)
+        let packet = try sender.seal(Self.message, nowMillis: Self.now)
+        #expect(packet.count == WireCodec.encode(Self.message).count + PacketSealer.overhead)
+        #expect(try receiver.open(packet, nowMillis: Self.now, budget: 1400) == Self.message)
+        #expect(throws: DropReason.replayed) { try receiver.open(packet, nowMillis: Self.now, budget: 1400) }
+        var stranger = PacketSealer(keyring: Keyring(primary: try Self.key(2)), boot: 1)
+        #expect(throws: DropReason.unknownKey) { try stranger.open(packet, nowMillis: Self.now, budget: 1400) }
+        for index in [0, 3, 10, 30, 45, packet.count - 1] {
+            var tampered = try sender.seal(Self.message, nowMillis: Self.now)
+            tampered[index] ^= 0x20
+            #expect(throws: DropReason.self, "byte \(index)") { try receiver.open(tampered, nowMillis: Self.now, budget: 1400) }
+        }
+        let fresh = try sender.seal(Self.message, nowMillis: Self.now)
+        #expect(throws: DropReason.stale) { try receiver.open(fresh, nowMillis: Self.now + 31_000, budget: 1400) }
+        #expect(throws: DropReason.oversized) { try receiver.open(fresh, nowMillis: Self.now, budget: 100) }
+        #expect(throws: DropReason.malformed) { try receiver.open([1, 2, 3], nowMillis: Self.now, budget: 1400) }
+    }
+
+    @Test func reorderingIsFineReplaysAndOldBootsAreNot() throws {
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100)
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200)
+        let packets = try (0..<1_100).map { _ in try sender.seal(Self.message, nowMillis: Self.now) }
+        #expect(try receiver.open(packets[5], nowMillis: Self.now, budget: 1400) == Self.message)
+        #expect(try receiver.open(packets[3], nowMillis: Self.now, budget: 1400) == Self.message, "late but new")
+        #expect(throws: DropReason.replayed) { try receiver.open(packets[3], nowMillis: Self.now, budget: 1400) }
+        #expect(try receiver.open(packets[1_099], nowMillis: Self.now, budget: 1400) == Self.message)
+        #expect(throws: DropReason.replayed, "older than the window") { try receiver.open(packets[4], nowMillis: Self.now, budget: 1400) }
+        var restarted = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 101)
+        #expect(try receiver.open(try restarted.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) == Self.message)
+        #expect(throws: DropReason.replayed, "a previous run's packets") { try receiver.open(packets[1_098], nowMillis: Self.now, budget: 1400) }
+    }
+
+    @Test func keysRotateWithoutAFlagDay() throws {
+        let old = try Self.key(1), new = try Self.key(2)
+        var a = PacketSealer(keyring: Keyring(primary: old), boot: 1)
+        var b = PacketSealer(keyring: Keyring(primary: old), boot: 2)
+        b.keyring.install(new)
+        try b.keyring.use(new)
+        // b seals with the new key while a has not installed it yet: a drops; once installed, a opens.
+        let packet = try b.seal(Self.message, nowMillis: Self.now)
+        #expect(throws: DropReason.unknownKey) { try a.open(packet, nowMillis: Self.now, budget: 1400) }
+        a.keyring.install(new)
+        #expect(try a.open(packet, nowMillis: Self.now, budget: 1400) == Self.message)
+        #expect(try b.open(try a.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) == Self.message, "old key still opens")
+        #expect(throws: KeyringError.removingPrimary) { try b.keyring.remove(new) }
+        try b.keyring.remove(old)
+        #expect(throws: DropReason.unknownKey) { try b.open(try a.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) }
+        #expect(throws: KeyringError.wrongLength(16)) { try Keyring.Key(Array(repeating: 0, count: 16)) }
+    }
+}
