@@ -20,8 +20,9 @@ extension GossipCore {
                 counters.probesFailed += 1
                 adjustLocalHealth(1)
                 if current.expectedNacks > 0 && current.nacks < current.expectedNacks { adjustLocalHealth(1) }
-                if let target = others[current.target], target.status == .alive {
-                    counters.suspicionsRaised += 1
+                if let target = others[current.target], target.status.isActive {
+                    // A new suspicion, or an independent confirmation of an existing one (Lifeguard).
+                    if target.status == .alive { counters.suspicionsRaised += 1 }
                     directives += apply(.suspect(name: target.info.name, incarnation: target.incarnation, from: me.info.name), now: now)
                 }
             }

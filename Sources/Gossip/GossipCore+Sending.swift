@@ -65,7 +65,8 @@ extension GossipCore {
             case .alive: state.append(.alive(member.info, incarnation: member.incarnation, health: member.health))
             case .suspect:
                 state.append(.alive(member.info, incarnation: member.incarnation, health: member.health))
-                state.append(.suspect(name: member.info.name, incarnation: member.incarnation, from: me.info.name))
+                state.append(.suspect(name: member.info.name, incarnation: member.incarnation,
+                                      from: suspicions[member.info.name]?.accuser ?? me.info.name))
             case .dead: state.append(.dead(name: member.info.name, incarnation: member.incarnation, from: me.info.name))
             case .left: state.append(.left(name: member.info.name, incarnation: member.incarnation))
             }

@@ -15,14 +15,19 @@ extension GossipCore {
             let previous = others[info.name]
             if let previous, incarnation <= previous.incarnation { return [] }
             let member = Member(info: info, incarnation: incarnation, status: .alive, health: health, changedAt: now)
-            others[info.name] = member
+            store(member)
             if suspicions.removeValue(forKey: info.name) != nil { counters.suspicionsCleared += 1 }
             order.insert(info.name, using: &generator)
             queue.enqueue(update)
             return previous?.status == .alive && previous?.info == info ? [] : [.memberChanged(member, previous: previous?.status)]
         case .suspect(let name, let incarnation, let from):
             if name == me.info.name {
-                if incarnation >= me.incarnation && !leaving { refute(above: incarnation, now: now) }
+                if incarnation >= me.incarnation && !leaving {
+                    refute(above: incarnation, now: now)
+                } else if !leaving {
+                    // Someone still holds an old suspicion: say again that this node is alive.
+                    queue.enqueue(selfUpdate)
+                }
                 return []
             }
             guard var member = others[name] else { return [] }
@@ -32,19 +37,19 @@ extension GossipCore {
                 member.status = .suspect
                 member.incarnation = incarnation
                 member.changedAt = now
-                others[name] = member
-                suspicions[name] = Suspicion(start: now, confirmations: [from])
+                store(member)
+                suspicions[name] = Suspicion(start: now, accuser: from, confirmations: [from])
                 queue.enqueue(update)
                 return [.memberChanged(member, previous: previous)]
             case .suspect where incarnation > member.incarnation:
                 member.incarnation = incarnation
-                others[name] = member
-                suspicions[name] = Suspicion(start: now, confirmations: [from])
+                store(member)
+                suspicions[name] = Suspicion(start: now, accuser: from, confirmations: [from])
                 queue.enqueue(update)
                 return []
             case .suspect where incarnation == member.incarnation:
                 // An independent confirmation shortens the suspicion; pass it on so others count it too.
-                if suspicions[name, default: Suspicion(start: now, confirmations: [])].confirmations.insert(from).inserted {
+                if suspicions[name, default: Suspicion(start: now, accuser: from, confirmations: [])].confirmations.insert(from).inserted {
                     queue.enqueue(update)
                 }
                 return []
@@ -54,7 +59,11 @@ extension GossipCore {
         case .dead(let name, let incarnation, _), .left(let name, let incarnation):
             let status: MemberStatus = if case .dead = update { .dead } else { .left }
             if name == me.info.name {
-                if !leaving && incarnation >= me.incarnation { refute(above: incarnation, now: now) }
+                if !leaving && incarnation >= me.incarnation {
+                    refute(above: incarnation, now: now)
+                } else if !leaving {
+                    queue.enqueue(selfUpdate)
+                }
                 return []
             }
             guard var member = others[name], member.status.isActive, incarnation >= member.incarnation else { return [] }
@@ -62,7 +71,7 @@ extension GossipCore {
             member.status = status
             member.incarnation = incarnation
             member.changedAt = now
-            others[name] = member
+            store(member)
             suspicions[name] = nil
             order.remove(name)
             queue.enqueue(update)
@@ -93,7 +102,7 @@ extension GossipCore {
     /// Dead and left members are forgotten after the retention time.
     mutating func forgetTheLongDead(now: UInt64) {
         for (name, member) in others where !member.status.isActive && now &- member.changedAt > settings.deadRetention {
-            others[name] = nil
+            forget(name)
         }
     }
 }

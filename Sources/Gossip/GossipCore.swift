@@ -38,13 +38,18 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
 
     struct Suspicion: Sendable {
         let start: UInt64
+        /// The first member to suspect (passed on in anti-entropy, so that a sync is not taken as a confirmation).
+        let accuser: String
         var confirmations: Set<String>
     }
 
     public let settings: GossipSettings
     /// This node as it announces itself.
     public internal(set) var me: Member
-    var others: [String: Member] = [:]
+    /// Every other member; change it only through `store` and `forget`, which keep `activeNames` in step.
+    private(set) var others: [String: Member] = [:]
+    /// Alive and suspected members other than this node, sorted (a stable base for seeded random choices).
+    private(set) var activeNames: [String] = []
     var generator: Generator
     var order = ProbeOrder()
     var queue = DisseminationQueue()
@@ -84,7 +89,27 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     public var members: [Member] { ([me] + others.values).sorted { $0.info.name < $1.info.name } }
 
     /// Alive and suspected members, this node included (n in the formulas).
-    public var activeCount: Int { 1 + others.values.filter(\.status.isActive).count }
+    public var activeCount: Int { 1 + activeNames.count }
+
+    mutating func store(_ member: Member) {
+        let name = member.info.name
+        let wasActive = others[name]?.status.isActive ?? false
+        others[name] = member
+        guard wasActive != member.status.isActive else { return }
+        let index = activeNames.partitioningIndex(where: { $0 >= name })
+        if member.status.isActive {
+            activeNames.insert(name, at: index)
+        } else if index < activeNames.count && activeNames[index] == name {
+            activeNames.remove(at: index)
+        }
+    }
+
+    mutating func forget(_ name: String) {
+        if let member = others[name], member.status.isActive {
+            store(Member(info: member.info, incarnation: member.incarnation, status: .dead, health: member.health, changedAt: member.changedAt))
+        }
+        others[name] = nil
+    }
 
     /// One member's state.
     public func member(_ name: String) -> Member? { name == me.info.name ? me : others[name] }
@@ -93,7 +118,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     /// like any other, without being announced (each announces itself).
     public mutating func assume(_ infos: [MemberInfo], now: UInt64) {
         for info in infos where info.name != me.info.name && others[info.name] == nil {
-            others[info.name] = Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now)
+            store(Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now))
             order.insert(info.name, using: &generator)
         }
     }
@@ -232,9 +257,26 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
 
     /// Up to `count` random alive or suspected members other than this node and `excluding`.
     mutating func randomActive(count: Int, excluding: Set<String>) -> [Member] {
-        var candidates = others.values.filter { $0.status.isActive && !excluding.contains($0.info.name) }
-        candidates.sort { $0.info.name < $1.info.name }
-        candidates.shuffle(using: &generator)
-        return Array(candidates.prefix(count))
+        var pool = activeNames
+        var chosen: [Member] = []
+        var index = 0
+        while chosen.count < count && index < pool.count {
+            pool.swapAt(index, Int.random(in: index..<pool.count, using: &generator))
+            if !excluding.contains(pool[index]), let member = others[pool[index]] { chosen.append(member) }
+            index += 1
+        }
+        return chosen
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `predicate`, for a predicate that is false then true along the array.
+    func partitioningIndex(where predicate: (Element) -> Bool) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if predicate(self[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 }

@@ -65,10 +65,11 @@ public final class GossipSimulation {
                        gossip: GossipAddress(host: "10.0.\(index / 250).\(index % 250)", port: 7946))
         }
         for (index, info) in infos.enumerated() { addresses[info.gossip] = index }
+        // Each member's generator is seeded from the network's stream: seeds that differ by a multiple of
+        // SplitMix64's increment would give members the same sequence shifted by a step (correlated choices).
         for index in 0..<count {
             var core = GossipCore(info: infos[index], seeds: [], settings: settings.gossip,
-                                  generator: SplitMix64(seed: settings.seed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15), now: 0,
-                                  validator: validator)
+                                  generator: SplitMix64(seed: network.next()), now: 0, validator: validator)
             core.assume(infos, now: 0)
             cores.append(core)
         }

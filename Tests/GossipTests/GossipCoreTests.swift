@@ -133,6 +133,17 @@ import Testing
         #expect(cores["a"]!.member("b")?.status == .alive)
     }
 
+    /// A member whose own probe of a suspect fails adds its confirmation (and passes it on).
+    @Test func aFailedProbeOfASuspectConfirms() {
+        var cores = Self.cluster()
+        let (target, _) = Self.firstProbe(&cores)
+        _ = cores["a"]!.apply(.suspect(name: target, incarnation: 0, from: "x"), now: Self.second + 1)
+        _ = cores["a"]!.tick(now: Self.second + 400_000_000)
+        _ = cores["a"]!.tick(now: 2 * Self.second)
+        #expect(cores["a"]!.suspicions[target]?.confirmations == ["x", "a"])
+        #expect(cores["a"]!.counters.suspicionsRaised == 0, "not a new suspicion")
+    }
+
     @Test func confirmationsShrinkTheSuspicionTimeout() {
         let cores = Self.cluster()
         let core = cores["a"]!

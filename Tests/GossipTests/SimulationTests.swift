@@ -1,0 +1,83 @@
+import EdgeCache
+import Foundation
+import Gossip
+import GossipSimulation
+import Testing
+
+/// Whole clusters in the deterministic simulator (seeded: a failure replays from its seed).
+@Suite struct SimulationTests {
+    static let second: UInt64 = 1_000_000_000
+
+    /// Detection bound: eight protocol periods for some member to probe it (each period about one member does, so
+    /// the chance that none has after eight is about e⁻⁸), the longest suspicion, two seconds to spread the news.
+    static func deathBound(_ settings: GossipSettings, members: Int) -> UInt64 {
+        let suspicion = Double(settings.probeInterval) * max(1, log10(Double(members))) * settings.suspicionMaximumPeriods
+        return 8 * settings.probeInterval + UInt64(suspicion) + 2 * second
+    }
+
+    @Test(arguments: [1, 2, 3]) func aCrashedMemberIsDeclaredDeadByEveryoneWithinTheBound(seed: UInt64) {
+        var settings = GossipSimulation.Settings(members: 120, seed: seed)
+        settings.loss = 0.01
+        let simulation = GossipSimulation(settings)
+        simulation.run(until: 10 * Self.second)
+        let victim = 17
+        simulation.crash(victim)
+        let bound = Self.deathBound(settings.gossip, members: 120)
+        simulation.run(until: 10 * Self.second + bound)
+        let latest = (0..<120).filter { $0 != victim }.map { simulation.deadSeen[$0][victim] }
+        let missing = latest.filter { $0 == nil }.count
+        let first = latest.compactMap { $0 }.min().map { Double($0) / 1e9 - 10 } ?? -1
+        #expect(missing == 0, "every member declared the crashed one dead within \(bound / Self.second) s: \(missing) did not; first at \(first) s")
+        #expect(simulation.falseDeaths.isEmpty, "\(simulation.falseDeaths.count) false deaths")
+        let slowest = latest.compactMap { $0 }.max() ?? 0
+        #expect(slowest - 10 * Self.second <= bound)
+    }
+
+    @Test func noFalsePositivesAtTenPercentLoss() {
+        var settings = GossipSimulation.Settings(members: 100, seed: 3)
+        settings.loss = 0.10
+        let simulation = GossipSimulation(settings)
+        simulation.run(until: 120 * Self.second)
+        #expect(simulation.falseDeaths.isEmpty, "\(simulation.falseDeaths.prefix(5).map { "\($0)" })")
+        #expect((0..<100).allSatisfy { observer in (0..<100).allSatisfy { simulation.status(of: $0, seenBy: observer)?.isActive == true } })
+    }
+
+    @Test func aClusterRecordReachesEveryMemberThroughLoss() {
+        var settings = GossipSimulation.Settings(members: 150, seed: 4)
+        settings.loss = 0.25
+        let simulation = GossipSimulation(settings)
+        simulation.run(until: 5 * Self.second)
+        simulation.publish(ClusterRecord(key: "emergency", epoch: 1, value: [1]), from: 42)
+        simulation.run(until: 10 * Self.second)
+        let seen = simulation.recordSeen["emergency"] ?? []
+        #expect(seen.count == 150 && seen.allSatisfy { $0 != nil }, "\(seen.filter { $0 == nil }.count) members never got it")
+        #expect((seen.compactMap { $0 }.max() ?? .max) - 5 * Self.second <= 4 * Self.second)
+    }
+
+    @Test func aPartitionHealsToOneView() {
+        let simulation = GossipSimulation(GossipSimulation.Settings(members: 80, seed: 5))
+        simulation.run(until: 5 * Self.second)
+        simulation.partition((0..<80).map { $0 < 30 ? 0 : 1 })
+        simulation.run(until: 60 * Self.second)
+        #expect(simulation.status(of: 70, seenBy: 3) == .dead, "each side gave the other up")
+        simulation.heal()
+        simulation.run(until: 240 * Self.second)
+        let views = (0..<80).map { observer in (0..<80).filter { simulation.status(of: $0, seenBy: observer) == .alive }.count }
+        #expect(views.allSatisfy { $0 == 80 }, "members seen alive per member: \(Set(views).sorted())")
+    }
+
+    @Test func aRunReplaysFromItsSeed() {
+        func run() -> ([Int], [[UInt64?]]) {
+            var settings = GossipSimulation.Settings(members: 40, seed: 99)
+            settings.loss = 0.05
+            let simulation = GossipSimulation(settings)
+            simulation.run(until: 5 * Self.second)
+            simulation.crash(3)
+            simulation.stall(9, for: 3 * Self.second)
+            simulation.run(until: 30 * Self.second)
+            return (simulation.bytesSent, simulation.deadSeen)
+        }
+        let first = run(), second = run()
+        #expect(first.0 == second.0 && first.1 == second.1)
+    }
+}
