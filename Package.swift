@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -59,6 +60,7 @@ let package = Package(
                 "Manifest",
                 "HTTPSemantics",
                 "EdgeCache",
+                "Gossip",
                 "CEdgeSys",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -68,12 +70,15 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
         .executableTarget(
             name: "EdgeNodeCLI",
             dependencies: [
                 "EdgeNode",
+                "Gossip",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "Manifest",
                 "Segmenter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,7 +99,7 @@ let package = Package(
         .testTarget(
             name: "EdgeNodeTests",
             dependencies: [
-                "EdgeNode", "EdgeCache", "HTTPSemantics", "Manifest", "TestSupport",
+                "EdgeNode", "EdgeCache", "Gossip", "HTTPSemantics", "Manifest", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

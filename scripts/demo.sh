@@ -21,6 +21,11 @@ if [ ! -f "$work/origin.key" ]; then
   "$bin" keygen --out "$work/origin"
 fi
 
+if [ ! -f "$work/gossip.keyring" ]; then
+  echo "== generating the fleet's gossip keyring"
+  "$bin" gossip-key generate --keyring "$work/gossip.keyring"
+fi
+
 mkdir -p "$work/content"
 for format in ts fmp4; do
   echo "== segmenting as $format"

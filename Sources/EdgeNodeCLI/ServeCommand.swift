@@ -1,6 +1,8 @@
 import ArgumentParser
 import EdgeNode
+import Gossip
 import Logging
+import NIOConcurrencyHelpers
 import Manifest
 import Metrics
 import Prometheus
@@ -55,10 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var settings: ServerSettings
+        var gossip: GossipNodeSettings?
         var logger = Logger(label: "edgenode")
         logger.logLevel = level
         do {
-            settings = try makeSettings(&logger)
+            (settings, gossip) = try makeSettings(&logger)
         } catch let error as ValidationError {
             printError(error.message)
             throw ExitCode(2)
@@ -66,6 +69,12 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         settings.metrics = registry
+        // The gossip service samples the data plane's health; the data plane shows the gossip view at /cluster.
+        let serverBox = NIOLockedValueBox<HTTPServer?>(nil)
+        let gossipService = gossip.map { gossip in
+            GossipService(settings: gossip, health: { serverBox.withLockedValue { $0?.health() } ?? NodeHealth() }, logger: logger)
+        }
+        if let gossipService { settings.cluster = { gossipService.snapshot() } }
         let server: HTTPServer
         do {
             server = try HTTPServer(settings: settings, logger: logger)
@@ -73,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        serverBox.withLockedValue { $0 = server }
+        let services: [any Service] = [server] + (gossipService.map { [$0] } ?? [])
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch {
@@ -82,8 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func makeSettings(_ logger: inout Logger) throws -> ServerSettings {
+    private func makeSettings(_ logger: inout Logger) throws -> (ServerSettings, GossipNodeSettings?) {
         var settings: ServerSettings
+        var gossip: GossipNodeSettings?
         var keyPath = pubkey
         switch (config, node, root, listen) {
         case (let config?, let node?, nil, nil):
@@ -116,6 +128,14 @@ struct ServeCommand: AsyncParsableCommand {
                 // A viewer waits through at least one failover to the next parent.
                 settings.edge?.waitTimeoutSeconds = max(10, 2 * Int64(entry.upstreamTimeoutSeconds) + 1)
             }
+            if let address = entry.gossip, let keyring = fleet.gossipKeyring {
+                let others = fleet.nodes.filter { $0.name != entry.name && $0.gossip != nil }
+                gossip = GossipNodeSettings(
+                    me: Self.memberInfo(entry, gossip: address), fleet: others.map { Self.memberInfo($0, gossip: $0.gossip!) },
+                    seeds: fleet.gossipSeeds.compactMap { name in fleet.nodes.first { $0.name == name }?.gossip }
+                        .map { GossipAddress(host: $0.host, port: UInt16($0.port)) },
+                    keyringPath: keyring)
+            }
             logger[metadataKey: "node"] = "\(entry.name)"
             logger[metadataKey: "role"] = "\(entry.role.rawValue)"
         case (nil, nil, let root?, let listen?):
@@ -147,6 +167,12 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
-        return settings
+        return (settings, gossip)
+    }
+
+    static func memberInfo(_ node: NodesConfig.Node, gossip: SocketAddressSpec) -> MemberInfo {
+        MemberInfo(name: node.name, role: node.role.rawValue, region: node.region,
+                   latitude: Int32((node.latitude * 1_000_000).rounded()), longitude: Int32((node.longitude * 1_000_000).rounded()),
+                   http: node.http.description, gossip: GossipAddress(host: gossip.host, port: UInt16(gossip.port)))
     }
 }

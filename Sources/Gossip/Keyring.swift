@@ -13,8 +13,17 @@ public struct Keyring: Sendable {
 
         public init(_ bytes: [UInt8]) throws(KeyringError) {
             guard bytes.count == Keyring.keyBytes else { throw .wrongLength(bytes.count) }
+            self.init(checked: bytes)
+        }
+
+        private init(checked bytes: [UInt8]) {
             self.bytes = bytes
             id = SHA256.hash(data: bytes).prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+        }
+
+        /// A new random key.
+        public static func random<G: RandomNumberGenerator>(using generator: inout G) -> Key {
+            Key(checked: (0..<Keyring.keyBytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
         }
 
         var symmetric: SymmetricKey { SymmetricKey(data: bytes) }

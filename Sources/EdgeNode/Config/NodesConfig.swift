@@ -6,6 +6,8 @@ import TOMLKit
 /// ```toml
 /// [fleet]
 /// name = "demo"
+/// gossip_keyring = "keys/gossip.keyring"  # required when nodes gossip: AES-256 keys, 0600 (edgenode gossip-key)
+/// gossip_seeds = ["origin-1"]             # optional: nodes to join through (default: the origins)
 ///
 /// [[node]]
 /// name = "origin-1"
@@ -66,6 +68,10 @@ public struct NodesConfig: Sendable {
 
     public let path: String
     public let fleetName: String
+    /// Absolute path of the gossip keyring, when nodes gossip.
+    public let gossipKeyring: String?
+    /// Names of the nodes a gossiping node joins through.
+    public let gossipSeeds: [String]
     public let nodes: [Node]
 
     /// The node named `name`.
@@ -109,10 +115,14 @@ public struct NodesConfig: Sendable {
         var reader = TableReader(table: table, path: path, location: "")
         try reader.allowOnly(["fleet", "node"])
         var fleetName = "edgenode"
+        var keyring: String?
+        var seeds: [String]?
         if let fleet = try reader.table("fleet") {
             var fleetReader = TableReader(table: fleet, path: path, location: "fleet")
-            try fleetReader.allowOnly(["name"])
+            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds"])
             fleetName = try fleetReader.string("name") ?? fleetName
+            keyring = try fleetReader.string("gossip_keyring").map { resolve($0, base: baseDirectory) }
+            seeds = try fleetReader.strings("gossip_seeds")
         }
         guard let nodeArray = table["node"]?.array else {
             throw ConfigError(file: path, location: "node", message: "no [[node]] tables: the fleet needs at least one node")
@@ -126,7 +136,20 @@ public struct NodesConfig: Sendable {
             nodes.append(try parseNode(TableReader(table: nodeTable, path: path, location: location), base: baseDirectory))
         }
         try validateFleet(nodes, path: path)
-        return NodesConfig(path: path, fleetName: fleetName, nodes: nodes)
+        if nodes.contains(where: { $0.gossip != nil }) && keyring == nil {
+            throw ConfigError(file: path, location: "fleet.gossip_keyring",
+                              message: "nodes gossip, so the fleet needs a keyring (gossip is always authenticated and encrypted)")
+        }
+        for seed in seeds ?? [] {
+            guard let node = nodes.first(where: { $0.name == seed }) else {
+                throw ConfigError(file: path, location: "fleet.gossip_seeds", message: "unknown node \"\(seed)\"")
+            }
+            guard node.gossip != nil else {
+                throw ConfigError(file: path, location: "fleet.gossip_seeds", message: "node \"\(seed)\" has no gossip address")
+            }
+        }
+        let defaultSeeds = nodes.filter { $0.role == .origin && $0.gossip != nil }.map(\.name)
+        return NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes)
     }
 
     private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
@@ -168,8 +191,10 @@ public struct NodesConfig: Sendable {
         guard (1...86_400).contains(manifestTTL) else { throw reader.error("manifest_ttl", "must be within 1...86400 seconds") }
         let upstreamTimeout = try reader.integer("upstream_timeout") ?? 5
         guard (1...300).contains(upstreamTimeout) else { throw reader.error("upstream_timeout", "must be within 1...300 seconds") }
+        let region = try reader.requiredString("region")
+        guard !region.isEmpty, region.utf8.count <= 64 else { throw reader.error("region", "must be 1-64 bytes") }
         return Node(
-            name: name, role: role, region: try reader.requiredString("region"), latitude: latitude, longitude: longitude,
+            name: name, role: role, region: region, latitude: latitude, longitude: longitude,
             http: try reader.requiredAddress("http"), content: resolve(try reader.requiredString("content"), base: base),
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,

@@ -91,7 +91,8 @@ final class MissResponse: FillSink, @unchecked Sendable {
             head.writeStaticString("Age: 0\r\n")
             ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
             context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            handler.edge?.metrics.responded(outcome)
+            handler.answered(outcome)
+            handler.traffic.sending(UInt64(range.count))
         }
         let end = min(verifiedEnd, sent + Self.sliceBytes)
         if end > sent {

@@ -29,7 +29,7 @@ extension FileRequestHandler {
                 _ = edge.manifests.content(contentID, on: edge.engineLoop())
             }
         }
-        edge.metrics.responded(outcome)
+        answered(outcome)
         let age = max(0, Int64(time(nil)) - file.storedAt)
         return [.init("X-Cache", outcome.rawValue), .init("Age", String(age))]
     }
@@ -87,7 +87,7 @@ extension FileRequestHandler {
             // The manifest itself (just stored), or an object committed meanwhile.
             asyncBusy = false
             let outcome: EdgeMetrics.Outcome = path == "manifest.json" ? .miss : .hit
-            edge.metrics.responded(outcome)
+            answered(outcome)
             serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", outcome.rawValue), .init("Age", "0")],
                   keepAlive: keepAlive, http10: http10)
             answerWaiting(context: context)
@@ -139,7 +139,7 @@ extension FileRequestHandler {
             inFlight = nil
             asyncBusy = false
             if let file = store.lookup(path: request.uri[...]) {
-                edge.metrics.responded(.hit)
+                answered(.hit)
                 serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", "HIT"), .init("Age", "0")],
                       keepAlive: keepAlive, http10: http10)
             } else {
@@ -158,7 +158,7 @@ extension FileRequestHandler {
         inFlight = nil
         var plan = plan
         if let outcome {
-            edge?.metrics.responded(outcome)
+            answered(outcome)
             if !plan.fields.contains(where: { $0.name == "X-Cache" }) { plan.fields.append(.init("X-Cache", outcome.rawValue)) }
         }
         respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
@@ -186,6 +186,12 @@ extension FileRequestHandler {
             if case .failure = result { context.close(promise: nil) } else if !keepAlive || handler.draining { context.close(promise: nil) }
         }
         answerWaiting(context: context)
+    }
+
+    /// Counts how a caching node answered (metrics and the hit ratio it gossips).
+    func answered(_ outcome: EdgeMetrics.Outcome) {
+        edge?.metrics.responded(outcome)
+        traffic.cacheAnswered(hit: outcome == .hit || outcome == .stale)
     }
 
     /// `Cache-Control: only-if-cached` in the request.

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import HTTPSemantics
 import Logging
 import NIOCore
@@ -37,6 +38,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     static let maximumWaiting = 64
     /// A caching node's cache, manifests and fills (nil on an origin).
     let edge: EdgeService?
+    let traffic: TrafficMeter
     /// A response is being produced asynchronously (a cache miss): later requests wait their turn.
     var asyncBusy = false
     /// The miss response streaming now, if any.
@@ -44,9 +46,10 @@ final class FileRequestHandler: ChannelInboundHandler {
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
     private static let corkThreshold: UInt64 = 256 * 1024
 
-    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, logger: Logger) {
+    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, logger: Logger) {
         self.store = store
         self.edge = edge
+        self.traffic = traffic
         self.settings = settings
         self.logger = logger
     }
@@ -143,6 +146,10 @@ final class FileRequestHandler: ChannelInboundHandler {
                         file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
+            if request.uri == "/cluster" {
+                respond(context: context, plan: Self.clusterPlan(settings.cluster?(), isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
+                return
+            }
             guard let file = store.lookup(path: request.uri[...]) else {
                 if let edge {
                     startMiss(context: context, request: request, edge: edge, keepAlive: keepAlive, http10: http10)
@@ -158,6 +165,16 @@ final class FileRequestHandler: ChannelInboundHandler {
         default:
             respond(context: context, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive, http10: http10)
         }
+    }
+
+    /// `/cluster`: this node's view of the fleet as JSON.
+    static func clusterPlan(_ snapshot: ClusterSnapshot?, isHead: Bool) -> ResponsePlan {
+        guard let snapshot else { return ResponsePlanner.status(404, "this node does not gossip", isHead: isHead) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(snapshot) else { return ResponsePlanner.status(500, "cannot encode the cluster view", isHead: isHead) }
+        return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")],
+                            body: .text(String(decoding: json, as: UTF8.self)), sendsBody: !isHead)
     }
 
     /// Metrics name parents and traffic: only local scrapers see them.
@@ -248,6 +265,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     func send(context: ChannelHandlerContext, head: ByteBuffer, plan: ResponsePlan, file: OpenedFile?,
                       keepAlive: Bool, http10: Bool, lingering: Bool = false) {
         var head = head
+        if plan.sendsBody { traffic.sending(plan.contentLength) }
         if plan.sendsBody, case .text(let text) = plan.body { head.writeString(text) }
         if plan.sendsBody, case .file(let range) = plan.body, let bytes = file?.bytes {
             // Small file: one buffer for head and body, one write.

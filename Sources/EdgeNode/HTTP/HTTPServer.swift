@@ -1,3 +1,4 @@
+import Gossip
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -17,6 +18,7 @@ public final class HTTPServer: Service, Sendable {
     private let tracker: ConnectionTracker
     private let group: MultiThreadedEventLoopGroup
     private let edge: EdgeService?
+    private let traffic = TrafficMeter()
 
     /// Opens the content root (on a caching node: the disk cache, with its index rebuilt); throws when it cannot be
     /// served.
@@ -63,6 +65,11 @@ public final class HTTPServer: Service, Sendable {
         try await group.shutdownGracefully()
     }
 
+    /// This node's health since the previous call: connections, egress rate, cache hit ratio, load (for gossip).
+    public func health() -> NodeHealth {
+        traffic.sample(connections: tracker.count, maxConnections: settings.maxConnections)
+    }
+
     /// Raises the soft RLIMIT_NOFILE to the hard limit (as nginx's `worker_rlimit_nofile` would); returns the result.
     static func raiseDescriptorLimit() -> Int {
         var limit = rlimit()
@@ -89,7 +96,7 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
-        let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge
+        let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge, traffic = traffic
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -110,7 +117,7 @@ public final class HTTPServer: Service, Sendable {
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                     informationalResponseStrategy: .drop,
                                                                                     limitConfiguration: limits)))
-                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, logger: logger))
+                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, logger: logger))
                 }
             }
     }

@@ -18,7 +18,10 @@ enum ResponseHead {
         case 413: "Content Too Large"
         case 416: "Range Not Satisfiable"
         case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
         case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
         default: "Status"
         }
     }

@@ -28,6 +28,8 @@ public struct ServerSettings: Sendable {
     public var verifier: NoteVerifier?
     /// Set on edge, mesh and satellite nodes: `root` is then a disk cache filled from parents.
     public var edge: EdgeSettings?
+    /// This node's view of the cluster, served at `/cluster` (nil: the node does not gossip).
+    public var cluster: (@Sendable () -> ClusterSnapshot?)?
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.
     public var metrics: PrometheusCollectorRegistry?
 

@@ -1,0 +1,181 @@
+import Dispatch
+import Foundation
+import Gossip
+import Logging
+import Metrics
+import NIOCore
+
+/// Runs one `GossipCore` on one event loop and carries out its directives. Confined to that loop.
+final class GossipShell: @unchecked Sendable {
+    private var core: GossipCore<SystemRandomNumberGenerator>
+    private var sealer: PacketSealer
+    private let settings: GossipNodeSettings
+    private let eventLoop: EventLoop
+    private let health: @Sendable () -> NodeHealth
+    private let logger: Logger
+    private let publish: @Sendable (ClusterSnapshot) -> Void
+    private var channel: Channel?
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: UInt64 = .max
+    private var housekeeping: RepeatedTask?
+    private var keyringModified: Date?
+    private var resolved: [GossipAddress: SocketAddress] = [:]
+    private var exported = GossipCounters()
+    private let metrics = GossipMetrics()
+
+    init(settings: GossipNodeSettings, keyring: Keyring, eventLoop: EventLoop, health: @escaping @Sendable () -> NodeHealth,
+         logger: Logger, publish: @escaping @Sendable (ClusterSnapshot) -> Void) {
+        self.settings = settings
+        self.eventLoop = eventLoop
+        self.health = health
+        self.logger = logger
+        self.publish = publish
+        let now = Self.now()
+        core = GossipCore(info: settings.me, seeds: settings.seeds, settings: settings.protocolSettings,
+                          generator: SystemRandomNumberGenerator(), now: now)
+        core.assume(settings.fleet, now: now)
+        sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000))
+        keyringModified = Self.modified(settings.keyringPath)
+    }
+
+    static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    static func wallMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+
+    func start(channel: Channel) {
+        self.channel = channel
+        perform(core.start(now: Self.now()))
+        housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            perform(core.setHealth(health(), now: Self.now()))
+            reloadKeyringIfChanged()
+        }
+    }
+
+    func receive(_ datagram: [UInt8], from address: SocketAddress) {
+        guard let ip = address.ipAddress, let port = address.port else { return }
+        let message: GossipMessage
+        do {
+            message = try sealer.open(datagram, nowMillis: Self.wallMillis(), budget: settings.protocolSettings.packetBudget)
+        } catch {
+            metrics.dropped(error)
+            logger.debug("gossip packet dropped", metadata: ["from": "\(address)", "reason": "\(error.rawValue)"])
+            return
+        }
+        metrics.received(bytes: datagram.count)
+        perform(core.receive(message, from: GossipAddress(host: ip, port: UInt16(port)), now: Self.now()))
+    }
+
+    func noteSocketError(_ error: Error) {
+        logger.trace("gossip socket error", metadata: ["error": "\(error)"])
+    }
+
+    /// Graceful leave: announce it, let a few gossip rounds carry it, then close.
+    func leave() {
+        housekeeping?.cancel()
+        perform(core.leave(now: Self.now()))
+        logger.info("leaving the cluster")
+        let rounds = Int64(3 * settings.protocolSettings.gossipInterval / 1_000_000)
+        eventLoop.scheduleTask(in: .milliseconds(rounds)) { [self] in
+            timer?.cancel()
+            channel?.close(promise: nil)
+        }
+    }
+
+    private func tick() {
+        timer = nil
+        timerDeadline = .max
+        perform(core.tick(now: Self.now()))
+        publishSnapshot()
+    }
+
+    private func perform(_ directives: [GossipDirective]) {
+        for directive in directives {
+            switch directive {
+            case .send(let message, let address):
+                send(message, to: address)
+            case .scheduleTick(let deadline):
+                guard deadline < timerDeadline || timer == nil else { continue }
+                timer?.cancel()
+                timerDeadline = deadline
+                timer = eventLoop.scheduleTask(deadline: .uptimeNanoseconds(deadline)) { [self] in tick() }
+            case .memberChanged(let member, let previous):
+                logger.info("member \(member.status)", metadata: [
+                    "member": "\(member.info.name)", "incarnation": "\(member.incarnation)", "was": "\(previous.map { "\($0)" } ?? "unknown")"])
+                metrics.memberChanged(to: member.status)
+            case .recordChanged(let record):
+                logger.notice("cluster record changed", metadata: ["key": "\(record.key)", "epoch": "\(record.epoch)"])
+            }
+        }
+        exportCounters()
+    }
+
+    private func send(_ message: GossipMessage, to address: GossipAddress) {
+        guard let channel, let destination = resolve(address) else { return }
+        let datagram: [UInt8]
+        do {
+            datagram = try sealer.seal(message, nowMillis: Self.wallMillis())
+        } catch {
+            logger.error("cannot seal a gossip packet", metadata: ["error": "\(error)"])
+            return
+        }
+        guard datagram.count <= settings.protocolSettings.packetBudget else {
+            logger.error("gossip packet over budget, not sent", metadata: ["bytes": "\(datagram.count)"])
+            return
+        }
+        metrics.sent(bytes: datagram.count)
+        let envelope = AddressedEnvelope(remoteAddress: destination, data: channel.allocator.buffer(bytes: datagram))
+        channel.writeAndFlush(envelope, promise: nil)
+    }
+
+    private func resolve(_ address: GossipAddress) -> SocketAddress? {
+        if let known = resolved[address] { return known }
+        guard let socketAddress = try? SocketAddress.makeAddressResolvingHost(address.host, port: Int(address.port)) else {
+            logger.warning("cannot resolve a gossip address", metadata: ["address": "\(address)"])
+            return nil
+        }
+        resolved[address] = socketAddress
+        return socketAddress
+    }
+
+    private func reloadKeyringIfChanged() {
+        let modified = Self.modified(settings.keyringPath)
+        guard modified != keyringModified else { return }
+        keyringModified = modified
+        do {
+            sealer.keyring = try KeyringFile.load(settings.keyringPath)
+            logger.notice("gossip keyring reloaded", metadata: ["keys": "\(sealer.keyring.keys.count)",
+                                                                "primary": "\(KeyringFile.describe(sealer.keyring.primary))"])
+        } catch {
+            logger.error("gossip keyring not reloaded; keeping the current keys", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    private func exportCounters() {
+        let counters = core.counters
+        metrics.add(counters, since: exported)
+        exported = counters
+    }
+
+    private func publishSnapshot() {
+        let now = Self.now()
+        let members = core.members.map { member in
+            ClusterSnapshot.Entry(
+                name: member.info.name, role: member.info.role, region: member.info.region,
+                latitude: Double(member.info.latitude) / 1_000_000, longitude: Double(member.info.longitude) / 1_000_000,
+                http: member.info.http, gossip: member.info.gossip.description, status: member.status.description,
+                incarnation: member.incarnation,
+                health: .init(activeConnections: member.health.activeConnections, egressBytesPerSecond: member.health.egressBytesPerSecond,
+                              cacheHitRatio: Double(member.health.cacheHitPermille) / 1000, loadScore: member.health.loadScore),
+                lastChangeSecondsAgo: Double(now &- member.changedAt) / 1e9)
+        }
+        let records = core.records.keys.sorted().map { key in
+            let record = core.records[key]!
+            return ClusterSnapshot.Record(key: key, epoch: record.epoch, valueBase64: Data(record.value).base64EncodedString(),
+                                          signed: !record.signature.isEmpty)
+        }
+        publish(ClusterSnapshot(node: core.me.info.name, localHealthMultiplier: core.localHealth, members: members, records: records))
+    }
+}

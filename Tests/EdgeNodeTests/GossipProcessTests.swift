@@ -1,0 +1,118 @@
+import EdgeCache
+import Foundation
+import Gossip
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Gossip between real processes on loopback: crash detection, a paused process that comes back, foreign packets.
+@Suite(.serialized) struct GossipProcessTests {
+    static let size = 8
+
+    static func converged(_ fleet: GossipFleet, alive: Set<Int>, within seconds: Double = 15) -> Bool {
+        EdgeFleet.eventually(seconds) {
+            alive.allSatisfy { observer in
+                guard let view = fleet.view(observer) else { return false }
+                return alive.allSatisfy { target in view.members.contains { $0.name == "node-\(target)" && $0.status == "alive" } }
+            }
+        }
+    }
+
+    @Test func aKilledNodeIsDeclaredDeadByAllOthersWithinTheBound() async throws {
+        let fleet = try GossipFleet(size: Self.size, pubkey: try await PublishedContent.shared.fixture().pubkey)
+        try fleet.startAll()
+        #expect(Self.converged(fleet, alive: Set(0..<Self.size)), "all members alive everywhere")
+        let victim = 5
+        let killed = Date()
+        fleet.signal(victim, SIGKILL)
+        // Eight periods for someone to probe it, the longest suspicion at n = 8 (4.5 s), two seconds to spread.
+        let bound = 8.0 + 4.5 + 2.0
+        let others = (0..<Self.size).filter { $0 != victim }
+        var declared: [Int: Double] = [:]
+        _ = EdgeFleet.eventually(bound + 5) {
+            for observer in others where declared[observer] == nil && fleet.status(of: victim, seenBy: observer) == "dead" {
+                declared[observer] = Date().timeIntervalSince(killed)
+            }
+            return declared.count == others.count
+        }
+        #expect(declared.count == others.count, "\(others.count - declared.count) members never declared it dead")
+        #expect((declared.values.max() ?? .infinity) <= bound, "slowest: \(declared.values.max() ?? -1) s")
+        #expect(others.allSatisfy { observer in others.allSatisfy { fleet.status(of: $0, seenBy: observer) == "alive" } },
+                "no one else was declared dead")
+    }
+
+    @Test func aPausedNodeRefutesAndIsNeverDeclaredDead() async throws {
+        let fleet = try GossipFleet(size: Self.size, pubkey: try await PublishedContent.shared.fixture().pubkey)
+        try fleet.startAll()
+        #expect(Self.converged(fleet, alive: Set(0..<Self.size)))
+        let paused = 3
+        let others = (0..<Self.size).filter { $0 != paused }
+        // Stopped for less than the shortest suspicion timeout at n = 8 (1.5 s).
+        fleet.signal(paused, SIGSTOP)
+        var seenDead = false
+        var suspectedAt: UInt64?
+        func watch() {
+            for observer in others {
+                guard let entry = fleet.view(observer)?.members.first(where: { $0.name == "node-\(paused)" }) else { continue }
+                seenDead = seenDead || entry.status == "dead"
+                if entry.status == "suspect" { suspectedAt = max(suspectedAt ?? 0, entry.incarnation) }
+            }
+        }
+        let stopped = Date()
+        while Date().timeIntervalSince(stopped) < 1.2 {
+            watch()
+            usleep(50_000)
+        }
+        fleet.signal(paused, SIGCONT)
+        let resumed = Date()
+        while Date().timeIntervalSince(resumed) < 8 {
+            watch()
+            usleep(100_000)
+        }
+        #expect(!seenDead, "never declared dead")
+        #expect(Self.converged(fleet, alive: Set(0..<Self.size), within: 5))
+        if let suspectedAt {
+            // Suspected while paused: it answered with a higher incarnation, which everyone now holds.
+            let incarnations = others.compactMap { fleet.view($0)?.members.first { $0.name == "node-\(paused)" }?.incarnation }
+            #expect(incarnations.count == others.count && incarnations.allSatisfy { $0 > suspectedAt }, "\(incarnations) after \(suspectedAt)")
+        }
+    }
+
+    @Test func packetsWithoutTheKeyOrMalformedAreDroppedAndCounted() async throws {
+        let fleet = try GossipFleet(size: 2, pubkey: try await PublishedContent.shared.fixture().pubkey)
+        try fleet.startAll()
+        #expect(Self.converged(fleet, alive: [0, 1]))
+        var generator = SystemRandomNumberGenerator()
+        var stranger = PacketSealer(keyring: Keyring(primary: Keyring.Key.random(using: &generator)), boot: 1)
+        let forged = try stranger.seal(GossipMessage(sender: "node-0", kind: .gossip,
+                                                     updates: [.dead(name: "node-1", incarnation: 99, from: "node-0")]),
+                                       nowMillis: UInt64(Date().timeIntervalSince1970 * 1000))
+        for datagram in [forged, [0xE1, 1, 2, 3], Array(repeating: 0x41, count: 2_000)] {
+            try Self.sendUDP(datagram, to: fleet.hosts[1], port: GossipFleet.gossipPort)
+        }
+        #expect(EdgeFleet.eventually(5) {
+            fleet.metric(1, "edgenode_gossip_packets_dropped_total{reason=\"unknown_key\"}") == 1
+                && fleet.metric(1, "edgenode_gossip_packets_dropped_total{reason=\"malformed\"}") == 1
+                && fleet.metric(1, "edgenode_gossip_packets_dropped_total{reason=\"oversized\"}") == 1
+        })
+        #expect(fleet.status(of: 1, seenBy: 1) == "alive" && fleet.view(1)?.members.first { $0.name == "node-1" }?.incarnation ?? 99 < 99)
+        #expect(fleet.servers[1]?.isRunning == true)
+    }
+
+    static func sendUDP(_ bytes: [UInt8], to host: String, port: Int) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { throw FixtureError(message: "socket") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let sent = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard sent == bytes.count else { throw FixtureError(message: "sendto: \(String(cString: strerror(errno)))") }
+    }
+}
