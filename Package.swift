@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Segmenter", targets: ["Segmenter"]),
         .library(name: "EdgeNode", targets: ["EdgeNode"]),
         .executable(name: "cache-policy-bench", targets: ["CachePolicyBench"]),
+        .executable(name: "gossip-bench", targets: ["GossipBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -49,6 +50,8 @@ let package = Package(
         .target(name: "Gossip", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
         .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
+        // bench/gossip.sh, simulator part: record convergence and false positives at 1,000 members.
+        .executableTarget(name: "GossipBench", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).

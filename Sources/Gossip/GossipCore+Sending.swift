@@ -57,7 +57,9 @@ extension GossipCore {
         return syncPages(to: target, reply: false)
     }
 
-    /// This node's whole state (members, itself included, and records) as sync messages within the budget.
+    /// This node's whole state (members, itself included, and records) as sync messages within the budget. A request
+    /// asks for the receiver's state on its first page only (the others are marked as needing no reply), so a
+    /// multi-page exchange gets one answer.
     mutating func syncPages(to address: GossipAddress, reply: Bool) -> [GossipDirective] {
         var state: [GossipUpdate] = [selfUpdate]
         for member in others.values.sorted(by: { $0.info.name < $1.info.name }) {
@@ -82,7 +84,7 @@ extension GossipCore {
             let size = WireCodec.size(of: update)
             if used + size > room || page.updates.count == 255 {
                 pages.append(.send(page, to: address))
-                page = envelope
+                page = GossipMessage(sender: me.info.name, kind: .sync(reply: true))
                 used = 0
             }
             page.updates.append(update)

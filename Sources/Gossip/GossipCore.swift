@@ -81,7 +81,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         me = Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now)
         nextProbeAt = now + settings.probeInterval
         nextGossipAt = now + settings.gossipInterval
-        nextSyncAt = now + settings.antiEntropyInterval
+        // The first exchange at a random point of the interval, so that a fleet started together does not sync in step.
+        nextSyncAt = now + UInt64.random(in: 1...settings.antiEntropyInterval, using: &self.generator)
         nextHealthAt = now
     }
 
