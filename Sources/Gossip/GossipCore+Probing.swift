@@ -6,6 +6,10 @@ extension GossipCore {
             if !current.indirectSent && now >= current.directDeadline {
                 current.indirectSent = true
                 if let target = others[current.target] {
+                    // The direct path gets a second chance alongside the indirect ones (a lost ping or ack is the
+                    // common case on a lossy link); the same sequence, so whichever ack comes first counts.
+                    directives.append(send(.ping(sequence: current.sequence, target: target.info.name), to: target.info.gossip,
+                                           recipient: target.info.name))
                     let helpers = randomActive(count: settings.indirectProbes, excluding: [current.target])
                     current.expectedNacks = helpers.count
                     for helper in helpers {

@@ -40,6 +40,7 @@ extension GossipCore {
                 store(member)
                 suspicions[name] = Suspicion(start: now, accuser: from, confirmations: [from])
                 queue.enqueue(update)
+                if from != me.info.name { order.prioritize(name) }
                 return [.memberChanged(member, previous: previous)]
             case .suspect where incarnation > member.incarnation:
                 member.incarnation = incarnation

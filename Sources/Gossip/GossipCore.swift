@@ -6,8 +6,8 @@ import Foundation
 /// simulator and behind the daemon's UDP shell.
 ///
 /// - Failure detection: one probe per protocol period in shuffled round-robin order; no ack within the timeout →
-///   `ping-req` through k helpers (which answer `nack` when the target is silent too); no ack by the end of the
-///   period → the target is suspected.
+///   `ping-req` through k helpers (which answer `nack` when the target is silent too) and a second direct ping; no
+///   ack by the end of the period → the target is suspected.
 /// - Suspicion: the member is told (buddy system: every packet to a suspect carries the suspicion) and refutes by
 ///   raising its incarnation; otherwise it is declared dead after a timeout that shrinks from its maximum to its
 ///   minimum as independent confirmations arrive (Lifeguard).

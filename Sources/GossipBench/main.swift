@@ -41,6 +41,14 @@ case "record":
             let seen = simulation.recordSeen["emergency"] ?? []
             let bytes = simulation.bytesSent.reduce(0, +) - before
             let kbits = Double(bytes) * 8 / 1000 / 20 / Double(members)
+            let counters = simulation.cores.reduce(into: (suspicions: 0, deaths: 0, refutations: 0)) {
+                $0.suspicions += $1.counters.suspicionsRaised
+                $0.deaths += $1.counters.deathsDeclared
+                $0.refutations += $1.counters.refutations
+            }
+            let kinds = simulation.traffic.sorted { $0.value.bytes > $1.value.bytes }
+                .map { "\($0.key) \($0.value.bytes * 8 / 1000 / 30 / members) kbit/s" }.joined(separator: ", ")
+            print("  over the whole run: \(kinds); suspicions \(counters.suspicions), refutations \(counters.refutations), deaths \(counters.deaths)")
             print(String(format: "loss %2.0f %%  seed %d  99 %%: %@  99.99 %%: %@  100 %%: %@  traffic %.1f kbit/s per member",
                          loss * 100, seed, format(percentileTime(seen, 0.99, from: start)), format(percentileTime(seen, 0.9999, from: start)),
                          format(percentileTime(seen, 1.0, from: start)), kbits))

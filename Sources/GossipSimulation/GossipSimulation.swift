@@ -47,6 +47,8 @@ public final class GossipSimulation {
     public private(set) var deadSeen: [[UInt64?]]
     /// Every time a member was declared dead by some observer while it was not crashed: (observer, target, time).
     public private(set) var falseDeaths: [(observer: Int, target: Int, time: UInt64)] = []
+    /// Datagrams and bytes sent, by message kind (ping, ping-req, ack, nack, gossip, sync).
+    public private(set) var traffic: [String: (packets: Int, bytes: Int)] = [:]
     /// When each member first held each record key.
     public private(set) var recordSeen: [String: [UInt64?]] = [:]
 
@@ -158,7 +160,18 @@ public final class GossipSimulation {
             switch directive {
             case .send(let message, let address):
                 guard !crashed.contains(member), let target = addresses[address] else { continue }
-                bytesSent[member] += WireCodec.encode(message).count + PacketSealer.overhead
+                let bytes = WireCodec.encode(message).count + PacketSealer.overhead
+                bytesSent[member] += bytes
+                let kind: String = switch message.kind {
+                case .ping: "ping"
+                case .pingRequest: "ping-req"
+                case .ack: "ack"
+                case .nack: "nack"
+                case .gossip: "gossip"
+                case .sync: "sync"
+                }
+                traffic[kind, default: (0, 0)].packets += 1
+                traffic[kind, default: (0, 0)].bytes += bytes
                 if let group, group[member] != group[target] { continue }
                 if settings.loss > 0 && Double.random(in: 0..<1, using: &network) < settings.loss { continue }
                 let delay = settings.latency + (settings.jitter > 0 ? UInt64.random(in: 0...settings.jitter, using: &network) : 0)

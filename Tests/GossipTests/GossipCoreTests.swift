@@ -60,10 +60,11 @@ import Testing
         let settings = GossipSettings()
         var cores = Self.cluster(settings)
         let (target, _) = Self.firstProbe(&cores)
-        // No ack: at the probe timeout a asks k = 3 helpers.
-        let requests = Self.sends(cores["a"]!.tick(now: Self.second + settings.probeTimeout))
-            .filter { if case .pingRequest = $0.0.kind { true } else { false } }
+        // No ack: at the probe timeout a asks k = 3 helpers, and pings the target once more itself.
+        let stage = Self.sends(cores["a"]!.tick(now: Self.second + settings.probeTimeout))
+        let requests = stage.filter { if case .pingRequest = $0.0.kind { true } else { false } }
         #expect(requests.count == 3)
+        #expect(stage.filter { if case .ping = $0.0.kind { true } else { false } }.map { Self.name(at: $0.1) } == [target])
         #expect(!requests.map { Self.name(at: $0.1) }.contains(target))
         // Each helper pings the target, hears nothing, and says so (nack) before the period ends.
         for (request, address) in requests {
@@ -142,6 +143,15 @@ import Testing
         _ = cores["a"]!.tick(now: 2 * Self.second)
         #expect(cores["a"]!.suspicions[target]?.confirmations == ["x", "a"])
         #expect(cores["a"]!.counters.suspicionsRaised == 0, "not a new suspicion")
+    }
+
+    /// A suspicion reported by someone else makes the suspect this member's next probe, out of turn.
+    @Test func aReportedSuspectIsProbedNext() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.apply(.suspect(name: "d", incarnation: 0, from: "b"), now: 1)
+        let (target, ping) = Self.firstProbe(&cores)
+        #expect(target == "d")
+        #expect(ping.updates.first == .suspect(name: "d", incarnation: 0, from: "a"), "and the ping tells d it is suspected")
     }
 
     @Test func confirmationsShrinkTheSuspicionTimeout() {
