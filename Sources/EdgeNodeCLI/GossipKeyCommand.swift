@@ -55,20 +55,29 @@ struct GossipKeyCommand: ParsableCommand {
         }
     }
 
-    struct Use: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make an installed key the primary (the one that seals).")
-
+    /// The keyring file and one key of it.
+    struct KeyChoice: ParsableArguments {
         @Option(name: .long, help: "The keyring file.")
         var keyring: String
 
         @Option(name: .long, help: "Key id (8 hex digits, from `list`).")
         var id: String
 
+        func key(in ring: Keyring) throws(KeyringError) -> Keyring.Key {
+            guard let key = ring.keys.first(where: { KeyringFile.describe($0) == id.lowercased() }) else { throw .notInstalled }
+            return key
+        }
+    }
+
+    struct Use: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Make an installed key the primary (the one that seals).")
+
+        @OptionGroup var choice: KeyChoice
+
         func run() throws {
-            try edit(keyring) { ring throws(KeyringError) in
-                guard let key = ring.keys.first(where: { KeyringFile.describe($0) == id.lowercased() }) else { throw .notInstalled }
-                try ring.use(key)
-                return "key \(id) is now the primary"
+            try edit(choice.keyring) { ring throws(KeyringError) in
+                try ring.use(try choice.key(in: ring))
+                return "key \(choice.id) is now the primary"
             }
         }
     }
@@ -76,17 +85,12 @@ struct GossipKeyCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove a key that is not the primary.")
 
-        @Option(name: .long, help: "The keyring file.")
-        var keyring: String
-
-        @Option(name: .long, help: "Key id (8 hex digits, from `list`).")
-        var id: String
+        @OptionGroup var choice: KeyChoice
 
         func run() throws {
-            try edit(keyring) { ring throws(KeyringError) in
-                guard let key = ring.keys.first(where: { KeyringFile.describe($0) == id.lowercased() }) else { throw .notInstalled }
-                try ring.remove(key)
-                return "removed key \(id)"
+            try edit(choice.keyring) { ring throws(KeyringError) in
+                try ring.remove(try choice.key(in: ring))
+                return "removed key \(choice.id)"
             }
         }
     }

@@ -9,7 +9,7 @@ public enum EdgeNodeBinary {
         return root.appendingPathComponent(".build/debug/edgenode").path
     }
 
-    public static func run(_ arguments: [String]) throws -> ProcessOutput {
-        try ProcessRunner.run(path, arguments, timeout: 300)
+    public static func run(_ arguments: [String], input: Data? = nil) throws -> ProcessOutput {
+        try ProcessRunner.run(path, arguments, input: input, timeout: 300)
     }
 }

@@ -9,8 +9,9 @@ public struct ProcessOutput: Sendable {
 
 /// Runs real processes (ffmpeg, ffprobe, the edgenode binary) with a time limit.
 public enum ProcessRunner {
-    /// Runs `executable` (a path, or a name looked up on PATH) and waits at most `timeout` seconds.
-    public static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 120) throws -> ProcessOutput {
+    /// Runs `executable` (a path, or a name looked up on PATH) and waits at most `timeout` seconds; `input` is its
+    /// standard input (empty by default).
+    public static func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 120) throws -> ProcessOutput {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -22,8 +23,13 @@ public enum ProcessRunner {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let inputPipe = input.map { _ in Pipe() }
+        process.standardInput = inputPipe ?? FileHandle.nullDevice
         try process.run()
+        if let inputPipe, let input {
+            inputPipe.fileHandleForWriting.write(input)
+            try? inputPipe.fileHandleForWriting.close()
+        }
         let outData = LockedData()
         let errData = LockedData()
         let group = DispatchGroup()
