@@ -78,6 +78,8 @@ PY
 echo "== ffprobe playing the fMP4 rendition through the edge"
 ffprobe -v error -show_entries format=format_name,duration -of default=noprint_wrappers=1 \
   http://127.0.0.2:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
+echo "== origin-1's view of the fleet (gossip; the other nodes of nodes.conf are not running)"
+"$bin" status --config nodes.conf --node origin-1 | sed 's/^/  /'
 echo "== edge-paris counters"
 python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.2:8080/metrics', timeout=5).read().decode())" \
   | grep -E '^edgenode_(cache_responses|upstream_requests|cache_fills)_total' | sed 's/^/  /'
