@@ -100,6 +100,12 @@ import Glibc
         })
         #expect(fleet.status(of: 1, seenBy: 1) == "alive" && fleet.view(1)?.members.first { $0.name == "node-1" }?.incarnation ?? 99 < 99)
         #expect(fleet.servers[1]?.isRunning == true)
+        // `edgenode status` prints node 1's view as a table.
+        let status = try EdgeNodeBinary.run(["status", "--config", fleet.config, "--node", "node-1"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let rows = status.stdout.split(separator: "\n")
+        #expect(rows.count == 4 && rows[1].hasPrefix("NAME") && rows[2].hasPrefix("node-0") && rows[3].hasPrefix("node-1"))
+        #expect(rows[2].contains("alive") && rows[2].contains("origin") && rows[3].contains("edge"))
     }
 
     static func sendUDP(_ bytes: [UInt8], to host: String, port: Int) throws {

@@ -66,6 +66,24 @@ import Testing
         #expect(views.allSatisfy { $0 == 80 }, "members seen alive per member: \(Set(views).sorted())")
     }
 
+    /// CPU-stalled members (frozen 1–3 s now and then; on waking their timers fire before their inbox is read) must
+    /// not get healthy members declared dead.
+    @Test func stalledMembersDoNotKillHealthyOnes() {
+        var settings = GossipSimulation.Settings(members: 100, seed: 6)
+        settings.loss = 0.02
+        let simulation = GossipSimulation(settings)
+        var generator = SplitMix64(seed: 60)
+        let stalled = Set((0..<100).shuffled(using: &generator).prefix(5))
+        for second in 1...120 {
+            simulation.run(until: UInt64(second) * Self.second)
+            for member in stalled.sorted() where Int.random(in: 0..<10, using: &generator) == 0 {
+                simulation.stall(member, for: UInt64.random(in: Self.second...(3 * Self.second), using: &generator))
+            }
+        }
+        let healthyDeaths = simulation.falseDeaths.filter { !stalled.contains($0.target) }
+        #expect(healthyDeaths.isEmpty, "\(healthyDeaths.prefix(5).map { "\($0)" })")
+    }
+
     @Test func aRunReplaysFromItsSeed() {
         func run() -> ([Int], [[UInt64?]]) {
             var settings = GossipSimulation.Settings(members: 40, seed: 99)
