@@ -95,6 +95,27 @@ import Testing
         for bad in ["", "GiB", "1.5GiB", "-1", "1gb", "1 GiB extra", "9999999999999999999"] { #expect(ByteSize.parse(bad) == nil, "\(bad)") }
     }
 
+    static let gossipErrors: [(String, String, String)] = [
+        (minimal + "\ngossip = \"127.0.0.1:7946\"", "fleet.gossip_keyring", "needs a keyring"),
+        ("[fleet]\ngossip_keyring = \"k\"\ngossip_seeds = [\"ghost\"]\n" + minimal + "\ngossip = \"127.0.0.1:7946\"", "fleet.gossip_seeds",
+         "unknown node"),
+        ("[fleet]\ngossip_keyring = \"k\"\ngossip_seeds = [\"origin-1\"]\n" + minimal, "fleet.gossip_seeds", "has no gossip address"),
+        (minimal.replacingOccurrences(of: "region = \"eu\"", with: "region = \"" + String(repeating: "r", count: 65) + "\""), "node[0].region",
+         "1-64 bytes"),
+    ]
+
+    @Test(arguments: gossipErrors) func gossipAndRegionErrorsNameTheirPlace(text: String, location: String, message: String) {
+        errorsNameTheirPlace(text: text, location: location, message: message)
+    }
+
+    @Test func gossipSettings() throws {
+        let config = try NodesConfig.load(path: Self.repositoryRoot + "/nodes.conf")
+        #expect(config.gossipKeyring == Self.repositoryRoot + "/out/demo/gossip.keyring")
+        #expect(config.gossipSeeds == ["origin-1", "edge-paris"])
+        let defaults = try Self.parse("[fleet]\ngossip_keyring = \"k\"\n" + Self.minimal + "\ngossip = \"127.0.0.1:7946\"")
+        #expect(defaults.gossipSeeds == ["origin-1"], "the origins by default")
+    }
+
     /// Mesh peers may name each other: they are only asked for what they hold, so no fill can loop.
     @Test func meshPeersMayNameEachOther() throws {
         let config = try NodesConfig.load(path: Self.repositoryRoot + "/nodes.conf")
