@@ -40,7 +40,10 @@ extension GossipCore {
                 store(member)
                 suspicions[name] = Suspicion(start: now, accuser: from, confirmations: [from])
                 queue.enqueue(update)
-                if from != me.info.name { order.prioritize(name) }
+                // About `suspectProbers` members (all of a small cluster) probe the suspect out of turn: confirmations
+                // reach the shortest timeout within a period, without n probes of one member in a large cluster.
+                let share = Double(settings.suspectProbers) / Double(max(1, activeCount - 1))
+                if from != me.info.name && Double.random(in: 0..<1, using: &generator) < share { order.prioritize(name) }
                 return [.memberChanged(member, previous: previous)]
             case .suspect where incarnation > member.incarnation:
                 member.incarnation = incarnation
@@ -49,8 +52,11 @@ extension GossipCore {
                 queue.enqueue(update)
                 return []
             case .suspect where incarnation == member.incarnation:
-                // An independent confirmation shortens the suspicion; pass it on so others count it too.
-                if suspicions[name, default: Suspicion(start: now, accuser: from, confirmations: [])].confirmations.insert(from).inserted {
+                // An independent confirmation shortens the suspicion; pass it on so others count it too — up to K
+                // of them: more cannot shorten it further, and re-gossiping each would multiply the traffic.
+                var suspicion = suspicions[name] ?? Suspicion(start: now, accuser: from, confirmations: [])
+                if suspicion.confirmations.count <= settings.suspicionConfirmations, suspicion.confirmations.insert(from).inserted {
+                    suspicions[name] = suspicion
                     queue.enqueue(update)
                 }
                 return []

@@ -21,6 +21,8 @@ public struct GossipSettings: Sendable, Equatable {
     public var suspicionMaximumPeriods = 4.5
     /// K: independent confirmations that shrink a suspicion to its minimum (Lifeguard).
     public var suspicionConfirmations = 3
+    /// About this many members probe a reported suspect out of turn (each with probability probers / (n − 1)).
+    public var suspectProbers = 32
     /// S: the local health multiplier saturates here (intervals and timeouts back off to (S+1)×).
     public var maximumLocalHealth = 8
     /// Lifeguard's local health awareness; off only to measure what it buys.
