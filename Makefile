@@ -1,5 +1,6 @@
 # edgenode — two commands on a fresh Debian 12 machine:
-#   make run    installs what is missing, builds, publishes and verifies a generated sample clip
+#   make run    installs what is missing, builds, publishes and verifies a generated sample clip, serves it from
+#               the origin and through an edge that fills and verifies it, shows the gossip view
 #   make test   installs what is missing, builds, runs every test
 SWIFT ?= swift
 
