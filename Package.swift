@@ -48,6 +48,9 @@ let package = Package(
         // Pure SWIM + Lifeguard membership and cluster records, the binary wire format and its AES-GCM sealing
         // (no sockets, no clock: the simulator and the daemon's UDP shell drive the same core).
         .target(name: "Gossip", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Pure double-entry accounting and its verifiable log: currencies, accounts, transfers, the canonical entry
+        // encoding (the Merkle leaf), the in-memory book the store is checked against, artist receipts.
+        .target(name: "Ledger", dependencies: ["Manifest"]),
         // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
         .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
         // bench/gossip.sh, simulator part: record convergence and false positives at 1,000 members.
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics", "TestSupport"]),
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
         .testTarget(
