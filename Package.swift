@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
@@ -51,6 +52,9 @@ let package = Package(
         // Pure double-entry accounting and its verifiable log: currencies, accounts, transfers, the canonical entry
         // encoding (the Merkle leaf), the in-memory book the store is checked against, artist receipts.
         .target(name: "Ledger", dependencies: ["Manifest"]),
+        // The ledger on SQLite (GRDB, WAL, synchronous=FULL): durable batches, the Merkle log rebuilt and checked
+        // against the last signed checkpoint on open, group commit.
+        .target(name: "LedgerStore", dependencies: ["Ledger", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
         .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
         // bench/gossip.sh, simulator part: record convergence and false positives at 1,000 members.
@@ -101,6 +105,8 @@ let package = Package(
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
+        .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "Ledger", "Manifest", "EdgeCache", "TestSupport",
+                                                        .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
         .testTarget(

@@ -73,3 +73,11 @@ public enum EntryEncoding {
         withUnsafeBytes(of: value.bigEndian) { out += $0 }
     }
 }
+
+extension EntryEncoding {
+    /// A digest of what was asked (the transfer alone, without its index and commit time): two requests under one
+    /// idempotency key are the same request exactly when their digests are equal.
+    public static func requestDigest(_ transfer: Transfer) -> [UInt8] {
+        Array(RFC9162.leafHash(encode(LedgerEntry(index: 0, committedAt: 0, transfer: transfer))).bytes)
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import GRDB
+import Ledger
+import Manifest
+import Synchronization
+
+/// The ledger on SQLite: entries (their canonical bytes and leaf hashes) in commit order, postings, balances,
+/// idempotency keys and signed checkpoints, in one database in WAL mode with `synchronous=FULL` — a batch
+/// acknowledged is on disk. The Merkle log is kept in memory, rebuilt from the stored leaves on open and checked
+/// against the latest signed checkpoint; if anything disagrees the store refuses writes (and says exactly what).
+public final class LedgerStore: Sendable {
+    private struct State {
+        var tree = MerkleTree()
+        var broken: [String] = []
+    }
+
+    let pool: DatabasePool
+    let verifier: NoteVerifier?
+    private let state = Mutex(State())
+
+    /// Opens (creating and migrating) the database at `path`, then checks its integrity; `verifier` (the origin's
+    /// key) checks stored checkpoint signatures.
+    public init(path: String, verifier: NoteVerifier?) throws(StoreError) {
+        self.verifier = verifier
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw .database("\(error)")
+        }
+        try verifyIntegrity()
+    }
+
+    /// Replaces the in-memory log and the integrity verdict (after a check).
+    func stateReplace(tree: MerkleTree, problems: [String]) {
+        state.withLock { state in
+            state.tree = tree
+            state.broken = problems
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE entries (
+                    idx INTEGER PRIMARY KEY NOT NULL,
+                    committed_at INTEGER NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    request_digest BLOB NOT NULL,
+                    leaf BLOB NOT NULL,
+                    leaf_hash BLOB NOT NULL
+                );
+                CREATE TABLE postings (
+                    entry INTEGER NOT NULL REFERENCES entries(idx),
+                    position INTEGER NOT NULL,
+                    account TEXT NOT NULL,
+                    side INTEGER NOT NULL,
+                    amount INTEGER NOT NULL,
+                    PRIMARY KEY (entry, position)
+                );
+                CREATE INDEX postings_by_account ON postings(account, entry);
+                CREATE TABLE balances (
+                    account TEXT PRIMARY KEY NOT NULL,
+                    balance INTEGER NOT NULL
+                );
+                CREATE TABLE checkpoints (
+                    size INTEGER PRIMARY KEY NOT NULL,
+                    root BLOB NOT NULL,
+                    note TEXT NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Entries committed.
+    public var size: Int { state.withLock { $0.tree.size } }
+
+    /// Problems found by the last integrity check (writes are refused while there are any).
+    public var integrityProblems: [String] { state.withLock { $0.broken } }
+
+    public func root(size: Int) -> MerkleHash { state.withLock { $0.tree.root(size: size) } }
+
+    public func inclusionProof(index: Int, size: Int) throws(StoreError) -> [MerkleHash] {
+        do {
+            return try state.withLock { try $0.tree.inclusionProof(index: index, size: size) }
+        } catch {
+            throw .invalidRange("\(error)")
+        }
+    }
+
+    public func consistencyProof(from oldSize: Int, to newSize: Int) throws(StoreError) -> [MerkleHash] {
+        do {
+            return try state.withLock { try $0.tree.consistencyProof(from: oldSize, to: newSize) }
+        } catch {
+            throw .invalidRange("\(error)")
+        }
+    }
+
+    /// Commits `transfers` in one SQLite transaction, in order: each is committed, found to be a retry of an earlier
+    /// request (its original entry), or refused (idempotency conflict, negative balance) without affecting the
+    /// others. Returns once the transaction is durable.
+    public func commit(_ transfers: [Transfer], at time: Int64) throws(StoreError) -> [Result<LedgerBook.Outcome, LedgerError>] {
+        let (broken, start) = state.withLock { ($0.broken, $0.tree.size) }
+        guard broken.isEmpty else { throw .integrity(broken) }
+        var results: [Result<LedgerBook.Outcome, LedgerError>] = []
+        var newLeaves: [MerkleHash] = []
+        do {
+            try pool.write { db in
+                var next = UInt64(start)
+                var batchKeys: [String: LedgerEntry] = [:]
+                for transfer in transfers {
+                    let digest = EntryEncoding.requestDigest(transfer)
+                    if let original = batchKeys[transfer.idempotencyKey] {
+                        results.append(original.transfer == transfer ? .success(.duplicate(original)) : .failure(.idempotencyConflict(transfer.idempotencyKey)))
+                        continue
+                    }
+                    if let row = try Row.fetchOne(db, sql: "SELECT request_digest, leaf FROM entries WHERE idempotency_key = ?",
+                                                  arguments: [transfer.idempotencyKey]) {
+                        let stored: Data = row["request_digest"]
+                        if Array(stored) == digest, let original = try? EntryEncoding.decode(Array(row["leaf"] as Data)) {
+                            results.append(.success(.duplicate(original)))
+                        } else {
+                            results.append(.failure(.idempotencyConflict(transfer.idempotencyKey)))
+                        }
+                        continue
+                    }
+                    var updated: [(String, Int64)] = []
+                    var refusal: LedgerError?
+                    for posting in transfer.postings {
+                        let account = posting.account.description
+                        let current = try Int64.fetchOne(db, sql: "SELECT balance FROM balances WHERE account = ?", arguments: [account]) ?? 0
+                        let balance = posting.side == .credit ? current + posting.amount : current - posting.amount
+                        if posting.account.forbidsNegativeBalance && balance < 0 {
+                            refusal = .negativeBalance(account: account, balance: balance)
+                            break
+                        }
+                        updated.append((account, balance))
+                    }
+                    if let refusal {
+                        results.append(.failure(refusal))
+                        continue
+                    }
+                    let entry = LedgerEntry(index: next, committedAt: time, transfer: transfer)
+                    let leaf = EntryEncoding.encode(entry)
+                    let leafHash = RFC9162.leafHash(leaf)
+                    try db.execute(sql: "INSERT INTO entries (idx, committed_at, idempotency_key, request_digest, leaf, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: [Int64(next), time, transfer.idempotencyKey, Data(digest), Data(leaf), Data(leafHash.bytes)])
+                    for (position, posting) in transfer.postings.enumerated() {
+                        try db.execute(sql: "INSERT INTO postings (entry, position, account, side, amount) VALUES (?, ?, ?, ?, ?)",
+                                       arguments: [Int64(next), position, posting.account.description, Int(posting.side.rawValue), posting.amount])
+                    }
+                    for (account, balance) in updated {
+                        try db.execute(sql: "INSERT INTO balances (account, balance) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET balance = excluded.balance",
+                                       arguments: [account, balance])
+                    }
+                    batchKeys[transfer.idempotencyKey] = entry
+                    newLeaves.append(leafHash)
+                    results.append(.success(.committed(entry)))
+                    next += 1
+                }
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+        state.withLock { state in
+            for leaf in newLeaves { state.tree.append(leafHash: leaf) }
+        }
+        return results
+    }
+
+    /// Entries `[from, to)` in order.
+    public func entries(from: Int, to: Int) throws(StoreError) -> [LedgerEntry] {
+        guard from >= 0, from <= to, to <= size else { throw .invalidRange("[\(from), \(to)) outside [0, \(size))") }
+        do {
+            return try pool.read { db in
+                try Data.fetchAll(db, sql: "SELECT leaf FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", arguments: [from, to])
+                    .map { try EntryEncoding.decode(Array($0)) }
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// The balance of an account (0 if it never moved).
+    public func balance(_ account: Account) throws(StoreError) -> Int64 {
+        do {
+            return try pool.read { db in
+                try Int64.fetchOne(db, sql: "SELECT balance FROM balances WHERE account = ?", arguments: [account.description]) ?? 0
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// Stores a signed checkpoint of the first `size` entries.
+    public func saveCheckpoint(_ note: SignedNote, size: Int, root: MerkleHash, at time: Int64) throws(StoreError) {
+        do {
+            try pool.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [size, Data(root.bytes), note.rendered, time])
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// The latest stored checkpoint (size and signed note), if any.
+    public func latestCheckpoint() throws(StoreError) -> (size: Int, note: SignedNote)? {
+        do {
+            return try pool.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1") else { return nil }
+                return (row["size"], try SignedNote(parsing: row["note"]))
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}
