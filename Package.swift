@@ -88,6 +88,8 @@ let package = Package(
             dependencies: [
                 "EdgeNode",
                 "Gossip",
+                "Ledger",
+                "LedgerStore",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "Manifest",
                 "Segmenter",
@@ -108,7 +110,7 @@ let package = Package(
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "Ledger", "Manifest", "EdgeCache", "TestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "TestSupport"]),
         .testTarget(
             name: "EdgeNodeTests",
             dependencies: [

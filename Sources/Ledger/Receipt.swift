@@ -11,6 +11,12 @@ public struct Receipt: Codable, Sendable, Equatable {
         public var leaf: String
         /// The audit path to the checkpoint's root (hex hashes).
         public var proof: [String]
+
+        public init(index: UInt64, leaf: String, proof: [String]) {
+            self.index = index
+            self.leaf = leaf
+            self.proof = proof
+        }
     }
 
     public var version = 1
@@ -21,6 +27,14 @@ public struct Receipt: Codable, Sendable, Equatable {
     /// The C2SP signed checkpoint note.
     public var checkpoint: String
     public var entries: [Item]
+
+    public init(artist: String, from: Int64, to: Int64, checkpoint: String, entries: [Item]) {
+        self.artist = artist
+        self.from = from
+        self.to = to
+        self.checkpoint = checkpoint
+        self.entries = entries
+    }
 
     /// Builds the receipt of `artist` for `[from, to)` from `book`, against `signedCheckpoint`, which must cover the
     /// whole book (its size is `book.entries.count`).
