@@ -16,9 +16,15 @@ struct DisseminationQueue: Sendable {
     var isEmpty: Bool { members.isEmpty && records.isEmpty }
     var count: Int { members.count + records.count }
 
-    /// Queues an update (replacing an older one about the same member or record key).
+    /// Queues an update (replacing an older one about the same member or record key). A heartbeat never replaces a
+    /// queued full `alive` of the same member: the `alive` takes the newer incarnation and health instead, so members
+    /// still learning about it get its description.
     mutating func enqueue(_ update: GossipUpdate) {
         nextOrder += 1
+        var update = update
+        if case .heartbeat(let name, let incarnation, let health) = update, case .alive(let info, _, _)? = members[name]?.update {
+            update = .alive(info, incarnation: incarnation, health: health)
+        }
         let entry = Entry(update: update, size: WireCodec.size(of: update), sent: 0, order: nextOrder)
         if case .record(let record) = update {
             records[record.key] = entry

@@ -20,13 +20,30 @@ extension GossipCore {
             order.insert(info.name, using: &generator)
             queue.enqueue(update)
             return previous?.status == .alive && previous?.info == info ? [] : [.memberChanged(member, previous: previous?.status)]
+        case .heartbeat(let name, let incarnation, let health):
+            if name == me.info.name {
+                if incarnation > me.incarnation { refute(above: incarnation, now: now) }
+                return []
+            }
+            // Only for a member known already; a newcomer's description arrives with its `alive` or anti-entropy.
+            guard let previous = others[name], incarnation > previous.incarnation else { return [] }
+            var member = previous
+            member.incarnation = incarnation
+            member.health = health
+            member.status = .alive
+            member.changedAt = now
+            store(member)
+            if suspicions.removeValue(forKey: name) != nil { counters.suspicionsCleared += 1 }
+            order.insert(name, using: &generator)
+            queue.enqueue(update)
+            return previous.status == .alive ? [] : [.memberChanged(member, previous: previous.status)]
         case .suspect(let name, let incarnation, let from):
             if name == me.info.name {
                 if incarnation >= me.incarnation && !leaving {
                     refute(above: incarnation, now: now)
                 } else if !leaving {
                     // Someone still holds an old suspicion: say again that this node is alive.
-                    queue.enqueue(selfUpdate)
+                    queue.enqueue(selfHeartbeat)
                 }
                 return []
             }
@@ -69,7 +86,7 @@ extension GossipCore {
                 if !leaving && incarnation >= me.incarnation {
                     refute(above: incarnation, now: now)
                 } else if !leaving {
-                    queue.enqueue(selfUpdate)
+                    queue.enqueue(selfHeartbeat)
                 }
                 return []
             }
@@ -103,7 +120,7 @@ extension GossipCore {
         me.changedAt = now
         counters.refutations += 1
         adjustLocalHealth(1)
-        queue.enqueue(selfUpdate)
+        queue.enqueue(selfHeartbeat)
     }
 
     /// Dead and left members are forgotten after the retention time.

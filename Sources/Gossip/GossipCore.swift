@@ -186,7 +186,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
             me.health = health
             me.incarnation += 1
             me.changedAt = now
-            queue.enqueue(selfUpdate)
+            queue.enqueue(selfHeartbeat)
             nextHealthAt = now + settings.healthInterval
         }
         directives += gossipRound(now: now)
@@ -230,6 +230,9 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     }
 
     var selfUpdate: GossipUpdate { .alive(me.info, incarnation: me.incarnation, health: me.health) }
+
+    /// This node alive at its incarnation, without its description (others know it).
+    var selfHeartbeat: GossipUpdate { .heartbeat(name: me.info.name, incarnation: me.incarnation, health: me.health) }
 
     mutating func nextSequence() -> UInt32 {
         sequence &+= 1

@@ -8,13 +8,16 @@ public enum GossipUpdate: Hashable, Sendable {
     case dead(name: String, incarnation: UInt64, from: String)
     /// The member left gracefully.
     case left(name: String, incarnation: UInt64)
+    /// The member is alive at this incarnation with this health — `alive` without the description, for refutations
+    /// and health changes of a member others already know (less than half the bytes).
+    case heartbeat(name: String, incarnation: UInt64, health: NodeHealth)
     case record(ClusterRecord)
 
     /// The member the update is about (nil for records).
     public var memberName: String? {
         switch self {
         case .alive(let info, _, _): info.name
-        case .suspect(let name, _, _), .dead(let name, _, _), .left(let name, _): name
+        case .suspect(let name, _, _), .dead(let name, _, _), .left(let name, _), .heartbeat(let name, _, _): name
         case .record: nil
         }
     }

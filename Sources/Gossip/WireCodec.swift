@@ -19,6 +19,7 @@ public enum WireError: Error, Equatable, Sendable {
 /// update   := 0 alive   name role region lat:i32 lon:i32 http host port:u16 inc:u64 conns:u32 egress:u64 hit:u16 load:u16
 ///           | 1 suspect name inc:u64 from | 2 dead name inc:u64 from | 3 left name inc:u64
 ///           | 4 record  key epoch:u64 value-len:u16 value sig-len:u8 sig
+///           | 5 heartbeat name inc:u64 conns:u32 egress:u64 hit:u16 load:u16
 /// ```
 public enum WireCodec {
     public static let version: UInt8 = 1
@@ -85,6 +86,8 @@ public enum WireCodec {
             1 + 1 + name.utf8.count + 8
         case .record(let record):
             1 + 1 + record.key.utf8.count + 8 + 2 + record.value.count + 1 + record.signature.count
+        case .heartbeat(let name, _, _):
+            1 + 1 + name.utf8.count + 8 + 4 + 8 + 2 + 2
         }
     }
 
@@ -101,10 +104,7 @@ public enum WireCodec {
             put(info.gossip.host, &out)
             put(info.gossip.port, &out)
             put(incarnation, &out)
-            put(health.activeConnections, &out)
-            put(health.egressBytesPerSecond, &out)
-            put(health.cacheHitPermille, &out)
-            put(health.loadScore, &out)
+            put(health, &out)
         case .suspect(let name, let incarnation, let from), .dead(let name, let incarnation, let from):
             if case .suspect = update { out.append(1) } else { out.append(2) }
             put(name, &out)
@@ -122,7 +122,19 @@ public enum WireCodec {
             out += record.value
             out.append(UInt8(record.signature.count))
             out += record.signature
+        case .heartbeat(let name, let incarnation, let health):
+            out.append(5)
+            put(name, &out)
+            put(incarnation, &out)
+            put(health, &out)
         }
+    }
+
+    private static func put(_ health: NodeHealth, _ out: inout [UInt8]) {
+        put(health.activeConnections, &out)
+        put(health.egressBytesPerSecond, &out)
+        put(health.cacheHitPermille, &out)
+        put(health.loadScore, &out)
     }
 
     public static func decode<Bytes: Collection>(_ bytes: Bytes) throws(WireError) -> GossipMessage where Bytes.Element == UInt8 {
@@ -159,8 +171,7 @@ public enum WireCodec {
                                   latitude: Int32(bitPattern: try reader.u32()), longitude: Int32(bitPattern: try reader.u32()),
                                   http: try reader.text(), gossip: GossipAddress(host: try reader.text(), port: try reader.u16()))
             let incarnation = try reader.u64()
-            let health = NodeHealth(activeConnections: try reader.u32(), egressBytesPerSecond: try reader.u64(),
-                                    cacheHitPermille: try reader.u16(), loadScore: try reader.u16())
+            let health = try decodeHealth(&reader)
             guard !info.name.isEmpty else { throw .invalidValue("empty member name") }
             return .alive(info, incarnation: incarnation, health: health)
         case 1, 2:
@@ -178,9 +189,18 @@ public enum WireCodec {
             let record = ClusterRecord(key: key, epoch: epoch, value: value, signature: signature)
             guard record.isWellFormed else { throw .invalidValue("record \"\(key)\" outside the size limits") }
             return .record(record)
+        case 5:
+            let name = try reader.text()
+            guard !name.isEmpty else { throw .invalidValue("empty member name") }
+            return .heartbeat(name: name, incarnation: try reader.u64(), health: try decodeHealth(&reader))
         default:
             throw .unknownUpdate(type)
         }
+    }
+
+    private static func decodeHealth(_ reader: inout Reader) throws(WireError) -> NodeHealth {
+        NodeHealth(activeConnections: try reader.u32(), egressBytesPerSecond: try reader.u64(), cacheHitPermille: try reader.u16(),
+                   loadScore: try reader.u16())
     }
 
     private static func put(_ text: String, _ out: inout [UInt8]) {

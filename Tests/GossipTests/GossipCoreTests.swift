@@ -124,8 +124,8 @@ import Testing
         #expect(message.updates.first == .suspect(name: "b", incarnation: 0, from: "a"))
         let reply = Self.sends(cores["b"]!.receive(message, from: Self.info("a").gossip, now: 20))
         #expect(cores["b"]!.me.incarnation == 1 && cores["b"]!.counters.refutations == 1 && cores["b"]!.localHealth == 1)
-        #expect(reply[0].0.updates.contains { if case .alive(let info, 1, _) = $0 { info.name == "b" } else { false } },
-                "the ack carries the refutation")
+        #expect(reply[0].0.updates.contains { if case .heartbeat("b", 1, _) = $0 { true } else { false } },
+                "the ack carries the refutation (a compact heartbeat: a knows b)")
         _ = cores["a"]!.receive(reply[0].0, from: Self.info("b").gossip, now: 30)
         #expect(cores["a"]!.member("b")?.status == .alive && cores["a"]!.member("b")?.incarnation == 1)
         #expect(cores["a"]!.counters.suspicionsCleared == 1)
@@ -243,6 +243,22 @@ import Testing
         #expect(cores["a"]!.member("c")?.status == .left && cores["a"]!.activeCount == 4)
         _ = cores["a"]!.apply(.suspect(name: "c", incarnation: 0, from: "b"), now: 7)
         #expect(cores["a"]!.member("c")?.status == .left)
+    }
+
+    @Test func aHeartbeatUpdatesOnlyAKnownMemberAndNeverHidesItsDescription() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.apply(.heartbeat(name: "stranger", incarnation: 5, health: NodeHealth()), now: 1)
+        #expect(cores["a"]!.member("stranger") == nil, "nothing to attach it to")
+        _ = cores["a"]!.apply(.suspect(name: "b", incarnation: 0, from: "c"), now: 2)
+        _ = cores["a"]!.apply(.heartbeat(name: "b", incarnation: 1, health: NodeHealth(loadScore: 7)), now: 3)
+        #expect(cores["a"]!.member("b")?.status == .alive && cores["a"]!.member("b")?.health.loadScore == 7)
+        #expect(cores["a"]!.member("b")?.info == Self.info("b"), "the description is kept")
+        // A queued full announcement absorbs a later heartbeat instead of being replaced by it.
+        var queue = DisseminationQueue()
+        queue.enqueue(.alive(Self.info("z"), incarnation: 0, health: NodeHealth()))
+        queue.enqueue(.heartbeat(name: "z", incarnation: 1, health: NodeHealth(loadScore: 9)))
+        #expect(queue.take(budget: 1_000, recordShare: 0.5, memberLimit: 4, recordLimit: 8)
+                == [.alive(Self.info("z"), incarnation: 1, health: NodeHealth(loadScore: 9))])
     }
 
     @Test func healthChangesAreAnnouncedWithANewIncarnation() {

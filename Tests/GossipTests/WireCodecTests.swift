@@ -10,6 +10,7 @@ import Testing
         .suspect(name: "mesh-lyon", incarnation: 3, from: "edge-paris"),
         .dead(name: "sat-1", incarnation: 1, from: "origin-1"),
         .left(name: "edge-berlin", incarnation: 9),
+        .heartbeat(name: "edge-paris", incarnation: 8, health: NodeHealth(activeConnections: 3, egressBytesPerSecond: 9, cacheHitPermille: 1, loadScore: 2)),
         .record(ClusterRecord(key: "emergency", epoch: 42, value: [1, 2, 3], signature: Array(repeating: 7, count: 64))),
     ]
 
