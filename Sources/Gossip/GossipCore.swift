@@ -132,9 +132,11 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         return directives + [.scheduleTick(at: nextDeadline)]
     }
 
-    /// This node's health changed; it is announced at the next health interval (with a new incarnation).
+    /// This node's health changed; a significant change is announced at the next health interval (with a new
+    /// incarnation), a small one only once `healthRefreshInterval` has passed since the last announcement.
     public mutating func setHealth(_ health: NodeHealth, now: UInt64) -> [GossipDirective] {
         guard health != me.health else { return [] }
+        guard NodeHealth.differsSignificantly(me.health, health) || now &- me.changedAt >= settings.healthRefreshInterval else { return [] }
         pendingHealth = health
         return [.scheduleTick(at: nextDeadline)]
     }

@@ -38,8 +38,12 @@ public struct GossipSettings: Sendable, Equatable {
     public var antiEntropyInterval: UInt64 = 10_000_000_000
     /// Dead members are remembered (and sometimes contacted) this long, then forgotten.
     public var deadRetention: UInt64 = 600_000_000_000
-    /// A member re-announces its health at least this often (changes go out at once, at most every interval).
+    /// A significant health change is announced at most this often (each announcement is a new incarnation).
     public var healthInterval: UInt64 = 2_000_000_000
+    /// Small changes (a connection more or less, a few percent of load) wait this long: every incarnation bump also
+    /// cancels suspicions raised at the previous one, so a crashed member's last announcements would keep delaying
+    /// its detection if they came every couple of seconds.
+    public var healthRefreshInterval: UInt64 = 30_000_000_000
 
     public init() {}
 

@@ -77,6 +77,20 @@ public struct NodeHealth: Hashable, Sendable {
     }
 }
 
+extension NodeHealth {
+    /// Whether the change from `old` to `new` is worth announcing at once: load or hit ratio by 5 points (of 100),
+    /// connections or egress by 20 % (and by more than 5 connections or 1 MB/s).
+    public static func differsSignificantly(_ old: NodeHealth, _ new: NodeHealth) -> Bool {
+        func relative(_ a: UInt64, _ b: UInt64, floor: UInt64) -> Bool {
+            let difference = a > b ? a - b : b - a
+            return difference > floor && difference * 5 > max(a, b)
+        }
+        return abs(Int(old.loadScore) - Int(new.loadScore)) >= 50 || abs(Int(old.cacheHitPermille) - Int(new.cacheHitPermille)) >= 50
+            || relative(UInt64(old.activeConnections), UInt64(new.activeConnections), floor: 5)
+            || relative(old.egressBytesPerSecond, new.egressBytesPerSecond, floor: 1_000_000)
+    }
+}
+
 /// One member as this node knows it.
 public struct Member: Hashable, Sendable {
     public var info: MemberInfo

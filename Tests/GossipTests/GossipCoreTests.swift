@@ -261,6 +261,18 @@ import Testing
                 == [.alive(Self.info("z"), incarnation: 1, health: NodeHealth(loadScore: 9))])
     }
 
+    @Test func smallHealthChangesWaitForTheRefreshInterval() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.setHealth(NodeHealth(activeConnections: 2, loadScore: 10), now: 1)
+        _ = cores["a"]!.tick(now: Self.second)
+        #expect(cores["a"]!.me.incarnation == 0, "two connections more: not worth a new incarnation yet")
+        _ = cores["a"]!.setHealth(NodeHealth(activeConnections: 2, loadScore: 10), now: 31 * Self.second)
+        _ = cores["a"]!.tick(now: 31 * Self.second)
+        #expect(cores["a"]!.me.incarnation == 1 && cores["a"]!.me.health.activeConnections == 2, "announced at the refresh")
+        #expect(NodeHealth.differsSignificantly(NodeHealth(egressBytesPerSecond: 10_000_000), NodeHealth(egressBytesPerSecond: 13_000_000)))
+        #expect(!NodeHealth.differsSignificantly(NodeHealth(egressBytesPerSecond: 100), NodeHealth(egressBytesPerSecond: 900_000)))
+    }
+
     @Test func healthChangesAreAnnouncedWithANewIncarnation() {
         var cores = Self.cluster()
         let health = NodeHealth(activeConnections: 10, egressBytesPerSecond: 5_000_000, cacheHitPermille: 900, loadScore: 300)
