@@ -41,6 +41,7 @@ extension GossipCore {
     /// one time in four a member believed dead (so a healed partition finds its way back), a seed when alone.
     mutating func antiEntropy(now: UInt64) -> [GossipDirective] {
         guard now >= nextSyncAt else { return [] }
+        forgetTheLongDead(now: now)
         let n = activeCount
         let scale = n > 32 ? UInt64(max(1, Int((log2(Double(n)) - 5).rounded(.up)) + 1)) : 1
         nextSyncAt = now + settings.antiEntropyInterval * scale

@@ -123,7 +123,7 @@ extension GossipCore {
         queue.enqueue(selfHeartbeat)
     }
 
-    /// Dead and left members are forgotten after the retention time.
+    /// Dead and left members are forgotten after the retention time (checked at each anti-entropy round).
     mutating func forgetTheLongDead(now: UInt64) {
         for (name, member) in others where !member.status.isActive && now &- member.changedAt > settings.deadRetention {
             forget(name)

@@ -193,7 +193,6 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         }
         directives += gossipRound(now: now)
         directives += antiEntropy(now: now)
-        forgetTheLongDead(now: now)
         return directives + [.scheduleTick(at: nextDeadline)]
     }
 

@@ -202,7 +202,7 @@ final class EdgeManifests: @unchecked Sendable {
         var lastModified: Int64?
         var etag: String?
         var body = ByteBuffer()
-        metrics.requested(from: parent.name, kind: "manifest")
+        metrics.requested(from: parent.name, kind: .manifest)
         ParentFetch.start(on: eventLoop, parent: parent, request: request, via: nodeName, timeout: timeout,
             onHead: { head in
                 status = Int(head.status.code)
@@ -222,7 +222,7 @@ final class EdgeManifests: @unchecked Sendable {
                 if error == .aborted { failure = status == 200 || status == 304 ? .tooLarge : .status(status) }
                 if let failure {
                     if failure.marksParentBad {
-                        self.parents.failed(parent, path: "/\(contentID)/manifest.json", reason: Self.reason(failure), detail: failure.description)
+                        self.parents.failed(parent, path: "/\(contentID)/manifest.json", reason: failure.metricReason, detail: failure.description)
                     }
                     self.attempt(contentID, previous: previous, remaining: next, failures: failures + [failure], eventLoop: eventLoop)
                     return
@@ -263,15 +263,5 @@ final class EdgeManifests: @unchecked Sendable {
             logger.notice("content republished", metadata: ["content": "\(contentID)", "root": "\(verified.checkpoint.root.hex)"])
         }
         return EdgeContent(verified: verified, lastModified: modified, manifestETag: etag)
-    }
-
-    static func reason(_ error: ParentFetchError) -> String {
-        switch error {
-        case .timeout: "timeout"
-        case .status: "status"
-        case .closedEarly: "truncated"
-        case .tooLarge, .unexpected: "unexpected"
-        case .connect, .aborted: "error"
-        }
     }
 }

@@ -15,22 +15,34 @@ struct EdgeMetrics: Sendable {
     let evictedObjects = Counter(label: "edgenode_cache_objects_evicted_total")
     let upstreamErrors = Counter(label: "edgenode_cache_upstream_error_responses_total")
 
-    init() {
+    /// Per parent, made once: they are counted on every read of a fill.
+    private let filledBytes: [String: Counter]
+    private let objectRequests: [String: Counter]
+    private let manifestRequests: [String: Counter]
+
+    init(parents: [String]) {
         var responses: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {
             responses[outcome] = Counter(label: "edgenode_cache_responses_total", dimensions: [("x_cache", outcome.rawValue)])
         }
         self.responses = responses
+        func perParent(_ make: (String) -> Counter) -> [String: Counter] {
+            Dictionary(parents.map { ($0, make($0)) }, uniquingKeysWith: { first, _ in first })
+        }
+        filledBytes = perParent { Counter(label: "edgenode_cache_fill_bytes_total", dimensions: [("parent", $0)]) }
+        objectRequests = perParent { Counter(label: "edgenode_upstream_requests_total", dimensions: [("parent", $0), ("kind", "object")]) }
+        manifestRequests = perParent { Counter(label: "edgenode_upstream_requests_total", dimensions: [("parent", $0), ("kind", "manifest")]) }
     }
 
     func responded(_ outcome: Outcome) { responses[outcome]!.increment() }
 
-    func filled(bytes: Int, from parent: String) {
-        Counter(label: "edgenode_cache_fill_bytes_total", dimensions: [("parent", parent)]).increment(by: bytes)
-    }
+    func filled(bytes: Int, from parent: String) { filledBytes[parent]?.increment(by: bytes) }
 
-    func requested(from parent: String, kind: String) {
-        Counter(label: "edgenode_upstream_requests_total", dimensions: [("parent", parent), ("kind", kind)]).increment()
+    /// An upstream request for an object or a manifest.
+    enum RequestKind { case object, manifest }
+
+    func requested(from parent: String, kind: RequestKind) {
+        (kind == .object ? objectRequests : manifestRequests)[parent]?.increment()
     }
 
     /// A parent failed: `reason` is mismatch, truncated, overrun, timeout, status, signature or error.

@@ -12,7 +12,7 @@ final class EdgeService: Sendable {
 
     init(settings: EdgeSettings, root: String, group: EventLoopGroup, logger: Logger) throws(StorageError) {
         self.settings = settings
-        let metrics = EdgeMetrics()
+        let metrics = EdgeMetrics(parents: settings.parents.map(\.name))
         self.metrics = metrics
         cache = try DiskCache(root: root, capacityBytes: settings.cacheSizeBytes)
         let parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger)

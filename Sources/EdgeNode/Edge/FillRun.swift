@@ -46,8 +46,8 @@ final class FillRun: @unchecked Sendable {
         verifier = ChunkStreamVerifier(chunks: object.entry.chunks, startChunk: verifier.nextChunk)
         let range = verifier.nextOffset..<object.endOffset(ofChunk: chunks.upperBound)
         let size = object.entry.chunks.size
-        var rejection: (reason: String, detail: String)?
-        metrics.requested(from: parent.name, kind: "object")
+        var rejection: (reason: String, detail: String, marksBad: Bool)?
+        metrics.requested(from: parent.name, kind: .object)
         ParentFetch.start(
             on: eventLoop, parent: parent, request: .init(path: "/" + object.path, range: range), via: nodeName, timeout: timeout,
             onHead: { head in
@@ -55,9 +55,10 @@ final class FillRun: @unchecked Sendable {
                 let contentRange = head.headers.first(name: "Content-Range")
                 let whole = head.status == .ok && range == 0..<size
                 guard (head.status == .partialContent && contentRange == expected) || whole else {
-                    rejection = head.status == .partialContent
-                        ? ("unexpected", "Content-Range \(contentRange ?? "missing"), expected \(expected)")
-                        : ("status", "answered \(head.status.code)")
+                    let failure = head.status == .partialContent
+                        ? ParentFetchError.unexpected("Content-Range \(contentRange ?? "missing"), expected \(expected)")
+                        : .status(Int(head.status.code))
+                    rejection = (failure.metricReason, failure.description, failure.marksParentBad)
                     return false
                 }
                 return true
@@ -71,10 +72,10 @@ final class FillRun: @unchecked Sendable {
                     engine.verified(fill: fill, chunks: verified.map(\.index), verifiedEnd: verifier.nextChunk, object: object)
                     return true
                 } catch let error as ChunkVerificationError {
-                    rejection = (Self.reason(error), error.description)
+                    rejection = (Self.reason(error), error.description, true)
                     return false
                 } catch {
-                    rejection = ("error", "\(error)")
+                    rejection = ("error", "\(error)", true)
                     return false
                 }
             },
@@ -86,9 +87,10 @@ final class FillRun: @unchecked Sendable {
                     return
                 }
                 if error == .timeout { sawTimeout = true }
-                let (reason, detail) = rejection ?? (error.map { EdgeManifests.reason($0) } ?? "truncated",
-                                                      error?.description ?? ChunkVerificationError.truncated(chunk: verifier.nextChunk).description)
-                if rejection?.reason == "status" && !Self.marksBad(detail) {
+                let (reason, detail, marksBad) = rejection ?? (error?.metricReason ?? "truncated",
+                                                               error?.description ?? ChunkVerificationError.truncated(chunk: verifier.nextChunk).description,
+                                                               error?.marksParentBad ?? true)
+                if !marksBad {
                     logger.debug("parent does not hold the object", metadata: ["parent": "\(parent.name)", "path": "\(object.path)"])
                 } else {
                     parents.failed(parent, path: object.path, reason: reason, detail: "\(detail) (from chunk \(verifier.nextChunk))")
@@ -96,9 +98,6 @@ final class FillRun: @unchecked Sendable {
                 attempt(remaining.dropFirst())
             })
     }
-
-    /// A peer's 504 (not cached) or a 404 is not the parent's fault.
-    private static func marksBad(_ detail: String) -> Bool { detail != "answered 504" && detail != "answered 404" }
 
     private static func reason(_ error: ChunkVerificationError) -> String {
         switch error {

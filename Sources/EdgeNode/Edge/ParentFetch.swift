@@ -44,6 +44,17 @@ enum ParentFetchError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The `reason` label of the parent-failure counter.
+    var metricReason: String {
+        switch self {
+        case .timeout: "timeout"
+        case .status: "status"
+        case .closedEarly: "truncated"
+        case .tooLarge, .unexpected: "unexpected"
+        case .connect, .aborted: "error"
+        }
+    }
+
     /// Whether the failure says something about the parent's health (a peer's 504 "not cached" or a 404 does not).
     var marksParentBad: Bool {
         switch self {
