@@ -253,6 +253,24 @@ import Glibc
         #expect(try EdgeFleet.metric(edge, "edgenode_parent_failures_total{parent=\"relay-1\",reason=\"timeout\"}") == 1)
     }
 
+    /// A parent that trickles its manifest a byte at a time never goes silent, but the fetch has a deadline
+    /// (four read timeouts): the viewer gets a 504, not an endless wait.
+    @Test func aTricklingParentCannotHoldAManifestFetchForever() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        let relayHost = fleet.addCache("relay-1", parents: ["origin-1"])
+        fleet.addCache("edge-1", parents: ["relay-1"], extra: ["prefetch": "0", "upstream_timeout": "1"])
+        try fleet.startOrigin()
+        let relay = try ParentProxy(listen: relayHost, port: EdgeFleet.port, upstreamHost: fleet.originHost, upstreamPort: EdgeFleet.port)
+        relay.fault = .init(kind: .trickle(intervalMilliseconds: 200), pathContains: "manifest.json")
+        let edge = try fleet.start("edge-1")
+        let started = Date()
+        let response = try Self.get(edge, "content-ts/master.m3u8")
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(response.status == 504, "\(response.status)")
+        #expect(elapsed >= 3.5 && elapsed < 8, "\(elapsed) s")
+        #expect(try EdgeFleet.metric(edge, "edgenode_parent_failures_total{parent=\"relay-1\",reason=\"timeout\"}") == 1)
+    }
+
     @Test func aMeshPeerAnswersOnlyFromItsCache() async throws {
         let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
         fleet.addCache("mesh-a", role: "mesh", parents: ["mesh-b", "origin-1"], extra: ["prefetch": "0"])

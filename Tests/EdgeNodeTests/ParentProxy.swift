@@ -14,6 +14,8 @@ final class ParentProxy: Sendable {
             case truncate(afterBodyBytes: Int)
             case delay(milliseconds: Int64)
             case stall(afterBodyBytes: Int)
+            /// The head at once, then the body one byte per interval: never silent long enough for a read timeout.
+            case trickle(intervalMilliseconds: Int64)
         }
         var kind: Kind
         var pathContains: String
@@ -138,6 +140,10 @@ final class ParentProxy: Sendable {
             self.owner = owner
         }
 
+        /// Bytes waiting to be trickled out, and the task doing it.
+        var trickled: [UInt8] = []
+        var trickling: RepeatedTask?
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             var bytes = Array(unwrapInboundIn(data).readableBytesView)
             guard !stalled else { return }
@@ -159,8 +165,23 @@ final class ParentProxy: Sendable {
                 if offset >= before && offset < before + bodyBytes { bytes[bodyStart + offset - before] ^= 0x01 }
             case .truncate(let limit)?, .stall(let limit)?:
                 if before + bodyBytes > limit { cut = bodyStart + max(0, limit - before) }
-            case .delay, nil:
+            case .delay, .trickle, nil:
                 break
+            }
+            if case .trickle(let milliseconds)? = owner.fault?.kind {
+                client.writeAndFlush(client.allocator.buffer(bytes: bytes[..<bodyStart]), promise: nil)
+                trickled += bytes[bodyStart...]
+                guard trickling == nil else { return }
+                let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+                trickling = context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(milliseconds)) { task in
+                    let side = loopBound.value
+                    guard !side.trickled.isEmpty, side.client.isActive else {
+                        task.cancel()
+                        return
+                    }
+                    side.client.writeAndFlush(side.client.allocator.buffer(bytes: [side.trickled.removeFirst()]), promise: nil)
+                }
+                return
             }
             if owner.fault != nil { owner.addForwarded(max(0, (cut ?? bytes.count) - bodyStart)) }
             let out = client.allocator.buffer(bytes: bytes[..<(cut ?? bytes.count)])
@@ -192,6 +213,7 @@ final class ParentProxy: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
+            if trickling != nil { return }
             if held != nil {
                 closeWhenReleased = true
             } else if !stalled {

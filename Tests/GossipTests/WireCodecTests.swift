@@ -91,6 +91,24 @@ import Testing
         #expect(throws: DropReason.replayed, "a previous run's packets") { try receiver.open(packets[1_098], nowMillis: Self.now, budget: 1400) }
     }
 
+    /// Random and mutated datagrams are dropped with a reason, never a crash; only the untouched one opens.
+    @Test(arguments: 0..<3) func hostileDatagramsAreDropped(seed: UInt64) throws {
+        var generator = SplitMix64(seed: seed)
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 1)
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 2)
+        for _ in 0..<1_000 {
+            var datagram = try sender.seal(Self.message, nowMillis: Self.now)
+            let index = Int.random(in: 0..<datagram.count, using: &generator)
+            datagram[index] ^= UInt8.random(in: 1...255, using: &generator)
+            if Bool.random(using: &generator) { datagram = Array(datagram.prefix(Int.random(in: 0...datagram.count, using: &generator))) }
+            #expect(throws: DropReason.self) { try receiver.open(datagram, nowMillis: Self.now, budget: 1400) }
+        }
+        for _ in 0..<500 {
+            let noise = (0..<Int.random(in: 0...1_500, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(throws: DropReason.self) { try receiver.open(noise, nowMillis: Self.now, budget: 1400) }
+        }
+    }
+
     @Test func keysRotateWithoutAFlagDay() throws {
         let old = try Self.key(1), new = try Self.key(2)
         var a = PacketSealer(keyring: Keyring(primary: old), boot: 1)

@@ -1,3 +1,4 @@
+import EdgeCache
 import Manifest
 import Testing
 @testable import Ledger
@@ -29,5 +30,25 @@ import Testing
         var edited = bytes
         edited[edited.count - 1] = 251
         #expect(throws: LedgerError.unbalanced(currency: "EUR", debits: 250, credits: 251)) { try EntryEncoding.decode(edited) }
+    }
+}
+
+@Suite struct EntryEncodingFuzzTests {
+    /// Mutated, truncated and random leaves (as an export or a receipt could carry) get an error, never a crash.
+    @Test(arguments: 0..<4) func hostileLeavesAreRefusedCleanly(seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        let valid = EntryEncoding.encode(EntryEncodingTests.entry)
+        var decoded = 0
+        for _ in 0..<3_000 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...6, using: &generator) {
+                bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            if Bool.random(using: &generator) { bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &generator))) }
+            if (try? EntryEncoding.decode(bytes)) != nil { decoded += 1 }
+        }
+        let random = (0..<500).map { _ in (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) } }
+        for bytes in random { _ = try? EntryEncoding.decode(bytes) }
+        #expect(decoded < 3_000, "most mutations are refused")
     }
 }

@@ -196,7 +196,8 @@ final class EdgeManifests: @unchecked Sendable {
             complete(contentID, .failure(outcome), validated: false)
             return
         }
-        var request = ParentFetch.Request(path: "/\(contentID)/manifest.json", range: nil)
+        // A manifest is at most 64 MiB: four read timeouts is plenty, and bounds a parent that trickles.
+        var request = ParentFetch.Request(path: "/\(contentID)/manifest.json", range: nil, deadline: timeout * 4)
         if let etag = previous?.manifestETag { request.extraHeaders.append(("If-None-Match", etag)) }
         var status = 0
         var lastModified: Int64?

@@ -72,6 +72,9 @@ final class ParentFetch {
         var path: String
         var range: Range<Int64>?
         var extraHeaders: [(String, String)] = []
+        /// The whole exchange must end within this (a parent trickling a byte now and then never trips the read
+        /// timeout); nil for object fills, whose waiting viewers are bounded by the fill coordinator instead.
+        var deadline: TimeAmount?
     }
 
     /// Return false to abort.
@@ -89,7 +92,7 @@ final class ParentFetch {
         if let range = request.range { head.headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)") }
         if parent.isPeer { head.headers.add(name: "Cache-Control", value: "only-if-cached") }
         for (name, value) in request.extraHeaders { head.headers.add(name: name, value: value) }
-        let handler = ParentFetchHandler(request: head, onHead: onHead, onBody: onBody, onEnd: onEnd)
+        let handler = ParentFetchHandler(request: head, deadline: request.deadline, onHead: onHead, onBody: onBody, onEnd: onEnd)
         let bound = NIOLoopBound(handler, eventLoop: eventLoop)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
@@ -114,20 +117,29 @@ private final class ParentFetchHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let request: HTTPRequestHead
+    private let deadline: TimeAmount?
     private let onHead: ParentFetch.OnHead
     private let onBody: ParentFetch.OnBody
     private let onEnd: ParentFetch.OnEnd
     private var ended = false
 
-    init(request: HTTPRequestHead, onHead: @escaping ParentFetch.OnHead, onBody: @escaping ParentFetch.OnBody,
+    init(request: HTTPRequestHead, deadline: TimeAmount?, onHead: @escaping ParentFetch.OnHead, onBody: @escaping ParentFetch.OnBody,
          onEnd: @escaping ParentFetch.OnEnd) {
         self.request = request
+        self.deadline = deadline
         self.onHead = onHead
         self.onBody = onBody
         self.onEnd = onEnd
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if let deadline {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: deadline) {
+                let (handler, context) = bound.value
+                handler.finish(.timeout, context: context)
+            }
+        }
         context.write(wrapOutboundOut(.head(request)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.fireChannelActive()
