@@ -48,6 +48,11 @@ import Glibc
             #expect(second.header("ETag") == fromOrigin.header("ETag"))
         }
         #expect(try EdgeFleet.metric(edge, "edgenode_cache_responses_total{x_cache=\"HIT\"}") >= 6)
+        let objectBytes = try ["content-ts/master.m3u8", "content-ts/360p/index.m3u8", segment, "content-fmp4/360p/init.mp4",
+                               try fleet.segments("fmp4")[0]].map { try fleet.originBytes($0).count }.reduce(0, +)
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_fill_bytes_total{parent=\"origin-1\"}") == objectBytes,
+                "every filled byte counted once")
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_responses_total{x_cache=\"MISS\"}") == 6)
         #expect(try EdgeFleet.metric(edge, "edgenode_upstream_requests_total{parent=\"origin-1\",kind=\"manifest\"}") == 2,
                 "one manifest per content")
         // Unknown files and contents are 404, an unlisted file is never fetched.

@@ -42,6 +42,10 @@ import Glibc
         #expect((declared.values.max() ?? .infinity) <= bound, "slowest: \(declared.values.max() ?? -1) s")
         #expect(others.allSatisfy { observer in others.allSatisfy { fleet.status(of: $0, seenBy: observer) == "alive" } },
                 "no one else was declared dead")
+        let deaths = others.map { fleet.metric($0, "edgenode_gossip_deaths_declared_total") }.reduce(0, +)
+        #expect(deaths >= 1, "someone's suspicion expired into a death")
+        #expect(others.allSatisfy { fleet.metric($0, "edgenode_gossip_probes_sent_total") > 0 })
+        #expect(others.map { fleet.metric($0, "edgenode_gossip_probes_failed_total") }.reduce(0, +) >= 1)
     }
 
     @Test func aPausedNodeRefutesAndIsNeverDeclaredDead() async throws {
