@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // Pure Swift: RFC 9162 Merkle trees, chunk trees, signed notes, the manifest and HLS playlist models.
@@ -55,6 +56,22 @@ let package = Package(
         // The ledger on SQLite (GRDB, WAL, synchronous=FULL): durable batches, the Merkle log rebuilt and checked
         // against the last signed checkpoint on open, group commit.
         .target(name: "LedgerStore", dependencies: ["Ledger", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The origin's control module: the ledger's HTTP API (Hummingbird) with scoped bearer tokens, and the service
+        // that signs checkpoints periodically.
+        .target(
+            name: "Control",
+            dependencies: [
+                "Ledger", "LedgerStore", "Manifest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
         .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
         // bench/gossip.sh, simulator part: record convergence and false positives at 1,000 members.
@@ -90,6 +107,7 @@ let package = Package(
                 "Gossip",
                 "Ledger",
                 "LedgerStore",
+                "Control",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "Manifest",
                 "Segmenter",
@@ -109,6 +127,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "Ledger", "Manifest", "EdgeCache", "TestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "TestSupport"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "TestSupport"]),
         .testTarget(

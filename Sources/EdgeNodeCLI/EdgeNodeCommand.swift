@@ -8,7 +8,7 @@ struct EdgeNodeCommand: AsyncParsableCommand {
         commandName: "edgenode",
         abstract: "Content-delivery edge node: publish signed HLS on the origin, verify it anywhere.",
         subcommands: [ServeCommand.self, StatusCommand.self, KeygenCommand.self, GossipKeyCommand.self, SegmentCommand.self, VerifyCommand.self,
-                      LedgerCommand.self]
+                      LedgerCommand.self, TokenCommand.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import EdgeNode
 import Foundation
 import Ledger
@@ -9,12 +10,12 @@ import Manifest
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Sign ledger checkpoints, make artist receipts, verify receipts offline.",
-        subcommands: [IssueCheckpoint.self, MakeReceipt.self, VerifyReceipt.self]
+        abstract: "Sign ledger checkpoints, make artist receipts, verify receipts and the whole log.",
+        subcommands: [IssueCheckpoint.self, MakeReceipt.self, VerifyReceipt.self, VerifyLog.self]
     )
 
     /// The checkpoint origin line of the ledger's log.
-    static let defaultLog = "edgenode.ledger"
+    static let defaultLog = LedgerModule.defaultLogOrigin
 
     struct IssueCheckpoint: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "checkpoint",
@@ -126,7 +127,7 @@ struct LedgerCommand: ParsableCommand {
 }
 
 /// Runs `body`; any error is printed as `edgenode: error: …` and exits 1 (2 for bad arguments).
-private func reportingErrors(_ body: () throws -> Void) throws {
+func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as ValidationError {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Control
 import EdgeNode
 import Gossip
 import Logging
@@ -58,10 +59,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var settings: ServerSettings
         var gossip: GossipNodeSettings?
+        var control: (address: SocketAddressSpec, ledger: NodesConfig.LedgerSettings)?
         var logger = Logger(label: "edgenode")
         logger.logLevel = level
         do {
-            (settings, gossip) = try makeSettings(&logger)
+            (settings, gossip, control) = try makeSettings(&logger)
         } catch let error as ValidationError {
             printError(error.message)
             throw ExitCode(2)
@@ -83,7 +85,15 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         serverBox.withLockedValue { $0 = server }
-        let services: [any Service] = [server] + (gossipService.map { [$0] } ?? [])
+        var services: [any Service] = [server] + (gossipService.map { [$0] } ?? [])
+        if let control {
+            do {
+                services += try ControlModule.services(address: control.address, settings: control.ledger, logger: logger)
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
@@ -93,9 +103,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func makeSettings(_ logger: inout Logger) throws -> (ServerSettings, GossipNodeSettings?) {
+    private func makeSettings(_ logger: inout Logger) throws
+        -> (ServerSettings, GossipNodeSettings?, (address: SocketAddressSpec, ledger: NodesConfig.LedgerSettings)?) {
         var settings: ServerSettings
         var gossip: GossipNodeSettings?
+        var control: (address: SocketAddressSpec, ledger: NodesConfig.LedgerSettings)?
         var keyPath = pubkey
         switch (config, node, root, listen) {
         case (let config?, let node?, nil, nil):
@@ -136,6 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
                         .map { GossipAddress(host: $0.host, port: UInt16($0.port)) },
                     keyringPath: keyring)
             }
+            if let address = entry.control, let ledger = entry.ledger { control = (address, ledger) }
             logger[metadataKey: "node"] = "\(entry.name)"
             logger[metadataKey: "role"] = "\(entry.role.rawValue)"
         case (nil, nil, let root?, let listen?):
@@ -167,7 +180,7 @@ struct ServeCommand: AsyncParsableCommand {
                 throw ValidationError("\(error)")
             }
         }
-        return (settings, gossip)
+        return (settings, gossip, control)
     }
 
     static func memberInfo(_ node: NodesConfig.Node, gossip: SocketAddressSpec) -> MemberInfo {

@@ -27,7 +27,9 @@ public struct LedgerBook: Sendable {
         var changed: [Account: Int64] = [:]
         for posting in transfer.postings {
             let current = changed[posting.account] ?? balances[posting.account] ?? 0
-            let next = posting.side == .credit ? current + posting.amount : current - posting.amount
+            let (next, overflow) = posting.side == .credit ? current.addingReportingOverflow(posting.amount)
+                : current.subtractingReportingOverflow(posting.amount)
+            if overflow { throw .invalidAmount("the balance of \(posting.account) would leave the 64-bit range") }
             if posting.account.forbidsNegativeBalance && next < 0 {
                 throw .negativeBalance(account: posting.account.description, balance: next)
             }

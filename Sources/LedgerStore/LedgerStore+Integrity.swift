@@ -18,6 +18,10 @@ extension LedgerStore {
     /// its root at its size. Rebuilds the in-memory log; while problems remain, writes are refused.
     @discardableResult
     public func verifyIntegrity() throws(StoreError) -> IntegrityReport {
+        try writer.withLock { _ throws(StoreError) in try verifyIntegrityHoldingWriter() }
+    }
+
+    private func verifyIntegrityHoldingWriter() throws(StoreError) -> IntegrityReport {
         var problems: [String] = []
         var tree = MerkleTree()
         do {
@@ -48,7 +52,7 @@ extension LedgerStore {
                     let signed = entry.transfer.postings.map { "\($0.account) \($0.side.rawValue) \($0.amount)" }
                     if stored != signed { problems.append("entry \(index): postings rows differ from the logged entry") }
                     for posting in entry.transfer.postings {
-                        sums[posting.account.description, default: 0] += posting.side == .credit ? posting.amount : -posting.amount
+                        sums[posting.account.description, default: 0] &+= posting.side == .credit ? posting.amount : -posting.amount
                     }
                     tree.append(leafHash: hash)
                 }

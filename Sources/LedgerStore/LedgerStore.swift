@@ -17,11 +17,17 @@ public final class LedgerStore: Sendable {
     let pool: DatabasePool
     let verifier: NoteVerifier?
     private let state = Mutex(State())
+    /// Held by a commit and by an integrity check, so a check never replaces the log while a batch extends it.
+    let writer = Mutex(())
 
-    /// Opens (creating and migrating) the database at `path`, then checks its integrity; `verifier` (the origin's
+    /// Opens (creating with mode 0600 and migrating) the database at `path`, then checks its integrity; `verifier` (the origin's
     /// key) checks stored checkpoint signatures.
     public init(path: String, verifier: NoteVerifier?) throws(StoreError) {
         self.verifier = verifier
+        // Created 0600 before SQLite opens it: its -wal and -shm files take the same permissions.
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .database("\(path): \(String(cString: strerror(errno)))") }
+        close(descriptor)
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
@@ -77,6 +83,18 @@ public final class LedgerStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE INDEX entries_by_leaf_hash ON entries(leaf_hash);
+                CREATE TABLE api_tokens (
+                    hash BLOB PRIMARY KEY NOT NULL,
+                    scope TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                );
+                """)
+        }
         return migrator
     }
 
@@ -108,6 +126,10 @@ public final class LedgerStore: Sendable {
     /// request (its original entry), or refused (idempotency conflict, negative balance) without affecting the
     /// others. Returns once the transaction is durable.
     public func commit(_ transfers: [Transfer], at time: Int64) throws(StoreError) -> [Result<LedgerBook.Outcome, LedgerError>] {
+        try writer.withLock { _ throws(StoreError) in try commitHoldingWriter(transfers, at: time) }
+    }
+
+    private func commitHoldingWriter(_ transfers: [Transfer], at time: Int64) throws(StoreError) -> [Result<LedgerBook.Outcome, LedgerError>] {
         let (broken, start) = state.withLock { ($0.broken, $0.tree.size) }
         guard broken.isEmpty else { throw .integrity(broken) }
         var results: [Result<LedgerBook.Outcome, LedgerError>] = []
@@ -137,7 +159,12 @@ public final class LedgerStore: Sendable {
                     for posting in transfer.postings {
                         let account = posting.account.description
                         let current = try Int64.fetchOne(db, sql: "SELECT balance FROM balances WHERE account = ?", arguments: [account]) ?? 0
-                        let balance = posting.side == .credit ? current + posting.amount : current - posting.amount
+                        let (balance, overflow) = posting.side == .credit ? current.addingReportingOverflow(posting.amount)
+                            : current.subtractingReportingOverflow(posting.amount)
+                        if overflow {
+                            refusal = .invalidAmount("the balance of \(account) would leave the 64-bit range")
+                            break
+                        }
                         if posting.account.forbidsNegativeBalance && balance < 0 {
                             refusal = .negativeBalance(account: account, balance: balance)
                             break
@@ -206,6 +233,17 @@ public final class LedgerStore: Sendable {
             try pool.write { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)",
                                arguments: [size, Data(root.bytes), note.rendered, time])
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
+    /// The stored checkpoint of exactly `size` entries, if one was issued.
+    public func checkpoint(size: Int) throws(StoreError) -> SignedNote? {
+        do {
+            return try pool.read { db in
+                try String.fetchOne(db, sql: "SELECT note FROM checkpoints WHERE size = ?", arguments: [size]).map { try SignedNote(parsing: $0) }
             }
         } catch {
             throw .database("\(error)")

@@ -19,7 +19,11 @@ import TOMLKit
 /// content = "content"        # content or cache directory; relative to this file's directory
 /// parents = []               # ordered parent node names (edge, mesh, satellite)
 /// gossip = "127.0.0.1:7946"  # optional: gossip listen address
-/// control = "127.0.0.1:9090" # optional, origin only: control API listen address
+/// control = "127.0.0.1:9090" # optional, origin only: control API listen address (needs the three keys below)
+/// ledger_db = "ledger.sqlite" # origin with control: the ledger's SQLite database
+/// signing_key = "keys/origin.key" # origin with control: the origin's private key, signs ledger checkpoints
+/// checkpoint_interval = 60   # origin with control: seconds between checkpoints while the log grows (1...3600)
+/// ledger_witness = "witness.jsonl" # optional, origin with control: also append each checkpoint to this file
 /// origin_key = "keys/origin.pub"  # optional: the origin's public key, to verify manifests
 /// threads = 2                # optional: event loop threads (default: one per core)
 /// max_connections = 10000    # optional
@@ -58,6 +62,20 @@ public struct NodesConfig: Sendable {
         public var manifestTTLSeconds: Int
         /// Seconds to connect to a parent and of silence allowed mid-response (non-origin nodes).
         public var upstreamTimeoutSeconds: Int
+        /// The control module's settings (an origin with a `control` address).
+        public var ledger: LedgerSettings?
+    }
+
+    /// Where an origin's control module keeps its ledger and how it signs it.
+    public struct LedgerSettings: Sendable, Equatable {
+        /// Absolute path of the SQLite database.
+        public var database: String
+        /// Absolute path of the origin's private key.
+        public var signingKey: String
+        /// Seconds between checkpoints while the log grows.
+        public var checkpointIntervalSeconds: Int
+        /// Absolute path of a witness file that also receives each checkpoint, if any.
+        public var witness: String?
     }
 
     /// Default disk cache budget: 10 GiB.
@@ -156,7 +174,7 @@ public struct NodesConfig: Sendable {
         var reader = reader
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
-                              "upstream_timeout"])
+                              "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -175,6 +193,22 @@ public struct NodesConfig: Sendable {
         if let maxConnections, !(1...1_000_000).contains(maxConnections) { throw reader.error("max_connections", "must be within 1...1000000") }
         let control = try reader.address("control")
         if control != nil && role != .origin { throw reader.error("control", "only an origin hosts the control API") }
+        var ledger: LedgerSettings?
+        if control != nil {
+            guard let database = try reader.string("ledger_db") else { throw reader.error("ledger_db", "missing: the control API needs a ledger database") }
+            guard let key = try reader.string("signing_key") else {
+                throw reader.error("signing_key", "missing: the control API signs ledger checkpoints with the origin's private key")
+            }
+            let interval = try reader.integer("checkpoint_interval") ?? 60
+            guard (1...3600).contains(interval) else { throw reader.error("checkpoint_interval", "must be within 1...3600 seconds") }
+            ledger = LedgerSettings(database: resolve(database, base: base), signingKey: resolve(key, base: base),
+                                    checkpointIntervalSeconds: interval,
+                                    witness: try reader.string("ledger_witness").map { resolve($0, base: base) })
+        } else {
+            for key in ["ledger_db", "signing_key", "checkpoint_interval", "ledger_witness"] where reader.table[key] != nil {
+                throw reader.error(key, "only an origin with a control address keeps a ledger")
+            }
+        }
         for key in ["cache_size", "prefetch", "manifest_ttl", "upstream_timeout"] where role == .origin && reader.table[key] != nil {
             throw reader.error(key, "an origin has no cache (it holds the masters)")
         }
@@ -199,7 +233,7 @@ public struct NodesConfig: Sendable {
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
             maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL,
-            upstreamTimeoutSeconds: upstreamTimeout)
+            upstreamTimeoutSeconds: upstreamTimeout, ledger: ledger)
     }
 
     private static func validateFleet(_ nodes: [Node], path: String) throws(ConfigError) {

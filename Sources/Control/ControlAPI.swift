@@ -1,0 +1,212 @@
+import Foundation
+import Hummingbird
+import Ledger
+import LedgerStore
+import Logging
+import ServiceLifecycle
+import Manifest
+import NIOCore
+
+/// The origin's control API: transfers in, and everything an admin, artist or auditor needs to check them — signed
+/// checkpoints, entries with leaf hashes, RFC 9162 inclusion and consistency proofs, balances and account history,
+/// exports, artist receipts. JSON over HTTP/1.1 on its own listen address; every route needs a bearer token.
+public struct ControlAPI: Sendable {
+    /// The largest request body read.
+    public static let maximumBodyBytes = 64 * 1024
+    /// The most entries or postings one page returns.
+    public static let maximumPage = 1000
+
+    public static let routes: [ControlRoute] = [
+        ControlRoute(method: .post, path: "/v1/transfers", access: .adminOrNode),
+        ControlRoute(method: .get, path: "/v1/checkpoint", access: .anyScope),
+        ControlRoute(method: .post, path: "/v1/checkpoints", access: .admin),
+        ControlRoute(method: .get, path: "/v1/entries", access: .admin),
+        ControlRoute(method: .get, path: "/v1/proofs/inclusion", access: .anyScope),
+        ControlRoute(method: .get, path: "/v1/proofs/consistency", access: .anyScope),
+        ControlRoute(method: .get, path: "/v1/balances", access: .adminOrOwnArtist),
+        ControlRoute(method: .get, path: "/v1/accounts/{kind}/{detail}/{currency}", access: .adminOrOwnArtist),
+        ControlRoute(method: .get, path: "/v1/export", access: .admin),
+        ControlRoute(method: .get, path: "/v1/artists/{artist}/receipt", access: .adminOrOwnArtist),
+        ControlRoute(method: .get, path: "/v1/integrity", access: .admin),
+    ]
+
+    let ledger: LedgerModule
+
+    public init(ledger: LedgerModule) {
+        self.ledger = ledger
+    }
+
+    /// The router: authentication first, then the routes.
+    public func router() -> Router<ControlContext> {
+        let router = Router(context: ControlContext.self)
+        router.add(middleware: BearerAuthenticator(store: ledger.store))
+        for route in Self.routes {
+            router.on(RouterPath(route.path), method: route.method) { request, context in
+                let scope = try context.requireScope()
+                guard route.admits(scope) else {
+                    throw ControlError.forbidden("scope \(scope) may not call \(route.method) \(route.path)")
+                }
+                return try await self.handle(route, request: request, context: context, scope: scope)
+            }
+        }
+        return router
+    }
+
+    private func handle(_ route: ControlRoute, request: Request, context: ControlContext, scope: Scope) async throws -> Response {
+        switch route.path {
+        case "/v1/transfers": try await postTransfer(request, scope: scope)
+        case "/v1/checkpoint": try checkpoint(request)
+        case "/v1/checkpoints": try issueCheckpoint(request)
+        case "/v1/entries": try entries(request)
+        case "/v1/proofs/inclusion": try inclusionProof(request)
+        case "/v1/proofs/consistency": try consistencyProof(request)
+        case "/v1/balances": try balances(request, scope: scope)
+        case "/v1/accounts/{kind}/{detail}/{currency}": try account(request, context: context, scope: scope)
+        case "/v1/export": try export(request)
+        case "/v1/artists/{artist}/receipt": try receipt(request, context: context, scope: scope)
+        case "/v1/integrity": try integrity(request)
+        default: throw ControlError.notFound("no route \(route.path)")
+        }
+    }
+
+    // MARK: Transfers
+
+    private func postTransfer(_ request: Request, scope: Scope) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
+            throw ControlError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: Self.maximumBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw ControlError(.contentTooLarge, "body_too_large", "the body exceeds \(Self.maximumBodyBytes) bytes")
+        }
+        let transfer = try TransferBody.transfer(from: Data(buffer.readableBytesView))
+        if let prefix = scope.keyPrefix, !transfer.idempotencyKey.hasPrefix(prefix) {
+            throw ControlError.forbidden("a node's idempotency keys must start with \"\(prefix)\"")
+        }
+        let outcome: LedgerBook.Outcome
+        do {
+            outcome = try await ledger.committer.submit(transfer)
+        } catch let error as LedgerError {
+            switch error {
+            case .idempotencyConflict: throw ControlError(.conflict, "idempotency_conflict", error.description)
+            case .negativeBalance: throw ControlError(.unprocessableContent, "insufficient_funds", error.description)
+            default: throw ControlError(.unprocessableContent, "refused", error.description)
+            }
+        } catch let error as StoreError {
+            throw Self.unavailable(error)
+        }
+        switch outcome {
+        case .committed(let entry): return try Self.json(Views.TransferResult(status: "committed", entry: Views.Entry(entry)), status: .created)
+        case .duplicate(let entry): return try Self.json(Views.TransferResult(status: "duplicate", entry: Views.Entry(entry)))
+        }
+    }
+
+    // MARK: Log
+
+    private func checkpoint(_ request: Request) throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        guard let (size, note) = try storeCall({ () throws(StoreError) in try ledger.store.latestCheckpoint() }) else {
+            throw ControlError.notFound("no checkpoint has been issued yet")
+        }
+        return try Self.json(Views.CheckpointView(size: size, rootHash: ledger.store.root(size: size).hex, checkpoint: note.rendered))
+    }
+
+    private func issueCheckpoint(_ request: Request) throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let issued = try ledger.issueCheckpoint()
+        guard let (size, note) = try storeCall({ () throws(StoreError) in try ledger.store.latestCheckpoint() }) else {
+            throw ControlError.notFound("the log is empty and no checkpoint exists")
+        }
+        return try Self.json(Views.CheckpointView(size: size, rootHash: ledger.store.root(size: size).hex, checkpoint: note.rendered),
+                             status: issued ? .created : .ok)
+    }
+
+    private func entries(_ request: Request) throws -> Response {
+        let query = try QueryParameters(request, allowed: ["start", "end"])
+        let size = Int64(ledger.store.size)
+        let start = try query.integer("start", in: 0...size)
+        let end = try query.integer("end", in: start...size, default: min(size, start + Int64(Self.maximumPage)))
+        guard end - start <= Int64(Self.maximumPage) else {
+            throw ControlError.badRequest("at most \(Self.maximumPage) entries per request (asked \(end - start))")
+        }
+        let entries = try storeCall { () throws(StoreError) in try ledger.store.entries(from: Int(start), to: Int(end)) }
+        return try Self.json(Views.Entries(start: Int(start), end: Int(end), treeSize: Int(size), entries: entries.map(Views.Entry.init)))
+    }
+
+    private func inclusionProof(_ request: Request) throws -> Response {
+        let query = try QueryParameters(request, allowed: ["index", "leaf_hash", "tree_size"])
+        let size = Int64(ledger.store.size)
+        let treeSize = try query.integer("tree_size", in: 1...max(1, size), default: size)
+        guard treeSize <= size, treeSize > 0 else { throw ControlError.notFound("the log is empty") }
+        let index: Int64
+        switch (try query.optionalInteger("index", in: 0...(treeSize - 1)), query.string("leaf_hash")) {
+        case (let given?, nil):
+            index = given
+        case (nil, let hex?):
+            guard let hash = MerkleHash(hex: hex) else { throw ControlError.badRequest("leaf_hash must be 64 hex digits") }
+            guard let found = try storeCall({ () throws(StoreError) in try ledger.store.index(ofLeafHash: hash) }) else {
+                throw ControlError.notFound("no entry has leaf hash \(hex)")
+            }
+            guard found < treeSize else { throw ControlError.notFound("the entry with that leaf hash is at index \(found), beyond tree_size \(treeSize)") }
+            index = Int64(found)
+        default:
+            throw ControlError.badRequest("give exactly one of index or leaf_hash")
+        }
+        let proof = try storeCall { () throws(StoreError) in try ledger.store.inclusionProof(index: Int(index), size: Int(treeSize)) }
+        let leaf = try storeCall { () throws(StoreError) in try ledger.store.entries(from: Int(index), to: Int(index) + 1) }
+        return try Self.json(Views.InclusionProof(index: Int(index), treeSize: Int(treeSize), leafHash: EntryEncoding.leafHash(leaf[0]).hex,
+                                                  proof: proof.map(\.hex)))
+    }
+
+    private func consistencyProof(_ request: Request) throws -> Response {
+        let query = try QueryParameters(request, allowed: ["first", "second"])
+        let size = Int64(ledger.store.size)
+        let second = try query.integer("second", in: 0...size, default: size)
+        let first = try query.integer("first", in: 0...second)
+        let proof = try storeCall { () throws(StoreError) in try ledger.store.consistencyProof(from: Int(first), to: Int(second)) }
+        return try Self.json(Views.ConsistencyProof(first: Int(first), second: Int(second), proof: proof.map(\.hex)))
+    }
+
+    private func integrity(_ request: Request) throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let report = try storeCall { () throws(StoreError) in try ledger.store.verifyIntegrity() }
+        return try Self.json(Views.Integrity(entries: report.entries, intact: report.isIntact, problems: report.problems))
+    }
+
+    // MARK: Helpers
+
+    static func json<Value: Encodable>(_ value: Value, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try Views.encoder().encode(value)
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func unavailable(_ error: StoreError) -> ControlError {
+        switch error {
+        case .integrity: ControlError(.serviceUnavailable, "integrity_failure", error.description)
+        case .database: ControlError(.serviceUnavailable, "storage_failure", error.description)
+        case .invalidRange(let reason): ControlError.badRequest(reason)
+        }
+    }
+}
+
+/// Runs a store call, turning its errors into API errors.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
+    switch Result(catching: body) {
+    case .success(let value): return value
+    case .failure(let error): throw ControlAPI.unavailable(error)
+    }
+}
+
+extension ControlAPI {
+    /// The API's HTTP server on `host:port` as a service; `onListening` gets the bound port (useful with port 0).
+    public func server(host: String, port: Int, logger: Logger,
+                       onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
+        Application(router: router(), configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}

@@ -1,0 +1,46 @@
+/// What a control API token may do.
+///
+/// - `admin`: everything.
+/// - `artist:ID`: read-only, and only the artist's own accounts and receipts (plus the log's public facts:
+///   checkpoints and proofs, which are hashes).
+/// - `node:NAME`: a node's reports — append transfers whose idempotency keys start with `node/NAME/` — and the log's
+///   public facts.
+public enum Scope: Hashable, Sendable, CustomStringConvertible {
+    case admin
+    case artist(String)
+    case node(String)
+
+    /// Parses `admin`, `artist:ID` or `node:NAME` (IDs and names: 1-64 of a-z 0-9 . _ -).
+    public init?(_ text: String) {
+        if text == "admin" {
+            self = .admin
+            return
+        }
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, Self.isIdentifier(parts[1]) else { return nil }
+        switch parts[0] {
+        case "artist": self = .artist(parts[1])
+        case "node": self = .node(parts[1])
+        default: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .admin: "admin"
+        case .artist(let id): "artist:\(id)"
+        case .node(let name): "node:\(name)"
+        }
+    }
+
+    /// The idempotency-key prefix a node's transfers must carry, so nodes cannot replay or collide with each other.
+    public var keyPrefix: String? {
+        if case .node(let name) = self { return "node/\(name)/" }
+        return nil
+    }
+
+    static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Ledger
+import LedgerStore
+import Manifest
+
+/// What the API sends, as Codable views with snake_case keys. Amounts are integer minor units.
+public enum Views {
+    public struct Posting: Codable, Equatable, Sendable {
+        public var account: String
+        public var side: String
+        public var amount: Int64
+    }
+
+    /// An entry with its canonical bytes (base64) and leaf hash (hex): the leaf rebuilds the log on its own, the
+    /// other fields are its readable form.
+    public struct Entry: Codable, Equatable, Sendable {
+        public var index: UInt64
+        public var committedAt: Int64
+        public var idempotencyKey: String
+        public var kind: String
+        public var memo: String
+        public var postings: [Posting]
+        public var leaf: String
+        public var leafHash: String
+
+        public init(_ entry: LedgerEntry) {
+            let bytes = EntryEncoding.encode(entry)
+            index = entry.index
+            committedAt = entry.committedAt
+            idempotencyKey = entry.transfer.idempotencyKey
+            kind = entry.transfer.kind.rawValue
+            memo = entry.transfer.memo
+            postings = entry.transfer.postings.map {
+                Posting(account: $0.account.description, side: $0.side == .credit ? "credit" : "debit", amount: $0.amount)
+            }
+            leaf = Data(bytes).base64EncodedString()
+            leafHash = RFC9162.leafHash(bytes).hex
+        }
+    }
+
+    struct TransferResult: Codable {
+        var status: String
+        var entry: Entry
+    }
+
+    public struct CheckpointView: Codable {
+        public var size: Int
+        public var rootHash: String
+        /// The signed C2SP checkpoint note.
+        public var checkpoint: String
+    }
+
+    struct Entries: Codable {
+        var start: Int
+        var end: Int
+        var treeSize: Int
+        var entries: [Entry]
+    }
+
+    public struct InclusionProof: Codable {
+        public var index: Int
+        public var treeSize: Int
+        public var leafHash: String
+        public var proof: [String]
+    }
+
+    public struct ConsistencyProof: Codable {
+        public var first: Int
+        public var second: Int
+        public var proof: [String]
+    }
+
+    struct Balance: Codable {
+        var account: String
+        var balance: Int64
+        var currency: String
+        var exponent: Int
+    }
+
+    struct Balances: Codable {
+        var balances: [Balance]
+        /// Pass as `after` for the next page; absent on the last page.
+        var next: String?
+    }
+
+    struct HistoryItem: Codable {
+        var entry: Int64
+        var committedAt: Int64
+        var kind: String
+        var side: String
+        var amount: Int64
+    }
+
+    struct AccountView: Codable {
+        var account: String
+        var balance: Int64
+        var currency: String
+        var exponent: Int
+        var history: [HistoryItem]
+        var next: Int64?
+    }
+
+    struct Integrity: Codable {
+        var entries: Int
+        var intact: Bool
+        var problems: [String]
+    }
+
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+}

@@ -1,0 +1,30 @@
+import Control
+import EdgeNode
+import Foundation
+import LedgerStore
+import Logging
+import ServiceLifecycle
+
+/// The origin's control module inside `serve`: the ledger, its control API on its own address, periodic checkpoints.
+enum ControlModule {
+    /// Opens the ledger (checking its integrity) and returns the services to run. A ledger that fails its integrity
+    /// check still serves reads and proofs, refuses writes, and says why in the log.
+    static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, logger: Logger) throws -> [any Service] {
+        var logger = logger
+        logger[metadataKey: "module"] = "control"
+        let signer = try KeyStore.loadSigner(path: settings.signingKey)
+        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: settings.database).deletingLastPathComponent().path,
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = try LedgerStore(path: settings.database, verifier: signer.verifier)
+        if !store.integrityProblems.isEmpty {
+            logger.critical("ledger integrity check failed: writes refused", metadata: ["problems": "\(store.integrityProblems)"])
+        } else {
+            logger.info("ledger opened", metadata: ["entries": "\(store.size)", "database": "\(settings.database)"])
+        }
+        let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
+                                  logOrigin: LedgerModule.defaultLogOrigin,
+                                  anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
+        return [ControlAPI(ledger: ledger).server(host: address.host, port: address.port, logger: logger),
+                CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]
+    }
+}
