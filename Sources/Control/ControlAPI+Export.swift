@@ -55,7 +55,7 @@ extension ControlAPI {
         return Response(status: .ok, headers: [.contentType: type, .cacheControl: "no-store"], body: body)
     }
 
-    static func csvLine(_ entry: Views.Entry) -> String {
+    public static func csvLine(_ entry: Views.Entry) -> String {
         let postings = entry.postings.map { "\($0.side):\($0.account):\($0.amount)" }.joined(separator: ";")
         return [String(entry.index), String(entry.committedAt), csvField(entry.idempotencyKey), entry.kind, csvField(entry.memo),
                 postings, entry.leafHash, entry.leaf].joined(separator: ",") + "\n"

@@ -9,6 +9,12 @@ public enum Views {
         public var account: String
         public var side: String
         public var amount: Int64
+
+        public init(account: String, side: String, amount: Int64) {
+            self.account = account
+            self.side = side
+            self.amount = amount
+        }
     }
 
     /// An entry with its canonical bytes (base64) and leaf hash (hex): the leaf rebuilds the log on its own, the
