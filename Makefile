@@ -20,6 +20,7 @@ run: build
 
 test: build
 	@scripts/install-deps.sh nginx
+	scripts/check-openapi.sh
 	$(SWIFT) test
 
 bench: deps
