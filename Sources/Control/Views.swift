@@ -44,9 +44,9 @@ public enum Views {
         }
     }
 
-    struct TransferResult: Codable {
-        var status: String
-        var entry: Entry
+    public struct TransferResult: Codable, Sendable {
+        public var status: String
+        public var entry: Entry
     }
 
     public struct CheckpointView: Codable {

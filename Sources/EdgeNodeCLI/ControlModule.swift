@@ -13,8 +13,6 @@ enum ControlModule {
         var logger = logger
         logger[metadataKey: "module"] = "control"
         let signer = try KeyStore.loadSigner(path: settings.signingKey)
-        try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: settings.database).deletingLastPathComponent().path,
-                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try LedgerStore(path: settings.database, verifier: signer.verifier)
         if !store.integrityProblems.isEmpty {
             logger.critical("ledger integrity check failed: writes refused", metadata: ["problems": "\(store.integrityProblems)"])

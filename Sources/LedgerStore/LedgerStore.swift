@@ -20,10 +20,16 @@ public final class LedgerStore: Sendable {
     /// Held by a commit and by an integrity check, so a check never replaces the log while a batch extends it.
     let writer = Mutex(())
 
-    /// Opens (creating with mode 0600 and migrating) the database at `path`, then checks its integrity; `verifier` (the origin's
+    /// Opens (creating it 0600, in a 0700 directory if missing, and migrating) the database at `path`, then checks its integrity; `verifier` (the origin's
     /// key) checks stored checkpoint signatures.
     public init(path: String, verifier: NoteVerifier?) throws(StoreError) {
         self.verifier = verifier
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw .database("\(directory): \(error.localizedDescription)")
+        }
         // Created 0600 before SQLite opens it: its -wal and -shm files take the same permissions.
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .database("\(path): \(String(cString: strerror(errno)))") }

@@ -1,0 +1,220 @@
+import Control
+import Foundation
+import Ledger
+import Manifest
+import Testing
+import TestSupport
+
+/// The control module inside a real `edgenode serve` origin: tokens from the CLI, the API over loopback, `ledger
+/// verify` against the live node, and kill -9 while clients append.
+@Suite(.serialized) struct ControlProcessTests {
+    /// A one-origin fleet with the control module, its key and an admin token.
+    struct Origin {
+        let scratch: TemporaryDirectory
+        let host = LoopbackAddress.next()
+        var config: String { scratch.path + "/nodes.conf" }
+        var pubkey: String { scratch.path + "/origin.pub" }
+        var tokenFile: String { scratch.path + "/admin.token" }
+        var url: String { "http://\(host):9090" }
+
+        init() throws {
+            scratch = try TemporaryDirectory("control-process")
+            try FileManager.default.createDirectory(atPath: scratch.path + "/content", withIntermediateDirectories: true)
+            #expect(try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"]).status == 0)
+            try """
+                [[node]]
+                name = "origin-1"
+                role = "origin"
+                region = "test"
+                latitude = 0
+                longitude = 0
+                http = "\(host):8080"
+                content = "content"
+                control = "\(host):9090"
+                ledger_db = "ledger/ledger.sqlite"
+                signing_key = "origin.key"
+                checkpoint_interval = 1
+                ledger_witness = "witness.jsonl"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let token = try EdgeNodeBinary.run(["token", "create", "--config", config, "--node", "origin-1", "--scope", "admin",
+                                                "--label", "tests", "--out", tokenFile])
+            #expect(token.status == 0, "\(token.stderr)")
+        }
+
+        func token() throws -> String { try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        /// Starts the origin and waits for the control API to answer.
+        func start() async throws -> ServerProcess {
+            let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", "origin-1", "--threads", "1"],
+                                           host: host, port: 8080)
+            let client = ControlClient(host: host, port: 9090, token: nil)
+            for _ in 0..<200 {
+                if (try? await client.get("/v1/checkpoint"))?.status == 401 { return server }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            throw ServerProcessError.notReady(log: server.log)
+        }
+    }
+
+    @Test func tokensAndLiveVerification() async throws {
+        let origin = try Origin()
+        defer { origin.scratch.remove() }
+        var info = stat()
+        #expect(stat(origin.tokenFile, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let server = try await origin.start()
+        #expect(stat(origin.scratch.path + "/ledger/ledger.sqlite", &info) == 0 && info.st_mode & 0o777 == 0o600, "the ledger is 0600")
+        let admin = ControlClient(host: origin.host, port: 9090, token: try origin.token())
+        for index in 0..<25 {
+            #expect(try await admin.post("/v1/transfers", json: Data("""
+                {"idempotency_key":"t\(index)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(index + 1)},
+                {"account":"artist/luna/EUR","side":"credit","amount":\(index + 1)}]}
+                """.utf8)).status == 201)
+        }
+        // An artist token from the CLI reads its own balance and nothing else.
+        let artistToken = try EdgeNodeBinary.run(["token", "create", "--config", origin.config, "--node", "origin-1", "--scope", "artist:luna"])
+        let artist = ControlClient(host: origin.host, port: 9090, token: artistToken.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(try await artist.get("/v1/accounts/artist/luna/EUR").status == 200)
+        #expect(try await artist.get("/v1/entries?start=0").status == 403)
+        // The periodic checkpoint (every second) covers the 25 entries; verify live and keep it.
+        let saved = origin.scratch.path + "/seen.checkpoint"
+        var verified = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile,
+                                               "--pubkey", origin.pubkey, "--save", saved])
+        for _ in 0..<40 where !verified.stdout.contains("ok: 25 entries") {
+            verified = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile,
+                                               "--pubkey", origin.pubkey, "--save", saved])
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(verified.status == 0 && verified.stdout.contains("ok: 25 entries rebuild the signed root"), "\(verified.stdout) \(verified.stderr)")
+        _ = try await admin.post("/v1/transfers", json: Data("""
+            {"idempotency_key":"t-late","kind":"tip","postings":[{"account":"external/fan/EUR","side":"debit","amount":5},
+            {"account":"artist/luna/EUR","side":"credit","amount":5}]}
+            """.utf8))
+        #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
+        let since = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile, "--pubkey", origin.pubkey,
+                                            "--since", saved])
+        #expect(since.status == 0 && since.stdout.contains("ok: 26 entries") && since.stdout.contains("consistent with the earlier checkpoint of 25"),
+                "\(since.stdout) \(since.stderr)")
+        // An export file verifies offline too (CSV with the checkpoint given separately).
+        let export = try await admin.get("/v1/export?format=csv")
+        try (export.body as Data).write(to: URL(fileURLWithPath: origin.scratch.path + "/export.csv"))
+        let checkpoint = try Views.decoder().decode(Views.CheckpointView.self, from: try await admin.get("/v1/checkpoint").body)
+        try checkpoint.checkpoint.write(toFile: origin.scratch.path + "/export.checkpoint", atomically: true, encoding: .utf8)
+        let offline = try EdgeNodeBinary.run(["ledger", "verify", "--export", origin.scratch.path + "/export.csv", "--checkpoint",
+                                              origin.scratch.path + "/export.checkpoint", "--pubkey", origin.pubkey, "--since", saved])
+        #expect(offline.status == 0 && offline.stdout.contains("ok: 26 entries"), "\(offline.stdout) \(offline.stderr)")
+        // An artist token can check the signature and consistency, not rebuild.
+        try (artistToken.stdout).write(toFile: origin.scratch.path + "/artist.token", atomically: true, encoding: .utf8)
+        let limited = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.scratch.path + "/artist.token",
+                                              "--pubkey", origin.pubkey, "--since", saved])
+        #expect(limited.status == 0 && limited.stdout.contains("cannot export the entries"), "\(limited.stdout) \(limited.stderr)")
+        // Revoking: the listed digest prefix; the token stops working at once.
+        let list = try EdgeNodeBinary.run(["token", "list", "--config", origin.config, "--node", "origin-1"])
+        let artistLine = list.stdout.split(separator: "\n").first { $0.contains("artist:luna") }
+        let digest = String(artistLine?.prefix(12) ?? "")
+        #expect(try EdgeNodeBinary.run(["token", "revoke", "--config", origin.config, "--node", "origin-1", digest]).status == 0)
+        #expect(try await artist.get("/v1/accounts/artist/luna/EUR").status == 401)
+        #expect(try EdgeNodeBinary.run(["token", "create", "--config", origin.config, "--node", "origin-1", "--scope", "root"]).status == 2)
+        #expect(server.stop() == 0)
+        #expect(!server.log.contains(try origin.token()), "tokens are never logged")
+    }
+
+    /// Appends from four concurrent clients and kills the origin with SIGKILL, three times; after each restart every
+    /// acknowledged transfer is there with the entry it was acknowledged with, the log verifies, and the checkpoint
+    /// seen before the crash is consistent with the new one.
+    @Test func killNineWhileClientsAppend() async throws {
+        let origin = try Origin()
+        defer { origin.scratch.remove() }
+        let token = try origin.token()
+        let acknowledged = Acknowledged()
+        let seen = origin.scratch.path + "/seen.checkpoint"
+        for round in 0..<3 {
+            let server = try await origin.start()
+            if round > 0 {
+                let after = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile,
+                                                    "--pubkey", origin.pubkey, "--since", seen])
+                #expect(after.status == 0 && after.stdout.contains("consistent with the earlier checkpoint"), "\(after.stdout) \(after.stderr)")
+            }
+            let stop = Date().addingTimeInterval(1.5)
+            await withTaskGroup(of: Void.self) { group in
+                for client in 0..<4 {
+                    group.addTask {
+                        let api = ControlClient(host: origin.host, port: 9090, token: token)
+                        var sequence = 0
+                        while Date() < stop {
+                            sequence += 1
+                            let key = "crash-\(round)-\(client)-\(sequence)"
+                            let body = Data("""
+                                {"idempotency_key":"\(key)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(sequence)},
+                                {"account":"artist/a\(client)/EUR","side":"credit","amount":\(sequence)}]}
+                                """.utf8)
+                            guard let response = try? await api.post("/v1/transfers", json: body) else { return }
+                            if response.status == 201, let result = try? Views.decoder().decode(Views.TransferResult.self, from: response.body) {
+                                acknowledged.add(key: key, leafHash: result.entry.leafHash, index: result.entry.index)
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(900))
+                    let saved = try? EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile,
+                                                         "--pubkey", origin.pubkey, "--save", seen])
+                    if saved?.status != 0 { Issue.record("pre-crash verify failed: \(saved?.stderr ?? "")") }
+                    kill(server.pid, SIGKILL)
+                }
+            }
+            _ = server.stop(signal: SIGKILL)
+        }
+        let server = try await origin.start()
+        let admin = ControlClient(host: origin.host, port: 9090, token: token)
+        let all = acknowledged.all
+        #expect(all.count > 50, "clients got \(all.count) acknowledgements")
+        var stored: [UInt64: String] = [:]
+        var start = 0
+        while true {
+            let page = try Views.decoder().decode(EntriesPage.self, from: try await admin.get("/v1/entries?start=\(start)").body)
+            for entry in page.entries { stored[entry.index] = entry.leafHash }
+            start = page.end
+            if page.end >= page.treeSize { break }
+        }
+        let lost = all.filter { stored[$0.index] != $0.leafHash }
+        #expect(lost.isEmpty, "\(lost.count) acknowledged transfers are missing or changed")
+        let integrity = try await admin.get("/v1/integrity")
+        #expect(String(decoding: integrity.body, as: UTF8.self).contains("\"intact\":true"))
+        let final = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile, "--pubkey", origin.pubkey,
+                                            "--since", seen])
+        #expect(final.status == 0, "\(final.stdout) \(final.stderr)")
+        // Retrying an acknowledged request after the crashes is a duplicate, never a second effect.
+        if let first = all.first {
+            let parts = first.key.split(separator: "-")
+            let sequence = Int(parts[3])!, client = Int(parts[2])!
+            let retry = try await admin.post("/v1/transfers", json: Data("""
+                {"idempotency_key":"\(first.key)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(sequence)},
+                {"account":"artist/a\(client)/EUR","side":"credit","amount":\(sequence)}]}
+                """.utf8))
+            #expect(retry.status == 200)
+        }
+        #expect(server.stop() == 0)
+    }
+
+    struct EntriesPage: Decodable {
+        var end: Int
+        var treeSize: Int
+        var entries: [Views.Entry]
+    }
+
+    final class Acknowledged: @unchecked Sendable {
+        struct Item { var key: String; var leafHash: String; var index: UInt64 }
+        private let lock = NSLock()
+        private var items: [Item] = []
+        func add(key: String, leafHash: String, index: UInt64) {
+            lock.lock()
+            items.append(Item(key: key, leafHash: leafHash, index: index))
+            lock.unlock()
+        }
+        var all: [Item] {
+            lock.lock()
+            defer { lock.unlock() }
+            return items
+        }
+    }
+}
