@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "EdgeNode", targets: ["EdgeNode"]),
         .executable(name: "cache-policy-bench", targets: ["CachePolicyBench"]),
         .executable(name: "gossip-bench", targets: ["GossipBench"]),
+        .executable(name: "ledger-bench", targets: ["LedgerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -76,6 +77,8 @@ let package = Package(
         .target(name: "GossipSimulation", dependencies: ["Gossip", "EdgeCache"]),
         // bench/gossip.sh, simulator part: record convergence and false positives at 1,000 members.
         .executableTarget(name: "GossipBench", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
+        // bench/ledger.sh, in-process part: group commit vs raw batched SQLite inserts, proof latency at 10^6 entries.
+        .executableTarget(name: "LedgerBench", dependencies: ["Ledger", "LedgerStore", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: make a short sample clip (generated locally, no network), publish it as signed HLS in both segment
 # formats, verify what was written, serve it from origin-1 and through edge-paris (a cache filled on demand,
-# verified against the signature), and play it with ffprobe.
+# verified against the signature), and play it with ffprobe; record royalties through the control module and verify
+# an artist receipt and the whole ledger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -78,6 +79,48 @@ PY
 echo "== ffprobe playing the fMP4 rendition through the edge"
 ffprobe -v error -show_entries format=format_name,duration -of default=noprint_wrappers=1 \
   http://127.0.0.2:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
+echo "== the control module on origin-1 (http://127.0.0.1:9090): tokens, transfers, a checkpoint, a receipt"
+[ -f "$work/admin.token" ] || "$bin" token create --config nodes.conf --node origin-1 --scope admin --label demo --out "$work/admin.token"
+[ -f "$work/artist.token" ] || "$bin" token create --config nodes.conf --node origin-1 --scope artist:demo-artist --label demo \
+  --out "$work/artist.token"
+for _ in $(seq 1 50); do
+  python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9090/v1/checkpoint', timeout=1)" 2>&1 | grep -q 401 && break
+  sleep 0.1
+done
+python3 - "$work" <<'PY'
+import json, sys, urllib.error, urllib.request
+work = sys.argv[1]
+admin = open(f"{work}/admin.token").read().strip()
+artist = open(f"{work}/artist.token").read().strip()
+def call(method, path, token, body=None):
+    request = urllib.request.Request("http://127.0.0.1:9090" + path, method=method, data=body and json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+for key, amount in [("demo/dsr-2026-10/line-1", 1234), ("demo/dsr-2026-10/line-2", 766)]:
+    body = {"idempotency_key": key, "kind": "royalty", "memo": "October streams",
+            "postings": [{"account": "external/dsp-a/EUR", "side": "debit", "amount": amount},
+                         {"account": "artist/demo-artist/EUR", "side": "credit", "amount": amount}]}
+    status, answer = call("POST", "/v1/transfers", admin, body)
+    entry = json.loads(answer)["entry"]
+    print(f"  POST /v1/transfers {key}: {status} {json.loads(answer)['status']}, entry {entry['index']}, leaf {entry['leaf_hash'][:16]}…")
+status, answer = call("POST", "/v1/transfers", admin, dict(body, postings=[dict(p, amount=1) for p in body["postings"]]))
+print(f"  the same key with another amount: {status} {json.loads(answer)['error']['code']}")
+status, answer = call("POST", "/v1/checkpoints", admin)
+print(f"  POST /v1/checkpoints: {status}, size {json.loads(answer)['size']}")
+status, answer = call("GET", "/v1/accounts/artist/demo-artist/EUR", artist)
+print(f"  artist token, own balance: {status}, {json.loads(answer)['balance']} cents")
+status, answer = call("GET", "/v1/entries?start=0", artist)
+print(f"  artist token, all entries: {status} {json.loads(answer)['error']['code']}")
+status, answer = call("GET", "/v1/artists/demo-artist/receipt", artist)
+open(f"{work}/receipt.json", "wb").write(answer)
+print(f"  receipt saved to {work}/receipt.json ({len(json.loads(answer)['entries'])} entries)")
+PY
+"$bin" ledger verify-receipt "$work/receipt.json" --pubkey "$work/origin.pub" | sed 's/^/  /'
+"$bin" ledger verify --url http://127.0.0.1:9090 --token-file "$work/admin.token" --pubkey "$work/origin.pub" | sed 's/^/  /'
 echo "== origin-1's view of the fleet (gossip; the other nodes of nodes.conf are not running)"
 "$bin" status --config nodes.conf --node origin-1 | sed 's/^/  /'
 echo "== edge-paris counters"

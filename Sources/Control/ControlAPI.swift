@@ -148,7 +148,7 @@ public struct ControlAPI: Sendable {
             index = given
         case (nil, let hex?):
             guard let hash = MerkleHash(hex: hex) else { throw ControlError.badRequest("leaf_hash must be 64 hex digits") }
-            guard let found = try storeCall({ () throws(StoreError) in try ledger.store.index(ofLeafHash: hash) }) else {
+            guard let found = ledger.store.index(ofLeafHash: hash) else {
                 throw ControlError.notFound("no entry has leaf hash \(hex)")
             }
             guard found < treeSize else { throw ControlError.notFound("the entry with that leaf hash is at index \(found), beyond tree_size \(treeSize)") }

@@ -3,7 +3,7 @@ import GRDB
 import Ledger
 import Manifest
 
-/// Read-side queries of the control API: leaf lookup, balances and account history, with keyset pagination.
+/// Read-side queries of the control API: balances and account history, with keyset pagination.
 extension LedgerStore {
     /// One posting of an account's history.
     public struct HistoryItem: Sendable, Equatable {
@@ -12,18 +12,6 @@ extension LedgerStore {
         public var kind: String
         public var side: Transfer.Side
         public var amount: Int64
-    }
-
-    /// The index of the entry whose leaf hash is `leafHash`, if it is in the log.
-    public func index(ofLeafHash leafHash: MerkleHash) throws(StoreError) -> Int? {
-        do {
-            return try pool.read { db in
-                try Int.fetchOne(db, sql: "SELECT idx FROM entries WHERE leaf_hash = ? ORDER BY idx LIMIT 1",
-                                 arguments: [Data(leafHash.bytes)])
-            }
-        } catch {
-            throw .database("\(error)")
-        }
     }
 
     /// Up to `limit` accounts with their balances, in account order, after the account named `after`; only accounts
@@ -45,17 +33,18 @@ extension LedgerStore {
 
     /// Up to `limit` postings of `account` in commit order, starting after entry `after`.
     public func history(of account: Account, after: Int64?, limit: Int) throws(StoreError) -> [HistoryItem] {
+        let name = account.description
+        let indexes = entryIndexes(of: name, after: Int(clamping: after ?? -1), limit: limit)
         do {
             return try pool.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT p.entry, p.side, p.amount, e.committed_at, e.leaf FROM postings p JOIN entries e ON e.idx = p.entry
-                    WHERE p.account = ? AND p.entry > ? ORDER BY p.entry LIMIT ?
-                    """, arguments: [account.description, after ?? -1, limit])
-                    .map { row in
-                        let kind = (try? EntryEncoding.decode(Array(row["leaf"] as Data)))?.transfer.kind.rawValue ?? "unknown"
-                        return HistoryItem(entry: row["entry"], committedAt: row["committed_at"], kind: kind,
-                                           side: Transfer.Side(rawValue: UInt8(row["side"] as Int)) ?? .debit, amount: row["amount"])
-                    }
+                let read = try db.cachedStatement(sql: "SELECT leaf FROM entries WHERE idx = ?")
+                return try indexes.compactMap { index -> HistoryItem? in
+                    guard let leaf = try Data.fetchOne(read, arguments: [index]),
+                          let entry = try? EntryEncoding.decode(Array(leaf)),
+                          let posting = entry.transfer.postings.first(where: { $0.account == account }) else { return nil }
+                    return HistoryItem(entry: Int64(index), committedAt: entry.committedAt, kind: entry.transfer.kind.rawValue,
+                                       side: posting.side, amount: posting.amount)
+                }
             }
         } catch {
             throw .database("\(error)")

@@ -12,6 +12,8 @@ public final class LedgerStore: Sendable {
     private struct State {
         var tree = MerkleTree()
         var broken: [String] = []
+        /// Per account, the indexes of the entries that post to it, in order (rebuilt from the leaves on open).
+        var entriesByAccount: [String: [Int]] = [:]
     }
 
     let pool: DatabasePool
@@ -49,10 +51,11 @@ public final class LedgerStore: Sendable {
     }
 
     /// Replaces the in-memory log and the integrity verdict (after a check).
-    func stateReplace(tree: MerkleTree, problems: [String]) {
+    func stateReplace(tree: MerkleTree, problems: [String], entriesByAccount: [String: [Int]]) {
         state.withLock { state in
             state.tree = tree
             state.broken = problems
+            state.entriesByAccount = entriesByAccount
         }
     }
 
@@ -89,9 +92,10 @@ public final class LedgerStore: Sendable {
                 );
                 """)
         }
+        // Tokens. Postings live only in the entries' canonical bytes (the leaves): the per-account index of entries is
+        // rebuilt from them in memory on open, so a commit writes one row per transfer.
         migrator.registerMigration("v2") { db in
             try db.execute(sql: """
-                CREATE INDEX entries_by_leaf_hash ON entries(leaf_hash);
                 CREATE TABLE api_tokens (
                     hash BLOB PRIMARY KEY NOT NULL,
                     scope TEXT NOT NULL,
@@ -99,6 +103,8 @@ public final class LedgerStore: Sendable {
                     created_at INTEGER NOT NULL,
                     revoked_at INTEGER
                 );
+                DROP INDEX postings_by_account;
+                DROP TABLE postings;
                 """)
         }
         return migrator
@@ -111,6 +117,22 @@ public final class LedgerStore: Sendable {
     public var integrityProblems: [String] { state.withLock { $0.broken } }
 
     public func root(size: Int) -> MerkleHash { state.withLock { $0.tree.root(size: size) } }
+
+    /// Up to `limit` indexes of entries posting to `account`, after entry `after`, in order.
+    func entryIndexes(of account: String, after: Int, limit: Int) -> [Int] {
+        state.withLock { state in
+            guard let all = state.entriesByAccount[account] else { return [] }
+            var low = 0, high = all.count
+            while low < high {
+                let middle = (low + high) / 2
+                if all[middle] <= after { low = middle + 1 } else { high = middle }
+            }
+            return Array(all[low..<min(all.count, low + limit)])
+        }
+    }
+
+    /// The index of the first entry whose leaf hash is `leafHash`, if it is in the log (a scan of the in-memory leaves).
+    public func index(ofLeafHash leafHash: MerkleHash) -> Int? { state.withLock { $0.tree.firstIndex(ofLeafHash: leafHash) } }
 
     public func inclusionProof(index: Int, size: Int) throws(StoreError) -> [MerkleHash] {
         do {
@@ -140,18 +162,27 @@ public final class LedgerStore: Sendable {
         guard broken.isEmpty else { throw .integrity(broken) }
         var results: [Result<LedgerBook.Outcome, LedgerError>] = []
         var newLeaves: [MerkleHash] = []
+        var newPostings: [(account: String, entry: Int)] = []
         do {
             try pool.write { db in
+                let findKey = try db.cachedStatement(sql: "SELECT request_digest, leaf FROM entries WHERE idempotency_key = ?")
+                let readBalance = try db.cachedStatement(sql: "SELECT balance FROM balances WHERE account = ?")
+                let insertEntry = try db.cachedStatement(
+                    sql: "INSERT INTO entries (idx, committed_at, idempotency_key, request_digest, leaf, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)")
+                let writeBalance = try db.cachedStatement(
+                    sql: "INSERT INTO balances (account, balance) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET balance = excluded.balance")
                 var next = UInt64(start)
                 var batchKeys: [String: LedgerEntry] = [:]
+                // Balances as of the batch so far: read once, written once per account when the batch ends.
+                var balances: [String: Int64] = [:]
+                var changed: Set<String> = []
                 for transfer in transfers {
                     let digest = EntryEncoding.requestDigest(transfer)
                     if let original = batchKeys[transfer.idempotencyKey] {
                         results.append(original.transfer == transfer ? .success(.duplicate(original)) : .failure(.idempotencyConflict(transfer.idempotencyKey)))
                         continue
                     }
-                    if let row = try Row.fetchOne(db, sql: "SELECT request_digest, leaf FROM entries WHERE idempotency_key = ?",
-                                                  arguments: [transfer.idempotencyKey]) {
+                    if let row = try Row.fetchOne(findKey, arguments: [transfer.idempotencyKey]) {
                         let stored: Data = row["request_digest"]
                         if Array(stored) == digest, let original = try? EntryEncoding.decode(Array(row["leaf"] as Data)) {
                             results.append(.success(.duplicate(original)))
@@ -164,7 +195,13 @@ public final class LedgerStore: Sendable {
                     var refusal: LedgerError?
                     for posting in transfer.postings {
                         let account = posting.account.description
-                        let current = try Int64.fetchOne(db, sql: "SELECT balance FROM balances WHERE account = ?", arguments: [account]) ?? 0
+                        let current: Int64
+                        if let known = balances[account] {
+                            current = known
+                        } else {
+                            current = try Int64.fetchOne(readBalance, arguments: [account]) ?? 0
+                            balances[account] = current
+                        }
                         let (balance, overflow) = posting.side == .credit ? current.addingReportingOverflow(posting.amount)
                             : current.subtractingReportingOverflow(posting.amount)
                         if overflow {
@@ -184,20 +221,19 @@ public final class LedgerStore: Sendable {
                     let entry = LedgerEntry(index: next, committedAt: time, transfer: transfer)
                     let leaf = EntryEncoding.encode(entry)
                     let leafHash = RFC9162.leafHash(leaf)
-                    try db.execute(sql: "INSERT INTO entries (idx, committed_at, idempotency_key, request_digest, leaf, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [Int64(next), time, transfer.idempotencyKey, Data(digest), Data(leaf), Data(leafHash.bytes)])
-                    for (position, posting) in transfer.postings.enumerated() {
-                        try db.execute(sql: "INSERT INTO postings (entry, position, account, side, amount) VALUES (?, ?, ?, ?, ?)",
-                                       arguments: [Int64(next), position, posting.account.description, Int(posting.side.rawValue), posting.amount])
-                    }
+                    try insertEntry.execute(arguments: [Int64(next), time, transfer.idempotencyKey, Data(digest), Data(leaf), Data(leafHash.bytes)])
+                    for (account, _) in updated { newPostings.append((account, Int(next))) }
                     for (account, balance) in updated {
-                        try db.execute(sql: "INSERT INTO balances (account, balance) VALUES (?, ?) ON CONFLICT(account) DO UPDATE SET balance = excluded.balance",
-                                       arguments: [account, balance])
+                        balances[account] = balance
+                        changed.insert(account)
                     }
                     batchKeys[transfer.idempotencyKey] = entry
                     newLeaves.append(leafHash)
                     results.append(.success(.committed(entry)))
                     next += 1
+                }
+                for account in changed.sorted() {
+                    try writeBalance.execute(arguments: [account, balances[account]!])
                 }
             }
         } catch {
@@ -205,6 +241,7 @@ public final class LedgerStore: Sendable {
         }
         state.withLock { state in
             for leaf in newLeaves { state.tree.append(leafHash: leaf) }
+            for posting in newPostings { state.entriesByAccount[posting.account, default: []].append(posting.entry) }
         }
         return results
     }

@@ -149,6 +149,9 @@ import TestSupport
             perCurrency[account.currency.code, default: 0] += row.balance
             #expect(!(account.forbidsNegativeBalance && row.balance < 0), "step \(step): \(row.account) is \(row.balance)")
             #expect(replay.balances[account, default: 0] == row.balance, "step \(step): \(row.account) stored \(row.balance)")
+            let history = try store.history(of: account, after: nil, limit: 100_000)
+            #expect(history.reduce(Int64(0)) { $0 + ($1.side == .credit ? $1.amount : -$1.amount) } == row.balance,
+                    "step \(step): the history of \(row.account) does not add up to its balance")
         }
         for (currency, total) in perCurrency { #expect(total == 0, "step \(step): Σ credits − debits in \(currency) = \(total)") }
     }

@@ -50,9 +50,8 @@ import TestSupport
 
     /// Each kind of tampering with the database is found on open, named, and stops writes.
     @Test(arguments: [
-        ("UPDATE postings SET amount = amount + 1 WHERE entry = 1 AND position = 1", "postings rows differ"),
         ("UPDATE balances SET balance = balance + 500 WHERE account = 'artist/luna/EUR'", "balance of artist/luna/EUR"),
-        ("DELETE FROM postings WHERE entry = 2; DELETE FROM entries WHERE idx = 2", "entries 2..<3 are missing"),
+        ("DELETE FROM entries WHERE idx = 2", "entries 2..<3 are missing"),
         // Two entries swapped (bytes and hashes moved together, so each row is self-consistent).
         ("""
          CREATE TEMP TABLE swap AS SELECT idx, leaf, leaf_hash FROM entries WHERE idx IN (3, 4);
@@ -60,7 +59,7 @@ import TestSupport
                             leaf_hash = (SELECT leaf_hash FROM swap WHERE swap.idx = 7 - entries.idx) WHERE idx IN (3, 4)
          """, "its bytes say index"),
         ("UPDATE entries SET leaf = zeroblob(10) WHERE idx = 3", "stored leaf hash does not match"),
-        ("DELETE FROM postings WHERE entry = 5; DELETE FROM entries WHERE idx = 5", "only 5 entries are stored"),
+        ("DELETE FROM entries WHERE idx = 5", "only 5 entries are stored"),
     ])
     func tamperingIsDetectedAndWritesRefused(statement: String, expected: String) throws {
         let directory = try TemporaryDirectory("ledger")

@@ -27,16 +27,12 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
 
     /// Converts a swift-crypto SHA-256 digest.
     public init(_ digest: SHA256.Digest) {
-        var value = SIMD32<UInt8>()
-        digest.withUnsafeBytes { raw in
-            for index in 0..<Self.byteCount { value[index] = raw[index] }
-        }
-        storage = value
+        storage = digest.withUnsafeBytes { $0.loadUnaligned(as: SIMD32<UInt8>.self) }
     }
 
     /// The bytes as an array.
     public var bytes: [UInt8] {
-        (0..<Self.byteCount).map { storage[$0] }
+        withUnsafeBytes(of: storage) { Array($0) }
     }
 
     /// Lowercase hex.

@@ -32,6 +32,9 @@ public struct MerkleTree: Sendable {
     /// The leaf hash at `index`.
     public func leafHash(at index: Int) -> MerkleHash { levels[0][index] }
 
+    /// The index of the first leaf equal to `leafHash` (a linear scan).
+    public func firstIndex(ofLeafHash leafHash: MerkleHash) -> Int? { levels[0].firstIndex(of: leafHash) }
+
     /// The root of the first `treeSize` leaves (defaults to the whole tree).
     public func root(size treeSize: Int? = nil) -> MerkleHash {
         let n = treeSize ?? size

@@ -12,7 +12,7 @@ public enum RFC9162 {
     /// The leaf hash of `data`.
     public static func leafHash<Bytes: ContiguousBytes>(_ data: Bytes) -> MerkleHash {
         var hasher = SHA256()
-        hasher.update(data: [UInt8(0)])
+        withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
         data.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return MerkleHash(hasher.finalize())
     }
@@ -20,7 +20,7 @@ public enum RFC9162 {
     /// The hash of an interior node.
     public static func nodeHash(_ left: MerkleHash, _ right: MerkleHash) -> MerkleHash {
         var hasher = SHA256()
-        hasher.update(data: [UInt8(1)])
+        withUnsafeBytes(of: UInt8(1)) { hasher.update(bufferPointer: $0) }
         left.update(&hasher)
         right.update(&hasher)
         return MerkleHash(hasher.finalize())
