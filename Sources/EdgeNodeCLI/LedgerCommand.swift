@@ -130,11 +130,17 @@ struct LedgerCommand: ParsableCommand {
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as ValidationError {
-        printError(error.message)
-        throw ExitCode(2)
     } catch {
-        printError("\(error)")
-        throw ExitCode(1)
+        throw exitStatus(reporting: error)
     }
+}
+
+/// Prints `error` as `edgenode: error: …`; the exit code for it: 2 for bad arguments, else 1.
+func exitStatus(reporting error: any Error) -> ExitCode {
+    if let error = error as? ValidationError {
+        printError(error.message)
+        return ExitCode(2)
+    }
+    printError("\(error)")
+    return ExitCode(1)
 }

@@ -56,12 +56,8 @@ extension LedgerCommand {
                     throw ValidationError("give either --export FILE or --url URL")
                 }
                 if let save { try AtomicFile.write(Data(verified.utf8), to: save, mode: 0o644, replace: true) }
-            } catch let error as ValidationError {
-                printError(error.message)
-                throw ExitCode(2)
             } catch {
-                printError("\(error)")
-                throw ExitCode(1)
+                throw exitStatus(reporting: error)
             }
         }
 
