@@ -132,7 +132,8 @@ let package = Package(
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "TestSupport"]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "Control", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "Control", "TestSupport",
+                                                 .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "EdgeNodeTests",
             dependencies: [

@@ -70,15 +70,22 @@ public struct ControlClient: Sendable {
         for (name, value) in extra { head.headers.add(name: name, value: value) }
         let promise = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Response.self)
         let limit = self.limit
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(timeout)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, limit: limit))
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                        try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, limit: limit))
+                    }
                 }
-            }
-            .connect(host: host, port: port).get()
+                .connect(host: host, port: port).get()
+        } catch {
+            // No channel, so no handler will ever complete the promise.
+            promise.fail(error)
+            throw error
+        }
         let timeout = channel.eventLoop.scheduleTask(in: self.timeout) { channel.close(promise: nil) }
         defer { timeout.cancel() }
         channel.write(HTTPClientRequestPart.head(head), promise: nil)

@@ -1,6 +1,8 @@
 import Control
 import Foundation
+import GRDB
 import Ledger
+@testable import LedgerStore
 import Manifest
 import Testing
 import TestSupport
@@ -156,6 +158,9 @@ import TestSupport
                 }
                 group.addTask {
                     try? await Task.sleep(for: .milliseconds(900))
+                    // Signed now rather than waiting for the periodic checkpoint, so the round never races it.
+                    let signed = try? await ControlClient(host: origin.host, port: 9090, token: token).post("/v1/checkpoints", json: nil)
+                    if signed.map({ $0.status == 200 || $0.status == 201 }) != true { Issue.record("no pre-crash checkpoint") }
                     let saved = try? EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile,
                                                          "--pubkey", origin.pubkey, "--save", seen])
                     if saved?.status != 0 { Issue.record("pre-crash verify failed: \(saved?.stderr ?? "")") }
@@ -193,6 +198,39 @@ import TestSupport
                 """.utf8))
             #expect(retry.status == 200)
         }
+        #expect(server.stop() == 0)
+    }
+
+    /// A ledger edited behind the origin's back: on restart the origin says so, keeps serving reads and proofs,
+    /// and refuses every write with 503 rather than extending a broken log.
+    @Test func aTamperedLedgerRefusesWrites() async throws {
+        let origin = try Origin()
+        defer { origin.scratch.remove() }
+        let admin = ControlClient(host: origin.host, port: 9090, token: try origin.token())
+        var server = try await origin.start()
+        for index in 0..<3 {
+            #expect(try await admin.post("/v1/transfers", json: Data("""
+                {"idempotency_key":"t\(index)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":10},
+                {"account":"artist/luna/EUR","side":"credit","amount":10}]}
+                """.utf8)).status == 201)
+        }
+        #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
+        #expect(server.stop() == 0)
+        do {
+            let store = try LedgerStore(path: origin.scratch.path + "/ledger/ledger.sqlite", verifier: nil)
+            try await store.pool.write { try $0.execute(sql: "UPDATE balances SET balance = balance + 1000 WHERE account = 'artist/luna/EUR'") }
+        }
+        server = try await origin.start()
+        #expect(server.log.contains("ledger integrity check failed"))
+        let write = try await admin.post("/v1/transfers", json: Data("""
+            {"idempotency_key":"t9","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":10},
+            {"account":"artist/luna/EUR","side":"credit","amount":10}]}
+            """.utf8))
+        #expect(write.status == 503 && String(decoding: write.body, as: UTF8.self).contains("integrity_failure"))
+        let integrity = String(decoding: try await admin.get("/v1/integrity").body, as: UTF8.self)
+        #expect(integrity.contains("\"intact\":false") && integrity.contains("balance of artist/luna/EUR is 1030"), "\(integrity)")
+        #expect(try await admin.get("/v1/checkpoint").status == 200)
+        #expect(try await admin.get("/v1/proofs/inclusion?index=1").status == 200)
         #expect(server.stop() == 0)
     }
 
