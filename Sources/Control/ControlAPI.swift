@@ -16,19 +16,7 @@ public struct ControlAPI: Sendable {
     /// The most entries or postings one page returns.
     public static let maximumPage = 1000
 
-    public static let routes: [ControlRoute] = [
-        ControlRoute(method: .post, path: "/v1/transfers", access: .adminOrNode),
-        ControlRoute(method: .get, path: "/v1/checkpoint", access: .anyScope),
-        ControlRoute(method: .post, path: "/v1/checkpoints", access: .admin),
-        ControlRoute(method: .get, path: "/v1/entries", access: .admin),
-        ControlRoute(method: .get, path: "/v1/proofs/inclusion", access: .anyScope),
-        ControlRoute(method: .get, path: "/v1/proofs/consistency", access: .anyScope),
-        ControlRoute(method: .get, path: "/v1/balances", access: .adminOrOwnArtist),
-        ControlRoute(method: .get, path: "/v1/accounts/{kind}/{detail}/{currency}", access: .adminOrOwnArtist),
-        ControlRoute(method: .get, path: "/v1/export", access: .admin),
-        ControlRoute(method: .get, path: "/v1/artists/{artist}/receipt", access: .adminOrOwnArtist),
-        ControlRoute(method: .get, path: "/v1/integrity", access: .admin),
-    ]
+    public static let routes: [ControlRoute] = ControlRoute.Endpoint.allCases.map(ControlRoute.init)
 
     let ledger: LedgerModule
 
@@ -53,19 +41,18 @@ public struct ControlAPI: Sendable {
     }
 
     private func handle(_ route: ControlRoute, request: Request, context: ControlContext, scope: Scope) async throws -> Response {
-        switch route.path {
-        case "/v1/transfers": try await postTransfer(request, scope: scope)
-        case "/v1/checkpoint": try checkpoint(request)
-        case "/v1/checkpoints": try issueCheckpoint(request)
-        case "/v1/entries": try entries(request)
-        case "/v1/proofs/inclusion": try inclusionProof(request)
-        case "/v1/proofs/consistency": try consistencyProof(request)
-        case "/v1/balances": try balances(request, scope: scope)
-        case "/v1/accounts/{kind}/{detail}/{currency}": try account(request, context: context, scope: scope)
-        case "/v1/export": try export(request)
-        case "/v1/artists/{artist}/receipt": try receipt(request, context: context, scope: scope)
-        case "/v1/integrity": try integrity(request)
-        default: throw ControlError.notFound("no route \(route.path)")
+        switch route.endpoint {
+        case .postTransfer: try await postTransfer(request, scope: scope)
+        case .checkpoint: try checkpoint(request)
+        case .issueCheckpoint: try issueCheckpoint(request)
+        case .entries: try entries(request)
+        case .inclusionProof: try inclusionProof(request)
+        case .consistencyProof: try consistencyProof(request)
+        case .balances: try balances(request, scope: scope)
+        case .account: try account(request, context: context, scope: scope)
+        case .export: try export(request)
+        case .receipt: try receipt(request, context: context, scope: scope)
+        case .integrity: try integrity(request)
         }
     }
 

@@ -15,10 +15,34 @@ public struct ControlRoute: Sendable, Hashable {
         case anyScope
     }
 
+    /// What a route does; handlers switch over it, so a route without a handler does not compile.
+    public enum Endpoint: Sendable, Hashable, CaseIterable {
+        case postTransfer, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
+             receipt, integrity
+    }
+
+    public let endpoint: Endpoint
     public let method: HTTPRequest.Method
     /// With `{name}` placeholders, as in the OpenAPI document.
     public let path: String
     public let access: Access
+
+    public init(_ endpoint: Endpoint) {
+        self.endpoint = endpoint
+        (method, path, access) = switch endpoint {
+        case .postTransfer: (.post, "/v1/transfers", .adminOrNode)
+        case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
+        case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
+        case .entries: (.get, "/v1/entries", .admin)
+        case .inclusionProof: (.get, "/v1/proofs/inclusion", .anyScope)
+        case .consistencyProof: (.get, "/v1/proofs/consistency", .anyScope)
+        case .balances: (.get, "/v1/balances", .adminOrOwnArtist)
+        case .account: (.get, "/v1/accounts/{kind}/{detail}/{currency}", .adminOrOwnArtist)
+        case .export: (.get, "/v1/export", .admin)
+        case .receipt: (.get, "/v1/artists/{artist}/receipt", .adminOrOwnArtist)
+        case .integrity: (.get, "/v1/integrity", .admin)
+        }
+    }
 
     /// Whether `scope` may call this route at all (artists are further limited to their own data by the handler).
     public func admits(_ scope: Scope) -> Bool {

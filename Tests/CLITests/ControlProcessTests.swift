@@ -67,10 +67,7 @@ import TestSupport
         #expect(stat(origin.scratch.path + "/ledger/ledger.sqlite", &info) == 0 && info.st_mode & 0o777 == 0o600, "the ledger is 0600")
         let admin = ControlClient(host: origin.host, port: 9090, token: try origin.token())
         for index in 0..<25 {
-            #expect(try await admin.post("/v1/transfers", json: Data("""
-                {"idempotency_key":"t\(index)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(index + 1)},
-                {"account":"artist/luna/EUR","side":"credit","amount":\(index + 1)}]}
-                """.utf8)).status == 201)
+            #expect(try await admin.post("/v1/transfers", json: Self.transfer(key: "t\(index)", amount: Int64(index + 1))).status == 201)
         }
         // An artist token from the CLI reads its own balance and nothing else.
         let artistToken = try EdgeNodeBinary.run(["token", "create", "--config", origin.config, "--node", "origin-1", "--scope", "artist:luna"])
@@ -87,10 +84,7 @@ import TestSupport
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(verified.status == 0 && verified.stdout.contains("ok: 25 entries rebuild the signed root"), "\(verified.stdout) \(verified.stderr)")
-        _ = try await admin.post("/v1/transfers", json: Data("""
-            {"idempotency_key":"t-late","kind":"tip","postings":[{"account":"external/fan/EUR","side":"debit","amount":5},
-            {"account":"artist/luna/EUR","side":"credit","amount":5}]}
-            """.utf8))
+        _ = try await admin.post("/v1/transfers", json: Self.transfer(key: "t-late", amount: 5, kind: "tip", source: "fan"))
         #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
         let since = try EdgeNodeBinary.run(["ledger", "verify", "--url", origin.url, "--token-file", origin.tokenFile, "--pubkey", origin.pubkey,
                                             "--since", saved])
@@ -145,10 +139,7 @@ import TestSupport
                         while Date() < stop {
                             sequence += 1
                             let key = "crash-\(round)-\(client)-\(sequence)"
-                            let body = Data("""
-                                {"idempotency_key":"\(key)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(sequence)},
-                                {"account":"artist/a\(client)/EUR","side":"credit","amount":\(sequence)}]}
-                                """.utf8)
+                            let body = Self.transfer(key: key, amount: Int64(sequence), artist: "a\(client)")
                             guard let response = try? await api.post("/v1/transfers", json: body) else { return }
                             if response.status == 201, let result = try? Views.decoder().decode(Views.TransferResult.self, from: response.body) {
                                 acknowledged.add(key: key, leafHash: result.entry.leafHash, index: result.entry.index)
@@ -192,10 +183,7 @@ import TestSupport
         if let first = all.first {
             let parts = first.key.split(separator: "-")
             let sequence = Int(parts[3])!, client = Int(parts[2])!
-            let retry = try await admin.post("/v1/transfers", json: Data("""
-                {"idempotency_key":"\(first.key)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":\(sequence)},
-                {"account":"artist/a\(client)/EUR","side":"credit","amount":\(sequence)}]}
-                """.utf8))
+            let retry = try await admin.post("/v1/transfers", json: Self.transfer(key: first.key, amount: Int64(sequence), artist: "a\(client)"))
             #expect(retry.status == 200)
         }
         #expect(server.stop() == 0)
@@ -209,10 +197,7 @@ import TestSupport
         let admin = ControlClient(host: origin.host, port: 9090, token: try origin.token())
         var server = try await origin.start()
         for index in 0..<3 {
-            #expect(try await admin.post("/v1/transfers", json: Data("""
-                {"idempotency_key":"t\(index)","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":10},
-                {"account":"artist/luna/EUR","side":"credit","amount":10}]}
-                """.utf8)).status == 201)
+            #expect(try await admin.post("/v1/transfers", json: Self.transfer(key: "t\(index)", amount: 10)).status == 201)
         }
         #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
         #expect(server.stop() == 0)
@@ -222,16 +207,21 @@ import TestSupport
         }
         server = try await origin.start()
         #expect(server.log.contains("ledger integrity check failed"))
-        let write = try await admin.post("/v1/transfers", json: Data("""
-            {"idempotency_key":"t9","kind":"royalty","postings":[{"account":"external/dsp/EUR","side":"debit","amount":10},
-            {"account":"artist/luna/EUR","side":"credit","amount":10}]}
-            """.utf8))
+        let write = try await admin.post("/v1/transfers", json: Self.transfer(key: "t9", amount: 10))
         #expect(write.status == 503 && String(decoding: write.body, as: UTF8.self).contains("integrity_failure"))
         let integrity = String(decoding: try await admin.get("/v1/integrity").body, as: UTF8.self)
         #expect(integrity.contains("\"intact\":false") && integrity.contains("balance of artist/luna/EUR is 1030"), "\(integrity)")
         #expect(try await admin.get("/v1/checkpoint").status == 200)
         #expect(try await admin.get("/v1/proofs/inclusion?index=1").status == 200)
         #expect(server.stop() == 0)
+    }
+
+    /// A transfer body: `amount` EUR cents from an external source to an artist.
+    static func transfer(key: String, amount: Int64, kind: String = "royalty", source: String = "dsp", artist: String = "luna") -> Data {
+        Data("""
+            {"idempotency_key":"\(key)","kind":"\(kind)","postings":[{"account":"external/\(source)/EUR","side":"debit","amount":\(amount)},
+            {"account":"artist/\(artist)/EUR","side":"credit","amount":\(amount)}]}
+            """.utf8)
     }
 
     struct EntriesPage: Decodable {
