@@ -35,7 +35,9 @@ final class ControlHarness: @unchecked Sendable {
         ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer, logOrigin: LedgerModule.defaultLogOrigin,
                               anchors: witness ? [FileWitness(path: scratch.path + "/witness.jsonl")] : [], logger: logger)
         let ready = AsyncStream<Int>.makeStream()
-        let server = ControlAPI(ledger: ledger).server(host: host, port: port, logger: logger) { port in ready.continuation.yield(port) }
+        let server = ControlAPI(ledger: ledger).server(host: host, port: port, logger: logger, idleTimeout: .seconds(1)) { port in
+            ready.continuation.yield(port)
+        }
         group = ServiceGroup(services: [server], logger: logger)
         running = Task { [group] in try await group.run() }
         for await _ in ready.stream { break }
