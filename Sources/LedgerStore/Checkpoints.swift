@@ -58,7 +58,10 @@ extension LedgerStore {
     /// included: they are not signed yet).
     public func receipt(artist: String, from: Int64, to: Int64) throws -> Receipt {
         guard let (size, note) = try latestCheckpoint() else { throw StoreError.invalidRange("no checkpoint has been issued yet") }
-        let items = try entries(from: 0, to: size).filter { $0.concerns(artist: artist) && $0.committedAt >= from && $0.committedAt < to }
+        // Only the artist's own entries are read (the per-account index), not the whole log.
+        let items = try entryIndexes(accountPrefix: "artist/\(artist)/", below: size)
+            .map { index in try entries(from: index, to: index + 1)[0] }
+            .filter { $0.concerns(artist: artist) && $0.committedAt >= from && $0.committedAt < to }
             .map { entry in
                 Receipt.Item(index: entry.index, leaf: Data(EntryEncoding.encode(entry)).base64EncodedString(),
                              proof: try inclusionProof(index: Int(entry.index), size: size).map(\.hex))

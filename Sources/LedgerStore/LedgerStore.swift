@@ -131,6 +131,18 @@ public final class LedgerStore: Sendable {
         }
     }
 
+    /// The indexes, in order and without repeats, of the entries below `size` that post to an account whose name starts
+    /// with `prefix` (from the in-memory per-account index, without reading the log).
+    func entryIndexes(accountPrefix prefix: String, below size: Int) -> [Int] {
+        state.withLock { state in
+            var found: Set<Int> = []
+            for (account, indexes) in state.entriesByAccount where account.hasPrefix(prefix) {
+                found.formUnion(indexes.prefix { $0 < size })
+            }
+            return found.sorted()
+        }
+    }
+
     /// The index of the first entry whose leaf hash is `leafHash`, if it is in the log (a scan of the in-memory leaves).
     public func index(ofLeafHash leafHash: MerkleHash) -> Int? { state.withLock { $0.tree.firstIndex(ofLeafHash: leafHash) } }
 
