@@ -192,9 +192,9 @@ func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
 extension ControlAPI {
     /// The API's HTTP server on `host:port` as a service; `onListening` gets the bound port (useful with port 0). A
     /// connection silent for `idleTimeout` — idle between requests, or stalled in the middle of a body — is closed.
-    public func server(host: String, port: Int, logger: Logger, idleTimeout: TimeAmount = .seconds(30),
+    public func server(host: String, port: Int, logger: Logger, idleTimeout: Duration = .seconds(30),
                        onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
-        Application(router: router(), server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+        Application(router: router(), server: .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout))),
                     configuration: .init(address: .hostname(host, port: port), serverName: nil),
                     onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
