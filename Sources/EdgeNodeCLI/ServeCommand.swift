@@ -40,8 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections beyond this are closed on accept.")
     var maxConnections: Int?
 
-    @Option(name: .customLong("head-timeout"), help: "Seconds a request head may take to arrive (slowloris guard).")
+    @Option(name: .customLong("head-timeout"), help: "Seconds a request (head and body) may take to arrive from its first byte (slowloris guard).")
     var headTimeout: Int64?
+
+    @Option(name: .customLong("send-timeout"), help: "Seconds a response may go without its client acknowledging 256 bytes a second.")
+    var sendTimeout: Int64?
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds an idle keep-alive connection is kept.")
     var idleTimeout: Int64?
@@ -146,7 +149,7 @@ struct ServeCommand: AsyncParsableCommand {
                     me: Self.memberInfo(entry, gossip: address), fleet: others.map { Self.memberInfo($0, gossip: $0.gossip!) },
                     seeds: fleet.gossipSeeds.compactMap { name in fleet.nodes.first { $0.name == name }?.gossip }
                         .map { GossipAddress(host: $0.host, port: UInt16($0.port)) },
-                    keyringPath: keyring)
+                    keyringPath: keyring, fleetName: fleet.fleetName)
             }
             if let address = entry.control, let ledger = entry.ledger { control = (address, ledger) }
             logger[metadataKey: "node"] = "\(entry.name)"
@@ -167,11 +170,13 @@ struct ServeCommand: AsyncParsableCommand {
             guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be within 1...1000000") }
             settings.maxConnections = maxConnections
         }
-        for (value, name) in [(headTimeout, "--head-timeout"), (idleTimeout, "--idle-timeout"), (drainTimeout, "--drain-timeout")] {
+        for (value, name) in [(headTimeout, "--head-timeout"), (sendTimeout, "--send-timeout"), (idleTimeout, "--idle-timeout"),
+                              (drainTimeout, "--drain-timeout")] {
             if let value, !(1...3600).contains(value) { throw ValidationError("\(name) must be within 1...3600 seconds") }
         }
         settings.headTimeoutSeconds = headTimeout ?? settings.headTimeoutSeconds
         settings.idleTimeoutSeconds = idleTimeout ?? settings.idleTimeoutSeconds
+        settings.sendTimeoutSeconds = sendTimeout ?? settings.sendTimeoutSeconds
         settings.drainTimeoutSeconds = drainTimeout ?? settings.drainTimeoutSeconds
         if let keyPath {
             do {

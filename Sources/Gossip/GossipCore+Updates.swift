@@ -1,8 +1,13 @@
 /// Applying membership updates and records, with SWIM's precedence rules.
 extension GossipCore {
     /// Applies one update; returns what changed. An update that changes this node's view is queued to be passed
-    /// on; one that changes nothing is dropped (so rumours die out).
-    mutating func apply(_ update: GossipUpdate, now: UInt64) -> [GossipDirective] {
+    /// on; one that changes nothing is dropped (so rumours die out). `directFrom` names the member the message came
+    /// from when it came from that member's roster address.
+    mutating func apply(_ update: GossipUpdate, now: UInt64, directFrom: String? = nil) -> [GossipDirective] {
+        guard isAdmissible(update, directFrom: directFrom) else {
+            counters.updatesRefused += 1
+            return []
+        }
         switch update {
         case .alive(let info, let incarnation, let health):
             if info.name == me.info.name {
@@ -44,6 +49,7 @@ extension GossipCore {
                 } else if !leaving {
                     // Someone still holds an old suspicion: say again that this node is alive.
                     queue.enqueue(selfHeartbeat)
+                    return tellAccuser(from)
                 }
                 return []
             }
@@ -87,6 +93,7 @@ extension GossipCore {
                     refute(above: incarnation, now: now)
                 } else if !leaving {
                     queue.enqueue(selfHeartbeat)
+                    if case .dead(_, _, let accuser) = update { return tellAccuser(accuser) }
                 }
                 return []
             }
@@ -112,11 +119,50 @@ extension GossipCore {
         }
     }
 
+    /// Whether a member update may be applied at all. Values come from the wire, and any member holding the fleet
+    /// key can forge them, so: with a roster, the member must be in it and an `alive` must describe it exactly as the
+    /// roster does (no member can move another's address, role or location); an incarnation may not jump more than
+    /// `maximumIncarnationJump` above the one known (this node's own included) — except in a member's own `alive` or
+    /// heartbeat sent from its roster address, since only the member itself can have moved that far (a node that
+    /// missed a few forged jumps catches up from the member, at the latest when the member answers its probe).
+    /// Records are checked by the validator instead.
+    func isAdmissible(_ update: GossipUpdate, directFrom: String?) -> Bool {
+        let name: String, incarnation: UInt64, ownWord: Bool
+        switch update {
+        case .alive(let info, let claimed, _):
+            if let pinned = roster[info.name], pinned != info { return false }
+            (name, incarnation, ownWord) = (info.name, claimed, directFrom == info.name)
+        case .heartbeat(let subject, let claimed, _):
+            (name, incarnation, ownWord) = (subject, claimed, directFrom == subject)
+        case .suspect(let subject, let claimed, _), .dead(let subject, let claimed, _), .left(let subject, let claimed):
+            (name, incarnation, ownWord) = (subject, claimed, false)
+        case .record:
+            return true
+        }
+        let known: UInt64
+        if name == me.info.name {
+            known = me.incarnation
+        } else {
+            guard roster.isEmpty || roster[name] != nil else { return false }
+            known = others[name]?.incarnation ?? 0
+        }
+        return ownWord || incarnation <= known.saturatingAdd(settings.maximumIncarnationJump)
+    }
+
+    /// A member accused this node at an incarnation it has already left behind: that member has not heard the newer
+    /// ones (perhaps it refused them as too far ahead when they reached it second-hand), so this node tells it
+    /// directly, from its own address — the one source whose word on its incarnation is always taken.
+    func tellAccuser(_ accuser: String) -> [GossipDirective] {
+        guard accuser != me.info.name, let address = roster[accuser]?.gossip else { return [] }
+        return [.send(GossipMessage(sender: me.info.name, kind: .gossip, updates: [selfHeartbeat]), to: address)]
+    }
+
     /// This node is suspected or declared dead (or a past life of it announced more): it announces itself alive
     /// at a higher incarnation. Lifeguard counts this against local health (a node that keeps being suspected is
-    /// probably the slow one).
+    /// probably the slow one). At the very top of the range the incarnation stays there (admissibility keeps
+    /// forged jumps from getting near it).
     mutating func refute(above incarnation: UInt64, now: UInt64) {
-        me.incarnation = max(me.incarnation, incarnation) + 1
+        me.incarnation = max(me.incarnation, incarnation).saturatingAdd(1)
         me.changedAt = now
         counters.refutations += 1
         adjustLocalHealth(1)
@@ -128,5 +174,13 @@ extension GossipCore {
         for (name, member) in others where !member.status.isActive && now &- member.changedAt > settings.deadRetention {
             forget(name)
         }
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, held at `UInt64.max` instead of trapping.
+    func saturatingAdd(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

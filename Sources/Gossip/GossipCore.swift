@@ -46,6 +46,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     public let settings: GossipSettings
     /// This node as it announces itself.
     public internal(set) var me: Member
+    /// Members as the fleet's configuration describes them (empty: any member may join with any description).
+    private(set) var roster: [String: MemberInfo] = [:]
     /// Every other member; change it only through `store` and `forget`, which keep `activeNames` in step.
     private(set) var others: [String: Member] = [:]
     /// Alive and suspected members other than this node, sorted (a stable base for seeded random choices).
@@ -116,8 +118,11 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     public func member(_ name: String) -> Member? { name == me.info.name ? me : others[name] }
 
     /// Members known before any gossip (from the fleet's configuration): taken as alive at incarnation 0 and probed
-    /// like any other, without being announced (each announces itself).
+    /// like any other, without being announced (each announces itself). They form the roster: from then on only
+    /// these members are accepted, each with exactly this description (address, role, location), whoever gossips
+    /// otherwise.
     public mutating func assume(_ infos: [MemberInfo], now: UInt64) {
+        for info in infos { roster[info.name] = info }
         for info in infos where info.name != me.info.name && others[info.name] == nil {
             store(Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now))
             order.insert(info.name, using: &generator)
@@ -186,7 +191,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         if let health = pendingHealth, now >= nextHealthAt {
             pendingHealth = nil
             me.health = health
-            me.incarnation += 1
+            me.incarnation = me.incarnation.saturatingAdd(1)
             me.changedAt = now
             queue.enqueue(selfHeartbeat)
             nextHealthAt = now + settings.healthInterval
@@ -200,15 +205,19 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     public mutating func receive(_ message: GossipMessage, from address: GossipAddress, now: UInt64) -> [GossipDirective] {
         guard message.sender != me.info.name else { return [] }
         var directives: [GossipDirective] = []
-        for update in message.updates { directives += apply(update, now: now) }
+        // Sent by the member itself, from where the roster says it is (a forger must also spoof that address).
+        let direct = roster[message.sender]?.gossip == address ? message.sender : nil
+        for update in message.updates { directives += apply(update, now: now, directFrom: direct) }
         switch message.kind {
         case .ping(let sequence, let target):
             // A ping meant for whoever had this address before is not answered: the prober must not count it.
             if target == me.info.name {
                 directives.append(send(.ack(sequence: sequence), to: address, recipient: message.sender))
             }
-        case .pingRequest(let originSequence, let target, let targetAddress):
-            guard target != me.info.name, !leaving else { break }
+        case .pingRequest(let originSequence, let target, let claimedAddress):
+            guard target != me.info.name, !leaving, roster.isEmpty || roster[target] != nil else { break }
+            // A roster member is pinged where the roster says it is: a forged request cannot aim pings elsewhere.
+            let targetAddress = roster[target]?.gossip ?? claimedAddress
             let sequence = nextSequence()
             let timeout = UInt64(Double(scaled(settings.probeTimeout)) * settings.helperTimeoutFraction)
             relays[sequence] = Relay(origin: address, originSequence: originSequence, deadline: now + timeout)

@@ -21,6 +21,9 @@ public struct GossipCounters: Equatable, Sendable {
     public var suspicionsCleared = 0
     public var deathsDeclared = 0
     public var recordsRejected = 0
+    /// Member updates refused: an incarnation beyond the plausible jump, a member outside the roster, or a
+    /// description (address, role, location) that differs from the roster's.
+    public var updatesRefused = 0
 
     public init() {}
 }

@@ -45,6 +45,12 @@ public struct GossipSettings: Sendable, Equatable {
     /// its detection if they came every couple of seconds.
     public var healthRefreshInterval: UInt64 = 30_000_000_000
 
+    /// The furthest an update may move a member's incarnation above the one this node knows (or above its own).
+    /// A member raises its incarnation by one per health announcement or refutation, so 2³² steps is more than a
+    /// century of them; a larger jump can only be forged, and is refused rather than obeyed (so a member holding
+    /// the fleet key cannot pin another member at the top of the range, where it could no longer refute).
+    public var maximumIncarnationJump: UInt64 = 1 << 32
+
     public init() {}
 
     /// Member updates per member, at most, for a cluster of `n`.

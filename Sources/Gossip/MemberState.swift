@@ -83,7 +83,7 @@ extension NodeHealth {
     public static func differsSignificantly(_ old: NodeHealth, _ new: NodeHealth) -> Bool {
         func relative(_ a: UInt64, _ b: UInt64, floor: UInt64) -> Bool {
             let difference = a > b ? a - b : b - a
-            return difference > floor && difference * 5 > max(a, b)
+            return difference > floor && difference > max(a, b) / 5
         }
         return abs(Int(old.loadScore) - Int(new.loadScore)) >= 50 || abs(Int(old.cacheHitPermille) - Int(new.cacheHitPermille)) >= 50
             || relative(UInt64(old.activeConnections), UInt64(new.activeConnections), floor: 5)

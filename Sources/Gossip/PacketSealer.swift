@@ -5,24 +5,32 @@ public enum DropReason: String, Error, Sendable, CaseIterable {
     case oversized
     case malformed
     case unknownKey = "unknown_key"
+    /// Sealed for another fleet (its `[fleet] name` differs), even if it shares the keyring.
+    case otherFleet = "other_fleet"
     case unauthenticated
     case replayed
     case stale
+    /// A sender start time after the packet's own send time: no process sends before it starts.
+    case implausibleBoot = "implausible_boot"
     case undecodable
 }
 
 /// Seals messages into authenticated, encrypted datagrams and opens them, rejecting replays.
 ///
 /// ```
-/// datagram := 0xE1 key-id:u32 boot:u64 counter:u64 sent-ms:u64 nonce:12 ciphertext tag:16
+/// datagram := 0xE2 key-id:u32 fleet:u32 boot:u64 counter:u64 sent-ms:u64 nonce:12 ciphertext tag:16
 /// ```
-/// Everything before the nonce is authenticated (AES-GCM additional data). `boot` is the sender's start time and
-/// `counter` counts its packets: a receiver accepts each (sender, boot, counter) once, within a window of the last
-/// 1,024 counters, never an older boot, and only if `sent-ms` is within `maximumSkew` of its own clock (so a packet
-/// cannot be replayed later, even to a receiver that restarted and forgot).
+/// Everything before the nonce, and the fleet's whole name, is authenticated (AES-GCM additional data); `fleet` is
+/// the first four bytes of SHA-256 of the name, so a packet of another fleet sharing the keyring is told apart and
+/// refused before decryption. `boot` is the sender's start time and `counter` counts its packets: a receiver accepts
+/// a packet only if `sent-ms` is within `maximumSkew` of its own clock (so it cannot be replayed later, even to a
+/// receiver that restarted and forgot), `boot` is not after `sent-ms`, and it has not seen that (sender, boot,
+/// counter) in the last 2 × `maximumSkew` — the whole time a replay could pass the clock check. No ordering of boots
+/// or counters is assumed, so a member holding the key that forges a later boot or a huge counter in another's name
+/// cannot make the real sender's packets look old.
 public struct PacketSealer: Sendable {
-    public static let marker: UInt8 = 0xE1
-    static let headerBytes = 1 + 4 + 8 + 8 + 8
+    public static let marker: UInt8 = 0xE2
+    static let headerBytes = 1 + 4 + 4 + 8 + 8 + 8
     /// Bytes added to every message.
     public static let overhead = headerBytes + 12 + 16
     /// Clock difference tolerated between members.
@@ -30,27 +38,36 @@ public struct PacketSealer: Sendable {
 
     public var keyring: Keyring
     private let boot: UInt64
+    private let fleetName: [UInt8]
+    private let fleetTag: UInt32
     private var counter: UInt64 = 0
-    private var windows: [String: ReplayWindow] = [:]
-    /// Senders remembered at most (a member set is far smaller).
-    static let maximumSenders = 65_536
+    /// Packets seen while their replay could pass the clock check (sent-ms within the skew, either way).
+    private var replays = ReplayMemory(retention: 2 * maximumSkewMillis, capacity: 262_144)
 
-    /// `boot` must differ between runs of one member (its start time in milliseconds).
-    public init(keyring: Keyring, boot: UInt64) {
+    /// `boot` must differ between runs of one member (its start time in milliseconds); `fleet` is the fleet's name.
+    public init(keyring: Keyring, boot: UInt64, fleet: String) {
         self.keyring = keyring
         self.boot = boot
+        fleetName = Array(fleet.utf8)
+        fleetTag = Self.tag(fleet)
+    }
+
+    /// The four bytes that name a fleet in every datagram's header.
+    public static func tag(_ fleet: String) -> UInt32 {
+        SHA256.hash(data: Array(fleet.utf8)).prefix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     /// Seals `message` under the primary key. (AES-GCM only fails for a malformed key, which `Keyring.Key` refuses.)
     public mutating func seal(_ message: GossipMessage, nowMillis: UInt64) throws -> [UInt8] {
-        counter += 1
+        counter &+= 1
         var header: [UInt8] = [Self.marker]
         Self.put(keyring.primary.id, &header)
+        Self.put(fleetTag, &header)
         Self.put(boot, &header)
         Self.put(counter, &header)
         Self.put(nowMillis, &header)
         let plaintext = WireCodec.encode(message)
-        let box = try AES.GCM.seal(plaintext, using: keyring.primary.symmetric, nonce: AES.GCM.Nonce(), authenticating: header)
+        let box = try AES.GCM.seal(plaintext, using: keyring.primary.symmetric, nonce: AES.GCM.Nonce(), authenticating: header + fleetName)
         return header + Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
     }
 
@@ -59,29 +76,32 @@ public struct PacketSealer: Sendable {
         guard datagram.count >= Self.overhead, datagram[0] == Self.marker else { throw .malformed }
         let header = Array(datagram[0..<Self.headerBytes])
         let keyID = Self.integer(header, at: 1, as: UInt32.self)
-        let senderBoot = Self.integer(header, at: 5, as: UInt64.self)
-        let senderCounter = Self.integer(header, at: 13, as: UInt64.self)
-        let sentAt = Self.integer(header, at: 21, as: UInt64.self)
+        let tag = Self.integer(header, at: 5, as: UInt32.self)
+        let senderBoot = Self.integer(header, at: 9, as: UInt64.self)
+        let senderCounter = Self.integer(header, at: 17, as: UInt64.self)
+        let sentAt = Self.integer(header, at: 25, as: UInt64.self)
         guard let key = keyring.key(id: keyID) else { throw .unknownKey }
+        guard tag == fleetTag else { throw .otherFleet }
         let plaintext: [UInt8]
         do {
             let nonce = try AES.GCM.Nonce(data: datagram[Self.headerBytes..<(Self.headerBytes + 12)])
             let box = try AES.GCM.SealedBox(nonce: nonce, ciphertext: datagram[(Self.headerBytes + 12)..<(datagram.count - 16)],
                                             tag: datagram[(datagram.count - 16)...])
-            plaintext = Array(try AES.GCM.open(box, using: key.symmetric, authenticating: header))
+            plaintext = Array(try AES.GCM.open(box, using: key.symmetric, authenticating: header + fleetName))
         } catch {
             throw .unauthenticated
         }
         let difference = nowMillis > sentAt ? nowMillis - sentAt : sentAt - nowMillis
         guard difference <= Self.maximumSkewMillis else { throw .stale }
+        guard senderBoot <= sentAt else { throw .implausibleBoot }
         let message: GossipMessage
         do {
             message = try WireCodec.decode(plaintext)
         } catch {
             throw .undecodable
         }
-        if windows[message.sender] == nil && windows.count >= Self.maximumSenders { windows.removeAll() }
-        guard windows[message.sender, default: ReplayWindow()].accept(boot: senderBoot, counter: senderCounter) else { throw .replayed }
+        guard replays.accept(.init(sender: message.sender, boot: senderBoot, counter: senderCounter), nowMillis: nowMillis)
+        else { throw .replayed }
         return message
     }
 
@@ -94,54 +114,43 @@ public struct PacketSealer: Sendable {
     }
 }
 
-/// Which (boot, counter) pairs of one sender were seen: the newest boot only, and a sliding window of 1,024
-/// counters below the highest (older ones are refused: they cannot be told from replays).
-struct ReplayWindow: Sendable {
-    static let size: UInt64 = 1_024
-    private var boot: UInt64 = 0
-    private var highest: UInt64 = 0
-    private var seen = [UInt64](repeating: 0, count: Int(size / 64))
+/// The packets accepted in the last `retention` milliseconds, by (sender, boot, counter): exactly the ones whose
+/// replay could still pass the clock check. Nothing here depends on the order of boots or counters, so no forged
+/// value (a boot or counter far ahead) can make a genuine sender's later packets look old. At most `capacity`
+/// packets are remembered; beyond, the oldest are forgotten first.
+struct ReplayMemory: Sendable {
+    struct Key: Hashable, Sendable {
+        let sender: String
+        let boot: UInt64
+        let counter: UInt64
+    }
 
-    mutating func accept(boot: UInt64, counter: UInt64) -> Bool {
-        if boot < self.boot { return false }
-        if boot > self.boot {
-            self.boot = boot
-            highest = 0
-            seen = [UInt64](repeating: 0, count: seen.count)
+    let retention: UInt64
+    let capacity: Int
+    private var seen: Set<Key> = []
+    private var arrivals: [(at: UInt64, key: Key)] = []
+    private var head = 0
+
+    init(retention: UInt64, capacity: Int) {
+        self.retention = retention
+        self.capacity = capacity
+    }
+
+    var count: Int { seen.count }
+
+    /// True the first time a packet is offered within the retention, false for a replay.
+    mutating func accept(_ key: Key, nowMillis: UInt64) -> Bool {
+        while head < arrivals.count && (nowMillis &- arrivals[head].at > retention || arrivals[head].at > nowMillis &+ retention
+                                        || seen.count >= capacity) {
+            seen.remove(arrivals[head].key)
+            head += 1
         }
-        if counter > highest {
-            let shift = counter - highest
-            if shift >= Self.size {
-                seen = [UInt64](repeating: 0, count: seen.count)
-            } else {
-                for value in (highest + 1)...counter { clear(value) }
-            }
-            highest = counter
-            mark(counter)
-            return true
+        if head > 4_096 && head * 2 > arrivals.count {
+            arrivals.removeFirst(head)
+            head = 0
         }
-        guard highest - counter < Self.size, !isMarked(counter) else { return false }
-        mark(counter)
+        guard seen.insert(key).inserted else { return false }
+        arrivals.append((nowMillis, key))
         return true
-    }
-
-    private func position(_ counter: UInt64) -> (Int, UInt64) {
-        let bit = counter % Self.size
-        return (Int(bit / 64), 1 << (bit % 64))
-    }
-
-    private mutating func mark(_ counter: UInt64) {
-        let (word, mask) = position(counter)
-        seen[word] |= mask
-    }
-
-    private mutating func clear(_ counter: UInt64) {
-        let (word, mask) = position(counter)
-        seen[word] &= ~mask
-    }
-
-    private func isMarked(_ counter: UInt64) -> Bool {
-        let (word, mask) = position(counter)
-        return seen[word] & mask != 0
     }
 }

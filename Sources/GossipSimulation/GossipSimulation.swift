@@ -148,6 +148,11 @@ public final class GossipSimulation {
         }
     }
 
+    func injectDelivery(to member: Int, message: GossipMessage, from address: GossipAddress) {
+        if settings.loss > 0 && Double.random(in: 0..<1, using: &network) < settings.loss { return }
+        events.push(.deliver(to: member, message: message, from: address), at: now + settings.latency)
+    }
+
     private func schedule(_ member: Int, at time: UInt64) {
         let at = max(time, now)
         if let existing = scheduledTick[member], existing <= at, existing >= now { return }
@@ -187,5 +192,13 @@ public final class GossipSimulation {
                 if recordSeen[record.key]![member] == nil { recordSeen[record.key]![member] = now }
             }
         }
+    }
+}
+
+extension GossipSimulation {
+    /// A Byzantine member (one holding the fleet key) sends `message` to `member` as if from `sender`'s address;
+    /// delivered (or lost) like any datagram.
+    public func forge(_ message: GossipMessage, from sender: Int, to member: Int) {
+        injectDelivery(to: member, message: message, from: cores[sender].me.info.gossip)
     }
 }

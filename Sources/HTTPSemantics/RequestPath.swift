@@ -5,7 +5,8 @@ public enum RequestPath {
     public static let maximumLength = 4096
 
     /// The decoded components, or nil for a target that must be answered 404 (`..`, NUL or control characters,
-    /// encoded `/` or `\`, bad percent-encoding, hidden components, not origin- or absolute-form).
+    /// encoded `/` or `\`, bad percent-encoding, hidden components, a trailing `/` — only directories end in one, and
+    /// none is served — or not origin- or absolute-form).
     public static func components(of target: Substring) -> [Substring]? {
         var path = target
         if path.hasPrefix("http://") || path.hasPrefix("https://") {
@@ -14,7 +15,7 @@ public enum RequestPath {
             path = afterScheme[slash...]
         }
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
-        guard path.first == "/", path.utf8.count <= maximumLength else { return nil }
+        guard path.first == "/", path.utf8.count <= maximumLength, path == "/" || path.last != "/" else { return nil }
         var components: [Substring] = []
         for raw in path.split(separator: "/", omittingEmptySubsequences: true) {
             guard let decoded = percentDecode(raw) else { return nil }

@@ -18,7 +18,7 @@ import TestSupport
                 let piece = (0..<Int.random(in: 0...80, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
                 feeds += piece.filter { $0 == 10 }.count
                 let outcome = piece.withUnsafeBytes { scanner.consume($0) }
-                completed += outcome.completedHeads
+                completed += outcome.completedRequests
                 if outcome.overflow { break }
             }
             #expect(completed <= feeds)

@@ -1,5 +1,6 @@
 import EdgeCache
 import Foundation
+import EdgeNode
 import Gossip
 import Testing
 import TestSupport
@@ -90,11 +91,11 @@ import Glibc
         try fleet.startAll()
         #expect(Self.converged(fleet, alive: [0, 1]))
         var generator = SystemRandomNumberGenerator()
-        var stranger = PacketSealer(keyring: Keyring(primary: Keyring.Key.random(using: &generator)), boot: 1)
+        var stranger = PacketSealer(keyring: Keyring(primary: Keyring.Key.random(using: &generator)), boot: 1, fleet: "test")
         let forged = try stranger.seal(GossipMessage(sender: "node-0", kind: .gossip,
                                                      updates: [.dead(name: "node-1", incarnation: 99, from: "node-0")]),
                                        nowMillis: UInt64(Date().timeIntervalSince1970 * 1000))
-        for datagram in [forged, [0xE1, 1, 2, 3], Array(repeating: 0x41, count: 2_000)] {
+        for datagram in [forged, [0xE2, 1, 2, 3], Array(repeating: 0x41, count: 2_000)] {
             try Self.sendUDP(datagram, to: fleet.hosts[1], port: GossipFleet.gossipPort)
         }
         #expect(EdgeFleet.eventually(5) {
@@ -104,6 +105,27 @@ import Glibc
         })
         #expect(fleet.status(of: 1, seenBy: 1) == "alive" && fleet.view(1)?.members.first { $0.name == "node-1" }?.incarnation ?? 99 < 99)
         #expect(fleet.servers[1]?.isRunning == true)
+        // A member holding the fleet key (the realistic case: a compromised mesh peer) sends the updates that used to
+        // crash their subject, and a hijacked address; another fleet sharing the keyring sends a death.
+        let keyring = try KeyringFile.load(fleet.keyring)
+        let nowMillis = UInt64(Date().timeIntervalSince1970 * 1000)
+        var byzantine = PacketSealer(keyring: keyring, boot: nowMillis, fleet: "test")
+        let hijacked = MemberInfo(name: "node-0", role: "origin", region: "r0", latitude: 0, longitude: 0, http: "203.0.113.1:80",
+                                  gossip: GossipAddress(host: "203.0.113.1", port: 7946))
+        let hostile = GossipMessage(sender: "node-0", kind: .gossip, updates: [
+            .suspect(name: "node-1", incarnation: .max, from: "node-0"), .alive(hijacked, incarnation: 1 << 20, health: NodeHealth()),
+            .heartbeat(name: "node-1", incarnation: .max, health: NodeHealth())])
+        try Self.sendUDP(try byzantine.seal(hostile, nowMillis: nowMillis), to: fleet.hosts[1], port: GossipFleet.gossipPort)
+        var otherFleet = PacketSealer(keyring: keyring, boot: nowMillis, fleet: "staging")
+        let death = GossipMessage(sender: "node-0", kind: .gossip, updates: [.dead(name: "node-1", incarnation: 1, from: "node-0")])
+        try Self.sendUDP(try otherFleet.seal(death, nowMillis: nowMillis), to: fleet.hosts[1], port: GossipFleet.gossipPort)
+        #expect(EdgeFleet.eventually(5) {
+            fleet.metric(1, "edgenode_gossip_updates_refused_total") >= 3
+                && fleet.metric(1, "edgenode_gossip_packets_dropped_total{reason=\"other_fleet\"}") == 1
+        })
+        #expect(fleet.servers[1]?.isRunning == true, "the node survives")
+        #expect(fleet.view(1)?.members.first { $0.name == "node-0" }?.gossip == "\(fleet.hosts[0]):\(GossipFleet.gossipPort)")
+        #expect(fleet.status(of: 1, seenBy: 0) == "alive" && fleet.status(of: 0, seenBy: 1) == "alive")
         // `edgenode status` prints node 1's view as a table.
         let status = try EdgeNodeBinary.run(["status", "--config", fleet.config, "--node", "node-1"])
         #expect(status.status == 0, "\(status.stderr)")

@@ -12,18 +12,19 @@ import Testing
         for split in 1..<stream.count {
             let first = String(stream.prefix(split)), second = String(stream.dropFirst(split))
             let outcomes = Self.scan([first, second])
-            #expect(outcomes.map(\.completedHeads).reduce(0, +) == 2, "split at \(split)")
-            #expect(!outcomes[1].inHead && !outcomes[1].overflow)
+            #expect(outcomes.map(\.completedRequests).reduce(0, +) == 2, "split at \(split)")
+            #expect(!outcomes[1].inRequest && !outcomes[1].overflow)
         }
     }
 
     @Test func bareLineFeedsEndHeadsToo() {
-        #expect(Self.scan(["GET / HTTP/1.1\nHost: x\n\n"]) == [.init(overflow: false, completedHeads: 1, inHead: false)])
+        #expect(Self.scan(["GET / HTTP/1.1\nHost: x\n\n"]) == [.init(overflow: false, completedRequests: 1, inRequest: false)])
     }
 
     @Test func partialHeadIsReported() {
-        #expect(Self.scan(["GET / HTTP/1.1\r\nHost:"])[0].inHead)
-        #expect(!Self.scan(["\r\n\r\n"])[0].inHead, "empty lines between requests are not a head")
+        #expect(Self.scan(["GET / HTTP/1.1\r\nHost:"])[0].inRequest)
+        #expect(Self.scan(["\r\n\r\n"])[0].inRequest, "empty lines before a request start its deadline")
+        #expect(Self.scan([String(repeating: "\r\n", count: 51)])[0].overflow, "and count against its size")
     }
 
     @Test func overflowCountsOnlyHeadBytes() {
@@ -31,11 +32,17 @@ import Testing
         // A 500-byte body after a small head is not a head.
         let body = "POST / HTTP/1.1\r\ncontent-LENGTH: 500\r\n\r\n" + String(repeating: "b", count: 500) + "GET / HTTP/1.1\r\n\r\n"
         let outcome = Self.scan([body])[0]
-        #expect(!outcome.overflow && outcome.completedHeads == 2 && !outcome.inHead)
+        #expect(!outcome.overflow && outcome.completedRequests == 2 && !outcome.inRequest)
     }
 
     @Test func chunkedBodiesStopTheScan() {
         let outcome = Self.scan(["POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "c", count: 1000)])[0]
-        #expect(!outcome.overflow && outcome.completedHeads == 1)
+        #expect(!outcome.overflow && outcome.completedRequests == 0 && outcome.inRequest, "ended by the handler, not here")
+    }
+
+    @Test func aRequestWithABodyIsCompleteOnlyWithItsLastByte() {
+        let outcomes = Self.scan(["POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", "abc", "de"])
+        #expect(outcomes.map(\.completedRequests) == [0, 0, 1])
+        #expect(outcomes.map(\.inRequest) == [true, true, false])
     }
 }

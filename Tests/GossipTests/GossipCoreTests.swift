@@ -24,6 +24,17 @@ import Testing
         return cores
     }
 
+    /// Cores that know each other only from gossip (no roster: anyone may join, as in the simulator's open mode).
+    static func openCluster() -> [String: Core] {
+        var cores: [String: Core] = [:]
+        for (index, name) in names.enumerated() {
+            var core = Core(info: info(name), seeds: [], settings: GossipSettings(), generator: SplitMix64(seed: UInt64(index)), now: 0)
+            for other in names where other != name { _ = core.apply(.alive(info(other), incarnation: 0, health: NodeHealth()), now: 0) }
+            cores[name] = core
+        }
+        return cores
+    }
+
     static func sends(_ directives: [GossipDirective]) -> [(GossipMessage, GossipAddress)] {
         directives.compactMap { if case .send(let message, let address) = $0 { (message, address) } else { nil } }
     }
@@ -202,7 +213,7 @@ import Testing
 
     /// memberlist #299: a flood of membership churn must not starve cluster records.
     @Test func thePriorityLaneCarriesRecordsThroughAFlood() {
-        var cores = Self.cluster()
+        var cores = Self.openCluster()
         for index in 0..<400 {
             let info = MemberInfo(name: "flood-\(index)-with-a-long-name", role: "edge", region: "somewhere-far", latitude: 1, longitude: 2,
                                   http: "192.168.100.\(index % 250):8080", gossip: GossipAddress(host: "192.168.100.\(index % 250)", port: 7946))
@@ -221,7 +232,7 @@ import Testing
     }
 
     @Test func aNewNodeJoinsThroughASeed() {
-        var cores = Self.cluster()
+        var cores = Self.openCluster()
         let newcomer = MemberInfo(name: "z", role: "mesh", region: "r", latitude: 0, longitude: 0, http: "z:80",
                                   gossip: GossipAddress(host: "10.0.0.50", port: 7946))
         var z = Core(info: newcomer, seeds: [Self.info("a").gossip, newcomer.gossip], settings: GossipSettings(),

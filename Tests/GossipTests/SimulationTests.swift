@@ -42,6 +42,53 @@ import Testing
         #expect((0..<100).allSatisfy { observer in (0..<100).allSatisfy { simulation.status(of: $0, seenBy: observer)?.isActive == true } })
     }
 
+    /// A member holding the fleet key gossips extreme and forged values about everyone, ten times a second, at 1 %
+    /// loss: no member traps, no healthy member is declared dead, no address moves, and incarnations stay in range.
+    @Test(arguments: [11, 12]) func aByzantineMemberCannotKillOrHijackHealthyOnes(seed: UInt64) {
+        let count = 40
+        var settings = GossipSimulation.Settings(members: count, seed: seed)
+        settings.loss = 0.01
+        let simulation = GossipSimulation(settings)
+        let infos = simulation.cores.map(\.me.info)
+        var generator = SplitMix64(seed: seed * 7)
+        simulation.run(until: 5 * Self.second)
+        let byzantine = 0
+        let jump = settings.gossip.maximumIncarnationJump
+        var time = 5 * Self.second
+        while time < 65 * Self.second {
+            time += Self.second / 10
+            simulation.run(until: time)
+            for _ in 0..<3 {
+                let victim = Int.random(in: 1..<count, using: &generator)
+                let known = simulation.cores[victim].me.incarnation
+                var hijacked = infos[victim]
+                hijacked.gossip = GossipAddress(host: "203.0.113.66", port: 7946)
+                let updates: [GossipUpdate] = [
+                    .suspect(name: infos[victim].name, incarnation: .max, from: infos[byzantine].name),
+                    .dead(name: infos[victim].name, incarnation: .max, from: infos[byzantine].name),
+                    .alive(hijacked, incarnation: known + jump, health: NodeHealth(loadScore: 1000)),
+                    .alive(infos[victim], incarnation: .max, health: NodeHealth()),
+                    .heartbeat(name: infos[victim].name, incarnation: known + jump + 1, health: NodeHealth()),
+                    .suspect(name: infos[victim].name, incarnation: known + jump / 2, from: infos[byzantine].name),
+                    .record(ClusterRecord(key: "emergency", epoch: .max, value: Array(repeating: 0xFF, count: 600))),
+                ]
+                let receiver = Int.random(in: 1..<count, using: &generator)
+                simulation.forge(GossipMessage(sender: infos[Int.random(in: 0..<count, using: &generator)].name, kind: .gossip, updates: updates),
+                                 from: byzantine, to: receiver)
+            }
+        }
+        simulation.run(until: 75 * Self.second)
+        #expect(simulation.falseDeaths.isEmpty, "\(simulation.falseDeaths.prefix(5).map { "\($0)" })")
+        for observer in 1..<count {
+            for member in simulation.cores[observer].members {
+                #expect(member.info == infos[Int(member.info.name.dropFirst())!], "\(observer) holds \(member.info)")
+                #expect(member.status == .alive && member.incarnation < UInt64.max / 2, "\(observer) holds \(member)")
+            }
+        }
+        #expect(simulation.cores.map(\.counters.updatesRefused).reduce(0, +) > 1_000)
+        #expect(simulation.recordSeen["emergency"] == nil, "an oversized record is never accepted")
+    }
+
     @Test func aClusterRecordReachesEveryMemberThroughLoss() {
         var settings = GossipSimulation.Settings(members: 150, seed: 4)
         settings.loss = 0.25

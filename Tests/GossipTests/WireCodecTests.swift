@@ -58,13 +58,13 @@ import Testing
     static let now: UInt64 = 1_800_000_000_000
 
     @Test func sealedPacketsOpenOnlyOnceAndOnlyWithTheKey() throws {
-        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100)
-        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200)
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100, fleet: "demo")
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200, fleet: "demo")
         let packet = try sender.seal(Self.message, nowMillis: Self.now)
         #expect(packet.count == WireCodec.encode(Self.message).count + PacketSealer.overhead)
         #expect(try receiver.open(packet, nowMillis: Self.now, budget: 1400) == Self.message)
         #expect(throws: DropReason.replayed) { try receiver.open(packet, nowMillis: Self.now, budget: 1400) }
-        var stranger = PacketSealer(keyring: Keyring(primary: try Self.key(2)), boot: 1)
+        var stranger = PacketSealer(keyring: Keyring(primary: try Self.key(2)), boot: 1, fleet: "demo")
         #expect(throws: DropReason.unknownKey) { try stranger.open(packet, nowMillis: Self.now, budget: 1400) }
         for index in [0, 3, 10, 30, 45, packet.count - 1] {
             var tampered = try sender.seal(Self.message, nowMillis: Self.now)
@@ -77,25 +77,57 @@ import Testing
         #expect(throws: DropReason.malformed) { try receiver.open([1, 2, 3], nowMillis: Self.now, budget: 1400) }
     }
 
-    @Test func reorderingIsFineReplaysAndOldBootsAreNot() throws {
-        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100)
-        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200)
+    @Test func reorderingAndRestartsAreFineReplaysAreNot() throws {
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 100, fleet: "demo")
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200, fleet: "demo")
         let packets = try (0..<1_100).map { _ in try sender.seal(Self.message, nowMillis: Self.now) }
         #expect(try receiver.open(packets[5], nowMillis: Self.now, budget: 1400) == Self.message)
         #expect(try receiver.open(packets[3], nowMillis: Self.now, budget: 1400) == Self.message, "late but new")
         #expect(throws: DropReason.replayed) { try receiver.open(packets[3], nowMillis: Self.now, budget: 1400) }
         #expect(try receiver.open(packets[1_099], nowMillis: Self.now, budget: 1400) == Self.message)
-        #expect(throws: DropReason.replayed, "older than the window") { try receiver.open(packets[4], nowMillis: Self.now, budget: 1400) }
-        var restarted = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 101)
+        #expect(try receiver.open(packets[4], nowMillis: Self.now + 10_000, budget: 1400) == Self.message, "far behind, but new and in time")
+        #expect(throws: DropReason.replayed) { try receiver.open(packets[1_099], nowMillis: Self.now + 29_000, budget: 1400) }
+        #expect(throws: DropReason.stale, "past the clock check") { try receiver.open(packets[1_099], nowMillis: Self.now + 31_000, budget: 1400) }
+        var restarted = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 101, fleet: "demo")
         #expect(try receiver.open(try restarted.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) == Self.message)
-        #expect(throws: DropReason.replayed, "a previous run's packets") { try receiver.open(packets[1_098], nowMillis: Self.now, budget: 1400) }
+        #expect(throws: DropReason.replayed, "a previous run's packets") { try receiver.open(packets[5], nowMillis: Self.now, budget: 1400) }
+    }
+
+    /// A member holding the key forges packets in another's name with a boot and a counter far ahead: the real
+    /// sender's next packets still open (no lock-out), and a boot after the packet's own send time is refused.
+    @Test func forgedBootsAndCountersLockNobodyOut() throws {
+        var genuine = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: Self.now - 5_000, fleet: "demo")
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 200, fleet: "demo")
+        #expect(try receiver.open(try genuine.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) == Self.message)
+        var forger = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: Self.now + 25_000, fleet: "demo")
+        let early = try forger.seal(Self.message, nowMillis: Self.now + 25_000)
+        #expect(throws: DropReason.implausibleBoot) { try receiver.open(try forger.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) }
+        #expect(try receiver.open(early, nowMillis: Self.now, budget: 1400) == Self.message, "a boot within the skew is possible")
+        var sameBootHugeCounter = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: Self.now - 5_000, fleet: "demo")
+        for _ in 0..<2_000 { _ = try sameBootHugeCounter.seal(Self.message, nowMillis: Self.now) }
+        #expect(try receiver.open(try sameBootHugeCounter.seal(Self.message, nowMillis: Self.now), nowMillis: Self.now, budget: 1400) == Self.message)
+        for step in 0..<150 {
+            let packet = try genuine.seal(Self.message, nowMillis: Self.now + UInt64(step) * 400)
+            #expect(try receiver.open(packet, nowMillis: Self.now + UInt64(step) * 400, budget: 1400) == Self.message, "genuine packet \(step)")
+        }
+    }
+
+    /// Another fleet sharing the keyring: refused and told apart; a forged fleet tag fails authentication.
+    @Test func anotherFleetIsRefusedEvenWithTheSameKey() throws {
+        var other = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 1, fleet: "staging")
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 2, fleet: "demo")
+        var packet = try other.seal(Self.message, nowMillis: Self.now)
+        #expect(throws: DropReason.otherFleet) { try receiver.open(packet, nowMillis: Self.now, budget: 1400) }
+        let tag = PacketSealer.tag("demo")
+        for index in 0..<4 { packet[5 + index] = UInt8(truncatingIfNeeded: tag >> (24 - 8 * UInt32(index))) }
+        #expect(throws: DropReason.unauthenticated) { try receiver.open(packet, nowMillis: Self.now, budget: 1400) }
     }
 
     /// Random and mutated datagrams are dropped with a reason, never a crash; only the untouched one opens.
     @Test(arguments: 0..<3) func hostileDatagramsAreDropped(seed: UInt64) throws {
         var generator = SplitMix64(seed: seed)
-        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 1)
-        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 2)
+        var sender = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 1, fleet: "demo")
+        var receiver = PacketSealer(keyring: Keyring(primary: try Self.key(1)), boot: 2, fleet: "demo")
         for _ in 0..<1_000 {
             var datagram = try sender.seal(Self.message, nowMillis: Self.now)
             let index = Int.random(in: 0..<datagram.count, using: &generator)
@@ -111,8 +143,8 @@ import Testing
 
     @Test func keysRotateWithoutAFlagDay() throws {
         let old = try Self.key(1), new = try Self.key(2)
-        var a = PacketSealer(keyring: Keyring(primary: old), boot: 1)
-        var b = PacketSealer(keyring: Keyring(primary: old), boot: 2)
+        var a = PacketSealer(keyring: Keyring(primary: old), boot: 1, fleet: "demo")
+        var b = PacketSealer(keyring: Keyring(primary: old), boot: 2, fleet: "demo")
         b.keyring.install(new)
         try b.keyring.use(new)
         // b seals with the new key while a has not installed it yet: a drops; once installed, a opens.

@@ -23,10 +23,12 @@ public final class RawHTTPConnection {
     private var buffer: [UInt8] = []
     public private(set) var peerClosed = false
 
-    /// Connects to an IPv4 `host:port`, with a receive timeout.
-    public init(host: String, port: Int, timeout: TimeInterval = 10) throws {
+    /// Connects to an IPv4 `host:port`, with a receive timeout; `receiveBuffer` shrinks the socket's receive buffer
+    /// (set before connecting, so the window stays small and the server feels a slow reader at once).
+    public init(host: String, port: Int, timeout: TimeInterval = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.io("socket: \(String(cString: strerror(errno)))") }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -92,6 +94,26 @@ public final class RawHTTPConnection {
         let body = Array(buffer[..<available])
         buffer.removeFirst(available)
         return (RawResponse(status: head.status, headers: head.headers, body: body), available == length)
+    }
+
+    /// Reads at about `bytesPerSecond` (a slice every 100 ms) until `limit` bytes, the peer closes, or `seconds` pass;
+    /// returns the bytes read (what was buffered already included).
+    public func readPaced(bytesPerSecond: Int, limit: Int, seconds: TimeInterval) -> [UInt8] {
+        var received = buffer
+        buffer = []
+        let end = Date().addingTimeInterval(seconds)
+        let slice = max(1, bytesPerSecond / 10)
+        while received.count < limit && !peerClosed && Date() < end {
+            var chunk = [UInt8](repeating: 0, count: min(slice, limit - received.count))
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if n <= 0 {
+                if n == 0 || errno == ECONNRESET { peerClosed = true }
+                continue
+            }
+            received.append(contentsOf: chunk[..<n])
+            usleep(100_000)
+        }
+        return received
     }
 
     /// Whether the server closes the connection within the receive timeout (any unread bytes are discarded).

@@ -15,6 +15,7 @@ struct GossipMetrics {
     private let suspicionsCleared = Counter(label: "edgenode_gossip_suspicions_refuted_total")
     private let deaths = Counter(label: "edgenode_gossip_deaths_declared_total")
     private let recordsRejected = Counter(label: "edgenode_gossip_records_rejected_total")
+    private let updatesRefused = Counter(label: "edgenode_gossip_updates_refused_total")
 
     init() {
         var drops: [DropReason: Counter] = [:]
@@ -49,5 +50,6 @@ struct GossipMetrics {
         suspicionsCleared.increment(by: counters.suspicionsCleared - last.suspicionsCleared)
         deaths.increment(by: counters.deathsDeclared - last.deathsDeclared)
         recordsRejected.increment(by: counters.recordsRejected - last.recordsRejected)
+        updatesRefused.increment(by: counters.updatesRefused - last.updatesRefused)
     }
 }

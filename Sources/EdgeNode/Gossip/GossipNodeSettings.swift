@@ -8,12 +8,15 @@ public struct GossipNodeSettings: Sendable {
     public var fleet: [MemberInfo]
     public var seeds: [GossipAddress]
     public var keyringPath: String
+    /// The fleet's name (`[fleet] name`), authenticated in every packet: another fleet sharing the keyring is refused.
+    public var fleetName: String
     public var protocolSettings = GossipSettings()
     /// How often the keyring file is checked for changes (rotation).
     public var keyringCheckSeconds: Int64 = 5
 
-    public init(me: MemberInfo, fleet: [MemberInfo], seeds: [GossipAddress], keyringPath: String) {
+    public init(me: MemberInfo, fleet: [MemberInfo], seeds: [GossipAddress], keyringPath: String, fleetName: String) {
         self.me = me
+        self.fleetName = fleetName
         self.fleet = fleet
         self.seeds = seeds
         self.keyringPath = keyringPath

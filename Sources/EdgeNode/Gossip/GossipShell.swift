@@ -34,7 +34,7 @@ final class GossipShell: @unchecked Sendable {
         core = GossipCore(info: settings.me, seeds: settings.seeds, settings: settings.protocolSettings,
                           generator: SystemRandomNumberGenerator(), now: now)
         core.assume(settings.fleet, now: now)
-        sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000))
+        sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000), fleet: settings.fleetName)
         keyringModified = Self.modified(settings.keyringPath)
     }
 

@@ -28,8 +28,13 @@ final class FileRequestHandler: ChannelInboundHandler {
     var draining = false
     /// The connection is ending: later requests on it are not answered.
     var closing = false
-    /// When the connection last received bytes or finished a response, or a pending write drained (uptime ns).
+    /// When the connection last received bytes or finished a response (uptime ns): the idle timeout counts from here.
     var lastActivity: UInt64 = 0
+    /// When the response under way last made progress — started, drained its write buffer, or was acknowledged by
+    /// the client at the minimum pace (uptime ns): the send timeout counts from here.
+    var lastProgress: UInt64 = 0
+    /// What `SendProgress` measured at the last timeout check.
+    private var progress = SendProgress()
     private var timeoutCheck: RepeatedTask?
     private var corked = false
     /// Requests that arrived while the client was not reading its responses, answered once it does.
@@ -76,10 +81,35 @@ final class FileRequestHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// Idle keep-alive connections are closed after the idle timeout. A response is abandoned only when its client
+    /// has not acknowledged bytes at the minimum pace for the send timeout — progress, not total duration, so a slow
+    /// but steady viewer is served to the end — and a response counts as under way until the client has acknowledged
+    /// it, not only until it was handed to the kernel (whose buffers can hold megabytes for a reader that stopped).
+    /// Bytes the client sends meanwhile count for nothing here (each request has its own deadline in
+    /// `RequestHeadGuard`).
     private func checkTimeouts(context: ChannelHandlerContext) {
-        let quiet = DispatchTime.now().uptimeNanoseconds &- lastActivity
-        let limit = UInt64(responding ? settings.sendTimeoutSeconds : settings.idleTimeoutSeconds) * 1_000_000_000
-        if quiet > limit { context.close(promise: nil) }
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        SendProgress.measure(context.channel).whenComplete { result in
+            let (handler, context) = loopBound.value
+            let now = DispatchTime.now().uptimeNanoseconds
+            var sending = handler.responding
+            if case .success(let measurement) = result {
+                if handler.progress.advanced(to: measurement.acknowledged, at: now, minimumPerSecond: handler.settings.sendMinimumBytesPerSecond) {
+                    handler.lastProgress = now
+                }
+                sending = sending || measurement.pending
+            }
+            if sending {
+                if now &- handler.lastProgress > UInt64(handler.settings.sendTimeoutSeconds) * 1_000_000_000 {
+                    handler.logger.debug("resetting a response that made no progress", metadata: ["send-timeout": "\(handler.settings.sendTimeoutSeconds)"])
+                    // A reset, not a close: the kernel would otherwise keep trying to deliver what its buffers hold.
+                    let reset = (context.channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                    (reset ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in context.close(promise: nil) }
+                }
+            } else if now &- handler.lastActivity > UInt64(handler.settings.idleTimeoutSeconds) * 1_000_000_000 {
+                context.close(promise: nil)
+            }
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -93,6 +123,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .head(let requestHead):
             head = requestHead
             bodyBytes = 0
+            if !responding { lastProgress = DispatchTime.now().uptimeNanoseconds }
             responding = true
         case .body(let buffer):
             bodyBytes += buffer.readableBytes
@@ -106,6 +137,11 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .end:
             guard let requestHead = head else { return }
             head = nil
+            if Self.carriesBody(requestHead, bodyBytes: bodyBytes) {
+                // A request with a body (even an empty chunked one) is answered, then the connection ends: stop
+                // reading and timing what follows (the head guard cannot see where a chunked body ends).
+                context.pipeline.fireUserInboundEventTriggered(StopReading())
+            }
             guard context.channel.isWritable && waiting.isEmpty && !asyncBusy else {
                 // Back-pressure: answer later, when the client has read what it was sent.
                 waiting.append((requestHead, bodyBytes))
@@ -129,8 +165,18 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     func handle(context: ChannelHandlerContext, request: HTTPRequestHead) {
         // A request that carried a body is answered, then the connection is not reused.
-        let keepAlive = request.isKeepAlive && !draining && bodyBytes == 0
+        let keepAlive = request.isKeepAlive && !draining && !Self.carriesBody(request, bodyBytes: bodyBytes)
         let http10 = request.version.major == 1 && request.version.minor == 0
+        if !keepAlive { context.pipeline.fireUserInboundEventTriggered(StopReading()) }
+        let hosts = request.headers[canonicalForm: "host"].count
+        if hosts > 1 || (hosts == 0 && !http10) {
+            // RFC 9112 §3.2: an HTTP/1.1 request must carry exactly one Host; no request may carry two.
+            closing = true
+            context.pipeline.fireUserInboundEventTriggered(StopReading())
+            respond(context: context, plan: ResponsePlanner.status(400, hosts == 0 ? "missing Host header" : "more than one Host header"),
+                    file: nil, keepAlive: false, http10: http10, lingering: true)
+            return
+        }
         switch request.method {
         case .GET, .HEAD:
             let isHead = request.method == .HEAD
@@ -165,6 +211,11 @@ final class FileRequestHandler: ChannelInboundHandler {
         default:
             respond(context: context, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive, http10: http10)
         }
+    }
+
+    /// Whether a request came with a body (bytes, or chunked framing even if empty).
+    static func carriesBody(_ request: HTTPRequestHead, bodyBytes: Int) -> Bool {
+        bodyBytes > 0 || request.headers.contains(name: "transfer-encoding")
     }
 
     /// `/cluster`: this node's view of the fleet as JSON.
@@ -345,7 +396,7 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A drained write buffer is progress on a long response.
-        if context.channel.isWritable { lastActivity = DispatchTime.now().uptimeNanoseconds }
+        if context.channel.isWritable { lastProgress = DispatchTime.now().uptimeNanoseconds }
         // Back-pressure: a client that pipelines requests but does not read responses stops being read from.
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         if context.channel.isWritable { answerWaiting(context: context) }

@@ -1,8 +1,12 @@
 import NIOCore
 
-/// Sits in front of the HTTP parser and watches raw bytes: a request head (request line and header fields) larger
-/// than the limit is answered 431, and one that takes longer than the timeout to arrive is answered 408 — both then
-/// closed. This bounds the memory a connection can make the parser hold and defeats slowloris.
+/// Sits in front of the HTTP parser and watches raw bytes: a request head (request line and header fields, and any
+/// empty lines before it) larger than the limit is answered 431, and a request — head and body — that takes longer
+/// than the timeout to arrive from its first byte is answered 408; both then closed. The deadline is armed by the
+/// first byte of each request and never extended by later ones, so no trickle (empty lines, a head or a body byte by
+/// byte) can hold a connection: every request must arrive at an average of at least limit ÷ timeout. This bounds the
+/// memory a connection can make the parser hold and defeats slowloris. A chunked body's end is not followed here:
+/// the request handler sends `StopReading` when it has the whole request (it never reuses such a connection).
 /// Tells the guard (and everything before the HTTP handler) that the connection is closing: discard further input.
 struct StopReading: Sendable {}
 
@@ -30,15 +34,15 @@ final class RequestHeadGuard: ChannelInboundHandler {
             reject(context: context, status: "431 Request Header Fields Too Large", message: "request header fields too large")
             return
         }
-        if outcome.completedHeads > 0 {
+        if outcome.completedRequests > 0 {
             deadline?.cancel()
             deadline = nil
         }
-        if outcome.inHead && deadline == nil {
+        if outcome.inRequest && deadline == nil {
             let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             deadline = context.eventLoop.scheduleTask(in: timeout) {
                 let (handler, context) = loopBound.value
-                handler.reject(context: context, status: "408 Request Timeout", message: "request head not received in time")
+                handler.reject(context: context, status: "408 Request Timeout", message: "request not received in time")
             }
         }
         context.fireChannelRead(data)

@@ -1,18 +1,23 @@
-/// Follows the framing of HTTP/1.1 requests in a raw byte stream — heads, `Content-Length` bodies — so that head
-/// size and head arrival time can be bounded before the parser buffers anything. Pure: bytes in, counts out.
+/// Follows the framing of HTTP/1.1 requests in a raw byte stream — empty lines before a request, heads,
+/// `Content-Length` bodies — so that head size and the arrival time of a whole request can be bounded before the
+/// parser buffers anything. Pure: bytes in, counts out.
 struct RequestHeadScanner {
     /// What one batch of bytes did.
     struct Outcome: Equatable {
         /// A head grew beyond the limit.
         var overflow = false
-        /// Heads completed in this batch.
-        var completedHeads = 0
-        /// A head is partly received at the end of the batch.
-        var inHead = false
+        /// Requests (head and body) completed in this batch.
+        var completedRequests = 0
+        /// A request has begun and is not complete at the end of the batch: empty lines before it, its head, or its
+        /// body (a chunked body is never complete here: the connection ends after its answer).
+        var inRequest = false
     }
 
     private enum State: Equatable {
         case betweenRequests
+        /// CR and LF before a request line (RFC 9112 §2.2 lets a server skip them): they count against the head's
+        /// size and time like the head itself.
+        case leadingEmptyLines
         case head
         case body(remaining: UInt64)
         /// A chunked body: framing is left to the parser (the connection is closed after its answer).
@@ -40,18 +45,31 @@ struct RequestHeadScanner {
         while index < bytes.count {
             switch state {
             case .passthrough:
-                outcome.inHead = false
+                outcome.inRequest = true
                 return outcome
             case .body(let remaining):
                 let take = UInt64(bytes.count - index) < remaining ? UInt64(bytes.count - index) : remaining
                 index += Int(take)
-                state = remaining - take == 0 ? .betweenRequests : .body(remaining: remaining - take)
-            case .betweenRequests:
+                if remaining - take == 0 {
+                    state = .betweenRequests
+                    outcome.completedRequests += 1
+                } else {
+                    state = .body(remaining: remaining - take)
+                }
+            case .betweenRequests, .leadingEmptyLines:
                 let byte = bytes[index]
                 index += 1
-                if byte == 13 || byte == 10 { continue }
+                if state == .betweenRequests { headBytes = 0 }
+                headBytes += 1
+                if headBytes > limit {
+                    outcome.overflow = true
+                    return outcome
+                }
+                if byte == 13 || byte == 10 {
+                    state = .leadingEmptyLines
+                    continue
+                }
                 state = .head
-                headBytes = 1
                 lineLength = 1
                 lineState = .ignore
                 contentLength = 0
@@ -67,8 +85,8 @@ struct RequestHeadScanner {
                 if byte == 10 {
                     // A line ends at LF (CRLF or bare LF); an empty line ends the head.
                     if lineLength == 0 {
-                        outcome.completedHeads += 1
                         state = chunked ? .passthrough : contentLength > 0 ? .body(remaining: contentLength) : .betweenRequests
+                        if state == .betweenRequests { outcome.completedRequests += 1 }
                     } else {
                         lineLength = 0
                         lineName.removeAll(keepingCapacity: true)
@@ -81,7 +99,7 @@ struct RequestHeadScanner {
                 track(byte)
             }
         }
-        outcome.inHead = state == .head
+        outcome.inRequest = state != .betweenRequests
         return outcome
     }
 

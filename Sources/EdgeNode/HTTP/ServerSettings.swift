@@ -14,12 +14,16 @@ public struct ServerSettings: Sendable {
     public var maxConnections = 10_000
     /// Request line plus header fields, at most; beyond it: 431.
     public var maxHeadBytes = 16 * 1024
-    /// A request head must arrive within this many seconds once started; beyond it: 408 (slowloris).
+    /// A request (head, and any body) must arrive within this many seconds of its first byte; beyond it: 408
+    /// (slowloris: a trickle cannot extend it).
     public var headTimeoutSeconds: Int64 = 10
     /// An idle keep-alive connection is closed after this many seconds.
     public var idleTimeoutSeconds: Int64 = 60
-    /// A response that makes no write progress for this long is abandoned.
+    /// A response whose client acknowledges less than `sendMinimumBytesPerSecond` for this long is abandoned; a
+    /// slow reader that keeps up that pace is served to the end, however long it takes.
     public var sendTimeoutSeconds: Int64 = 120
+    /// The slowest pace of acknowledged bytes that still counts as progress of a response.
+    public var sendMinimumBytesPerSecond: UInt64 = 256
     /// In-flight responses get this long to finish on shutdown.
     public var drainTimeoutSeconds: Int64 = 10
     /// Request bodies (never needed for GET/HEAD) larger than this are refused with 413.
