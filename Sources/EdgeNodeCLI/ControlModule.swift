@@ -3,6 +3,7 @@ import EdgeNode
 import Foundation
 import LedgerStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// The origin's control module inside `serve`: the ledger, its control API on its own address, periodic checkpoints.
@@ -22,7 +23,30 @@ enum ControlModule {
         let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
-        return [ControlAPI(ledger: ledger).server(host: address.host, port: address.port, logger: logger),
+        let api = ControlAPI(ledger: ledger).server(host: address.host, port: address.port, logger: logger)
+        return [ListeningService(api, name: "the control API", address: "\(address)"),
                 CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]
+    }
+}
+
+/// A server whose failure to listen is reported as a `ListenError` (which service, where, why in words) rather than
+/// the socket library's words.
+struct ListeningService<Inner: Service>: Service {
+    let inner: Inner
+    let name: String
+    let address: String
+
+    init(_ inner: Inner, name: String, address: String) {
+        self.inner = inner
+        self.name = name
+        self.address = address
+    }
+
+    func run() async throws {
+        do {
+            try await inner.run()
+        } catch let error as IOError where ListenError.isListenFailure(error) {
+            throw ListenError(service: name, address: address, underlying: error)
+        }
     }
 }

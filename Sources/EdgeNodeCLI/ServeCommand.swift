@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import EdgeNode
+import Foundation
 import Gossip
 import Logging
 import NIOConcurrencyHelpers
@@ -89,8 +90,15 @@ struct ServeCommand: AsyncParsableCommand {
         }
         serverBox.withLockedValue { $0 = server }
         var services: [any Service] = [server] + (gossipService.map { [$0] } ?? [])
+        var ledgerLock: DirectoryLock?
         if let control {
             do {
+                // One control module per ledger: a second origin process on the same database fails here.
+                let database = URL(fileURLWithPath: control.ledger.database)
+                try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+                ledgerLock = try DirectoryLock(directory: database.deletingLastPathComponent().path,
+                                               fileName: "." + database.lastPathComponent + ".lock")
                 services += try ControlModule.services(address: control.address, settings: control.ledger, logger: logger)
             } catch {
                 printError("\(error)")
@@ -104,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
+        withExtendedLifetime(ledgerLock) {}
     }
 
     private func makeSettings(_ logger: inout Logger) throws

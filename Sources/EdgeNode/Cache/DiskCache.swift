@@ -138,7 +138,8 @@ public final class DiskCache: Sendable {
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
         var found: [(path: String, size: Int64, modified: Date)] = []
         while let relative = enumerator.nextObject() as? String {
-            if relative == partialDirectory || relative.hasPrefix(partialDirectory + "/") {
+            // Hidden names (`.partial/`, the directory lock) are never cache objects.
+            if relative.hasPrefix(".") {
                 enumerator.skipDescendants()
                 continue
             }

@@ -38,22 +38,32 @@ public final class GossipService: Service, Sendable {
                     state.withLockedValue { $0 = snapshot }
                 })
             }.get()
-            let channel = try await DatagramBootstrap(group: eventLoop)
-                .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            // No SO_REUSEADDR: a second process for the same node must fail to bind, not share the port silently.
+            let bootstrap = DatagramBootstrap(group: eventLoop)
                 .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(shell: shell))
                     }
                 }
-                .bind(host: settings.me.gossip.host, port: Int(settings.me.gossip.port)).get()
+            let channel: Channel
+            do {
+                channel = try await bootstrap.bind(host: settings.me.gossip.host, port: Int(settings.me.gossip.port)).get()
+            } catch {
+                throw ListenError(service: "gossip", address: "\(settings.me.gossip)", underlying: error)
+            }
             try await eventLoop.submit { shell.start(channel: channel) }.get()
             logger.info("gossip started", metadata: ["gossip": "\(settings.me.gossip)", "fleet": "\(settings.fleet.count + 1)",
                                                      "seeds": "\(settings.seeds.count)"])
-            try await withGracefulShutdownHandler {
-                try await channel.closeFuture.get()
-            } onGracefulShutdown: {
-                eventLoop.execute { shell.leave() }
+            // Graceful shutdown leaves the cluster; cancellation (another service failed at start) closes at once.
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await channel.closeFuture.get()
+                } onGracefulShutdown: {
+                    eventLoop.execute { shell.leave() }
+                }
+            } onCancel: {
+                channel.close(promise: nil)
             }
         } catch {
             try? await group.shutdownGracefully()

@@ -1,3 +1,4 @@
+import Foundation
 import Gossip
 import Logging
 import NIOCore
@@ -19,12 +20,15 @@ public final class HTTPServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let edge: EdgeService?
     private let traffic = TrafficMeter()
+    private let lock: DirectoryLock
 
     /// Opens the content root (on a caching node: the disk cache, with its index rebuilt); throws when it cannot be
     /// served.
     public init(settings: ServerSettings, logger: Logger) throws(StorageError) {
         self.settings = settings
         self.logger = logger
+        if settings.edge != nil { try? FileManager.default.createDirectory(atPath: settings.root, withIntermediateDirectories: true) }
+        lock = try DirectoryLock(directory: settings.root)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
         self.group = group
         do {
@@ -47,12 +51,22 @@ public final class HTTPServer: Service, Sendable {
         }
         let group = group
         do {
-            let channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
+            let channel: Channel
+            do {
+                channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
+            } catch {
+                throw ListenError(service: "HTTP", address: "\(settings.listen)", underlying: error)
+            }
             logger.info("serving", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.listen)")",
                                               "root": "\(settings.root)", "threads": "\(settings.threads)"])
-            try await withGracefulShutdownHandler {
-                try await channel.closeFuture.get()
-            } onGracefulShutdown: {
+            // Graceful shutdown drains; cancellation (another service failed at start) stops at once.
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await channel.closeFuture.get()
+                } onGracefulShutdown: {
+                    channel.close(promise: nil)
+                }
+            } onCancel: {
                 channel.close(promise: nil)
             }
             try await drain()
