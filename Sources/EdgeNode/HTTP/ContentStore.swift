@@ -9,6 +9,30 @@ import NIOCore
 import Glibc
 #endif
 
+/// What a request path resolves to.
+enum Lookup {
+    case file(OpenedFile)
+    case notFound
+    /// A file a signed manifest lists whose bytes on disk are not the manifest's (already reported).
+    case tampered
+}
+
+/// Which version of a file is on disk: a write changes the ctime (which no user can set back), a replacement the
+/// inode, a truncation or extension the size.
+struct FileIdentity: Hashable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+    let size: Int64
+    let changedNanoseconds: Int64
+
+    init(_ info: stat) {
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        changedNanoseconds = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    }
+}
+
 /// A file ready to be served: its representation, the header fields every 200/206 of it carries, and either its bytes
 /// (small files, from memory) or an open descriptor for sendfile.
 struct OpenedFile {
@@ -60,6 +84,9 @@ final class SharedFile: Sendable {
 ///   re-validated by inode, size and modification time.
 /// - Large files keep an open descriptor in the cache (like `open_file_cache`), trusted for the same second and then
 ///   re-validated; at most `maximumOpenFiles` are held.
+/// - The disk is not trusted: a file a signed manifest lists is verified in full against its chunk list the first
+///   time it is opened and again whenever its identity (inode, size, ctime) changes; bytes that do not match are
+///   never served (`Lookup.tampered`). Re-validation happens at most a second after a change, like the rest.
 final class ContentStore: Sendable {
     /// Files up to this size are served from memory.
     static let smallFileLimit = 64 * 1024
@@ -71,8 +98,7 @@ final class ContentStore: Sendable {
     static let maximumOpenFiles = 1024
 
     private struct Entry {
-        let inode: UInt64
-        let size: Int
+        let identity: FileIdentity
         let modifiedNanoseconds: Int64
         let checkedAt: UInt64
         let bytes: ByteBuffer?
@@ -81,43 +107,82 @@ final class ContentStore: Sendable {
         let commonFields: ByteBuffer
     }
 
+    /// Verified identities remembered at most (beyond, they are forgotten and files verified again when next opened).
+    static let maximumVerifiedIdentities = 262_144
+
     private let rootDescriptor: Int32
     private let etags: ManifestETags
+    /// Serve only files a usable manifest lists (caching nodes).
+    private let requireListing: Bool
+    /// Called with the path and the reason when a listed file's bytes do not match its manifest.
+    private let onTampered: @Sendable (String, String) -> Void
+    /// The identity each listed file had when its bytes were last verified, by path: until the identity changes, the
+    /// bytes are the verified ones (a change to the bytes changes the inode's ctime, which no user can set back).
+    private let verified = NIOLockedValueBox<[String: FileIdentity]>([:])
     private let allocator = ByteBufferAllocator()
     /// Keyed by the request path as received (query removed).
     private let cache = NIOLockedValueBox<(entries: [String: Entry], bytes: Int, openFiles: Int)>(([:], 0, 0))
 
-    /// Opens the root directory; throws when it is missing or not a directory.
-    init(root: String, verifier: NoteVerifier?) throws(StorageError) {
+    /// Opens the root directory; throws when it is missing or not a directory. `requireListing`: serve only files a
+    /// usable manifest lists (a caching node's disk holds nothing else worth serving).
+    init(root: String, verifier: NoteVerifier?, requireListing: Bool = false,
+         onTampered: @escaping @Sendable (String, String) -> Void = { _, _ in }) throws(StorageError) {
         let descriptor = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .io(root, "cannot open content directory: \(String(cString: strerror(errno)))") }
         rootDescriptor = descriptor
+        self.requireListing = requireListing
+        self.onTampered = onTampered
         etags = ManifestETags(rootDescriptor: descriptor, verifier: verifier)
     }
 
     deinit { close(rootDescriptor) }
 
-    /// The file a request path names, or nil when it is not a regular file inside the root (answer 404).
-    func lookup(path rawPath: Substring) -> OpenedFile? {
+    /// The file a request path names, after checking that bytes a signed manifest lists are the manifest's.
+    func lookup(path rawPath: Substring) -> Lookup {
         let key = String(rawPath.prefix { $0 != "?" && $0 != "#" })
         let now = DispatchTime.now().uptimeNanoseconds
         let cached = cache.withLockedValue { $0.entries[key] }
         if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
-            return OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes, shared: cached.shared,
-                              storedAt: cached.modifiedNanoseconds / 1_000_000_000)
+            return .file(OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes,
+                                    shared: cached.shared, storedAt: cached.modifiedNanoseconds / 1_000_000_000))
         }
-        guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return nil }
+        guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return .notFound }
         let relative = components.joined(separator: "/")
         let descriptor = edgesys_open_beneath(rootDescriptor, relative)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { return .notFound }
         var info = stat()
         guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
             close(descriptor)
-            return nil
+            return .notFound
         }
         let size = Int(info.st_size)
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        let unchanged = cached.map { $0.inode == UInt64(info.st_ino) && $0.size == size && $0.modifiedNanoseconds == modified } ?? false
+        let identity = FileIdentity(info)
+        let listing = components.count > 1 && !DiskCache.isMetadata(relative)
+            ? etags.listing(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
+        if listing == nil && requireListing && !DiskCache.isMetadata(relative) {
+            // A caching node serves only what a verified manifest lists: a planted file is not content.
+            close(descriptor)
+            return .notFound
+        }
+        let unchanged = cached.map { $0.identity == identity } ?? false
+        var verifiedBytes: ByteBuffer?
+        if let listing, !unchanged, verified.withLockedValue({ $0[relative] }) != identity {
+            switch verify(descriptor, size: size, against: listing.chunks) {
+            case .success(let bytes):
+                verifiedBytes = bytes
+                verified.withLockedValue { identities in
+                    if identities.count >= Self.maximumVerifiedIdentities { identities.removeAll() }
+                    identities[relative] = identity
+                }
+            case .failure(let problem):
+                close(descriptor)
+                verified.withLockedValue { $0[relative] = nil }
+                cache.withLockedValue { _ = $0.entries.removeValue(forKey: key) }
+                onTampered(relative, problem.description)
+                return .tampered
+            }
+        }
         if size <= Self.smallFileLimit {
             defer { close(descriptor) }
             let bytes: ByteBuffer
@@ -126,17 +191,17 @@ final class ContentStore: Sendable {
             if unchanged, let cached, let cachedBytes = cached.bytes {
                 (bytes, representation, commonFields) = (cachedBytes, cached.representation, cached.commonFields)
             } else {
-                guard let read = Self.readAll(descriptor, size: size) else { return nil }
+                guard let read = verifiedBytes ?? Self.readAll(descriptor, size: size) else { return .notFound }
                 bytes = read
                 let isVOD = components.last!.hasSuffix(".m3u8")
                     && read.readableBytesView.firstRange(of: Array("#EXT-X-PLAYLIST-TYPE:VOD".utf8)) != nil
-                representation = makeRepresentation(components, size: size, info: info, isVOD: isVOD)
+                representation = makeRepresentation(components, listing: listing, size: size, info: info, isVOD: isVOD)
                 commonFields = ResponseHead.commonFields(representation, allocator: allocator)
             }
-            remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: bytes,
+            remember(Entry(identity: identity, modifiedNanoseconds: modified, checkedAt: now, bytes: bytes,
                            shared: nil, representation: representation, commonFields: commonFields), at: key)
-            return OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil,
-                              storedAt: modified / 1_000_000_000)
+            return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil,
+                                    storedAt: modified / 1_000_000_000))
         }
         let shared: SharedFile
         let representation: Representation
@@ -146,19 +211,57 @@ final class ContentStore: Sendable {
             (shared, representation, commonFields) = (cachedFile, cached.representation, cached.commonFields)
         } else {
             shared = SharedFile(descriptor: descriptor)
-            representation = makeRepresentation(components, size: size, info: info, isVOD: false)
+            representation = makeRepresentation(components, listing: listing, size: size, info: info, isVOD: false)
             commonFields = ResponseHead.commonFields(representation, allocator: allocator)
         }
-        remember(Entry(inode: UInt64(info.st_ino), size: size, modifiedNanoseconds: modified, checkedAt: now, bytes: nil,
+        remember(Entry(identity: identity, modifiedNanoseconds: modified, checkedAt: now, bytes: nil,
                        shared: shared, representation: representation, commonFields: commonFields), at: key)
-        return OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
-                          storedAt: modified / 1_000_000_000)
+        return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
+                                storedAt: modified / 1_000_000_000))
     }
 
-    private func makeRepresentation(_ components: [Substring], size: Int, info: stat, isVOD: Bool) -> Representation {
+    /// Why bytes on disk are not the manifest's.
+    struct Mismatch: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Hashes the whole file chunk by chunk and compares it with the manifest's chunk list; returns the bytes when the
+    /// file is small enough to be served from memory (so the bytes verified are exactly the bytes sent).
+    private func verify(_ descriptor: Int32, size: Int, against chunks: ChunkList) -> Result<ByteBuffer?, Mismatch> {
+        guard Int64(size) == chunks.size else {
+            return .failure(Mismatch(description: "\(size) bytes on disk, the manifest lists \(chunks.size)"))
+        }
+        var hasher = ChunkHasher(chunkSize: chunks.chunkSize)
+        var kept: ByteBuffer?
+        if size <= Self.smallFileLimit {
+            guard let bytes = Self.readAll(descriptor, size: size) else { return .failure(Mismatch(description: "cannot be read")) }
+            bytes.withUnsafeReadableBytes { hasher.update($0) }
+            kept = bytes
+        } else {
+            let block = 1 << 20
+            var buffer = [UInt8](repeating: 0, count: block)
+            var offset = 0
+            while offset < size {
+                let n = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress!, min(block, size - offset), off_t(offset)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return .failure(Mismatch(description: "cannot be read at byte \(offset)")) }
+                buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                offset += n
+            }
+        }
+        let actual = hasher.finish()
+        guard actual.size == chunks.size else { return .failure(Mismatch(description: "\(actual.size) bytes read, the manifest lists \(chunks.size)")) }
+        let differingChunks = actual.hashes.indices.filter { actual.hashes[$0] != chunks.hashes[$0] }
+        if let index = differingChunks.first {
+            let differing = differingChunks.count
+            return .failure(Mismatch(description: "\(differing) of \(chunks.hashes.count) chunks differ (first: chunk \(index))"))
+        }
+        return .success(kept)
+    }
+
+    private func makeRepresentation(_ components: [Substring], listing listed: ManifestETags.Listing?, size: Int, info: stat,
+                                    isVOD: Bool) -> Representation {
         let name = components.last!
-        let listed = components.count > 1
-            ? etags.validators(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
         // A playlist listed in a signed manifest is published VOD content, as is one that says so itself.
         return Representation(
             length: UInt64(size), lastModified: listed?.lastModified ?? Int64(info.st_mtim.tv_sec),

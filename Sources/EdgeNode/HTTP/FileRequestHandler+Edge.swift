@@ -59,7 +59,7 @@ extension FileRequestHandler {
     }
 
     private func continueMiss(context: ChannelHandlerContext, request: HTTPRequestHead, edge: EdgeService, contentID: String, path: String,
-                              manifest: Result<EdgeContent, Error>, keepAlive: Bool, http10: Bool) {
+                              manifest: Result<EdgeContent, Error>, keepAlive: Bool, http10: Bool, retryIfGone: Bool = true) {
         guard !closing, context.channel.isActive else {
             asyncBusy = false
             return
@@ -83,7 +83,7 @@ extension FileRequestHandler {
             finishAsync(context: context, plan: plan, outcome: .miss, keepAlive: keepAlive, http10: http10)
             return
         }
-        if let file = store.lookup(path: request.uri[...]) {
+        if case .file(let file) = store.lookup(path: request.uri[...]) {
             // The manifest itself (just stored), or an object committed meanwhile.
             asyncBusy = false
             let outcome: EdgeMetrics.Outcome = path == "manifest.json" ? .miss : .hit
@@ -138,15 +138,23 @@ extension FileRequestHandler {
         case .committed:
             inFlight = nil
             asyncBusy = false
-            if let file = store.lookup(path: request.uri[...]) {
+            if case .file(let file) = store.lookup(path: request.uri[...]) {
                 answered(.hit)
                 serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", "HIT"), .init("Age", "0")],
                       keepAlive: keepAlive, http10: http10)
+                answerWaiting(context: context)
+            } else if retryIfGone {
+                // The index holds an object the disk no longer has (deleted under the node, or evicted because its
+                // bytes failed verification): forget it and fill it again.
+                edge.cache.remove("\(contentID)/\(path)")
+                asyncBusy = true
+                continueMiss(context: context, request: request, edge: edge, contentID: contentID, path: path, manifest: manifest,
+                             keepAlive: keepAlive, http10: http10, retryIfGone: false)
             } else {
                 respond(context: context, plan: ResponsePlanner.status(503, "object evicted while being served; retry", isHead: isHead),
                         file: nil, keepAlive: keepAlive, http10: http10)
+                answerWaiting(context: context)
             }
-            answerWaiting(context: context)
         }
     }
 

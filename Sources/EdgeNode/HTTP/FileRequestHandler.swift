@@ -196,16 +196,20 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: Self.clusterPlan(settings.cluster?(), isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            guard let file = store.lookup(path: request.uri[...]) else {
-                if let edge {
-                    startMiss(context: context, request: request, edge: edge, keepAlive: keepAlive, http10: http10)
-                } else {
-                    respond(context: context, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
-                }
-                return
+            let found = store.lookup(path: request.uri[...])
+            if case .file(let file) = found {
+                serve(context: context, request: request, file: file, cacheFields: edge.map { cachedFields($0, uri: request.uri, file: file) },
+                      keepAlive: keepAlive, http10: http10)
+            } else if let edge {
+                // Not held, or held with bytes that failed verification (evicted as it was found): filled again.
+                startMiss(context: context, request: request, edge: edge, keepAlive: keepAlive, http10: http10)
+            } else if case .tampered = found {
+                // An origin's own copy rotted: refuse to spread it (caches then ask their next parent).
+                respond(context: context, plan: ResponsePlanner.status(500, "stored content does not match its signed manifest", isHead: isHead),
+                        file: nil, keepAlive: keepAlive, http10: http10)
+            } else {
+                respond(context: context, plan: ResponsePlanner.status(404, "not found", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
             }
-            serve(context: context, request: request, file: file, cacheFields: edge.map { cachedFields($0, uri: request.uri, file: file) },
-                  keepAlive: keepAlive, http10: http10)
         case .OPTIONS:
             respond(context: context, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive, http10: http10)
         default:

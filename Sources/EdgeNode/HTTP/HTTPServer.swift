@@ -1,6 +1,7 @@
 import Foundation
 import Gossip
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -35,7 +36,20 @@ public final class HTTPServer: Service, Sendable {
             edge = try settings.edge.map { edgeSettings throws(StorageError) in
                 try EdgeService(settings: edgeSettings, root: settings.root, group: group, logger: logger)
             }
-            store = try ContentStore(root: settings.root, verifier: settings.edge?.verifier ?? settings.verifier)
+            let root = settings.root, cache = edge?.cache
+            let failures = Counter(label: "edgenode_content_verification_failures_total")
+            store = try ContentStore(root: settings.root, verifier: settings.edge?.verifier ?? settings.verifier, requireListing: edge != nil,
+                                     onTampered: { path, reason in
+                // A caching node drops the object and fills it again; an origin keeps its master for the operator to
+                // restore, and refuses to serve it meanwhile.
+                failures.increment()
+                logger.error("stored bytes do not match the signed manifest; not served", metadata: [
+                    "path": "\(path)", "reason": "\(reason)", "action": "\(cache == nil ? "refused (restore the master)" : "evicted and refilled")"])
+                if let cache {
+                    cache.remove(path)
+                    unlink(root + "/" + path)
+                }
+            })
         } catch {
             try? group.syncShutdownGracefully()
             throw error

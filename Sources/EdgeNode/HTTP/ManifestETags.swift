@@ -8,16 +8,24 @@ import NIOConcurrencyHelpers
 import Glibc
 #endif
 
-/// Validators from the signed manifests under the content root: a file's ETag is its chunk-tree root and its
+/// What the signed manifests under the content root say of their files: a file's ETag is its chunk-tree root and its
 /// Last-Modified the manifest's modification time (when the content was published; caching nodes keep the origin's),
-/// so every node returns the same validators for the same bytes. A content directory's manifest is re-read when it changes (checked
-/// at most once a second). With a verifier configured, a manifest whose signature fails is not used.
+/// so every node returns the same validators for the same bytes; and its chunk list, which the bytes on disk are
+/// verified against before they are served. A content directory's manifest is re-read when it changes (checked at
+/// most once a second). With a verifier configured, a manifest whose signature fails is not used.
 final class ManifestETags: Sendable {
+    /// One listed file.
+    struct Listing {
+        let etag: EntityTag
+        let lastModified: Int64
+        let chunks: ChunkList
+    }
+
     private struct Entry {
         let inode: UInt64
         let modifiedNanoseconds: Int64
         let checkedAt: UInt64
-        let etags: [String: String]
+        let files: [String: ChunkList]
         let lastModified: Int64
     }
 
@@ -30,9 +38,8 @@ final class ManifestETags: Sendable {
         self.verifier = verifier
     }
 
-    /// The ETag and Last-Modified (seconds) of `path` inside content `contentID`, or nil when no usable manifest
-    /// lists it.
-    func validators(contentID: String, path: String) -> (etag: EntityTag, lastModified: Int64)? {
+    /// The validators and chunk list of `path` inside content `contentID`, or nil when no usable manifest lists it.
+    func listing(contentID: String, path: String) -> Listing? {
         let now = DispatchTime.now().uptimeNanoseconds
         var entry = entries.withLockedValue { $0[contentID] }
         if entry == nil || now &- entry!.checkedAt >= 1_000_000_000 {
@@ -40,28 +47,37 @@ final class ManifestETags: Sendable {
             entries.withLockedValue { $0[contentID] = loaded }
             entry = loaded
         }
-        return entry!.etags[path].map { (EntityTag(opaque: $0), entry!.lastModified) }
+        return entry!.files[path].map { Listing(etag: EntityTag(opaque: String($0.root.hex.prefix(32))), lastModified: entry!.lastModified, chunks: $0) }
     }
 
     private func load(_ contentID: String, now: UInt64) -> Entry {
         let descriptor = edgesys_open_beneath(rootDescriptor, "\(contentID)/manifest.json")
-        guard descriptor >= 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, etags: [:], lastModified: 0) }
+        guard descriptor >= 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], lastModified: 0) }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, etags: [:], lastModified: 0) }
+        guard fstat(descriptor, &info) == 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], lastModified: 0) }
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if let existing = entries.withLockedValue({ $0[contentID] }), existing.inode == UInt64(info.st_ino),
            existing.modifiedNanoseconds == modified {
-            return Entry(inode: existing.inode, modifiedNanoseconds: modified, checkedAt: now, etags: existing.etags,
+            return Entry(inode: existing.inode, modifiedNanoseconds: modified, checkedAt: now, files: existing.files,
                          lastModified: existing.lastModified)
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
-        var etags: [String: String] = [:]
-        if let data = try? handle.read(upToCount: ContentManifest.maximumSize), let manifest = try? ContentManifest.parse(data),
-           verifier.map({ (try? VerifiedManifest(manifest, verifier: $0)) != nil }) ?? true {
-            for file in manifest.files { etags[file.path] = String(file.chunkRoot.prefix(32)) }
+        var files: [String: ChunkList] = [:]
+        if let data = try? handle.read(upToCount: ContentManifest.maximumSize), let manifest = try? ContentManifest.parse(data) {
+            if let verifier {
+                if let verified = try? VerifiedManifest(manifest, verifier: verifier) {
+                    for entry in verified.files { files[entry.path] = entry.chunks }
+                }
+            } else {
+                // No key to check the signature with (a standalone origin): the manifest is still the reference the
+                // bytes on disk are checked against.
+                for file in manifest.files {
+                    if let list = try? file.chunkList(chunkSize: manifest.chunkSize), list.root.hex == file.chunkRoot { files[file.path] = list }
+                }
+            }
         }
-        return Entry(inode: UInt64(info.st_ino), modifiedNanoseconds: modified, checkedAt: now, etags: etags,
+        return Entry(inode: UInt64(info.st_ino), modifiedNanoseconds: modified, checkedAt: now, files: files,
                      lastModified: Int64(info.st_mtim.tv_sec))
     }
 }
