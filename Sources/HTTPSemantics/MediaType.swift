@@ -20,11 +20,13 @@ public enum MediaType {
     /// `Cache-Control` for a file: media segments and VOD playlists never change once published; the manifest and
     /// live playlists are short-lived.
     public static func cacheControl(forFile name: Substring, isVODPlaylist: Bool) -> String {
+        // Nothing is `immutable`: `edgenode segment --force` republishes new bytes under the same URLs, so every
+        // cache downstream revalidates after a few seconds (cheap: the ETag is the chunk root, a 304 when nothing
+        // changed). Segments expire with their playlists, so that a republished playlist is not paired for long
+        // with a segment of the old version.
         switch fileExtension(name) {
-        case "ts", "m4s", "mp4", "m4a", "aac": "public, max-age=31536000, immutable"
-        case "m3u8": isVODPlaylist ? "public, max-age=31536000, immutable" : "public, max-age=1"
-        case "json": "public, max-age=10"
-        default: "public, max-age=3600"
+        case "m3u8": isVODPlaylist ? "public, max-age=10" : "public, max-age=1"
+        default: "public, max-age=10"
         }
     }
 

@@ -97,11 +97,13 @@ public enum ResponsePlanner {
         let validators = Array(commonFields(r).prefix(3))
         switch select(isHead: isHead, request: request, representation: r) {
         case .preconditionFailed:
-            return ResponsePlan(status: 412, fields: validators, body: .empty, sendsBody: false)
+            return ResponsePlan(status: 412, fields: Array(validators.prefix(2)) + [noStore], body: .empty, sendsBody: false)
         case .notModified:
             return ResponsePlan(status: 304, fields: validators, body: .empty, sendsBody: false)
         case .unsatisfiable:
-            return ResponsePlan(status: 416, fields: validators + [.init("Accept-Ranges", "bytes"), .init("Content-Range", "bytes */\(r.length)"),
+            // An error is not the representation: it must not inherit its freshness.
+            return ResponsePlan(status: 416, fields: Array(validators.prefix(2)) + [noStore, .init("Accept-Ranges", "bytes"),
+                                                                                  .init("Content-Range", "bytes */\(r.length)"),
                                                                    .init("Content-Type", "text/plain; charset=utf-8")],
                                 body: .text("range not satisfiable\n"))
         case .whole:
@@ -144,10 +146,15 @@ public enum ResponsePlanner {
         return HTTPDate.parse(text) == r.lastModified
     }
 
-    /// A short error or status response with a text body.
+    /// `Cache-Control: no-store`, for answers no cache may keep (errors, redirects, node endpoints).
+    public static let noStore = ResponsePlan.Field("Cache-Control", "no-store")
+
+    /// A short error or status response with a text body; errors are `no-store` (a cache must not keep a 404 or a
+    /// 5xx for longer than it lasts).
     public static func status(_ code: Int, _ message: String, isHead: Bool = false, extra: [ResponsePlan.Field] = []) -> ResponsePlan {
-        ResponsePlan(status: code, fields: [.init("Content-Type", "text/plain; charset=utf-8")] + extra,
-                     body: .text(message + "\n"), sendsBody: !isHead)
+        let caching = code >= 400 && !extra.contains { $0.name == "Cache-Control" } ? [noStore] : []
+        return ResponsePlan(status: code, fields: [.init("Content-Type", "text/plain; charset=utf-8")] + caching + extra,
+                            body: .text(message + "\n"), sendsBody: !isHead)
     }
 
     /// 405 with the methods a node serves.
@@ -165,9 +172,11 @@ public enum ResponsePlanner {
         ], body: .empty)
     }
 
-    /// Headers every response carries so that web players can read media cross-origin.
+    /// Headers every response carries so that web players can read media cross-origin, see where it came from
+    /// (`X-Cache`, `Age`) and measure throughput with Resource Timing (`Timing-Allow-Origin`).
     public static let corsFields = [
         ResponsePlan.Field("Access-Control-Allow-Origin", "*"),
-        ResponsePlan.Field("Access-Control-Expose-Headers", "Content-Range, Content-Length, Accept-Ranges, ETag"),
+        ResponsePlan.Field("Access-Control-Expose-Headers", "Content-Range, Content-Length, Accept-Ranges, ETag, X-Cache, Age"),
+        ResponsePlan.Field("Timing-Allow-Origin", "*"),
     ]
 }

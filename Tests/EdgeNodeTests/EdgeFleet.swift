@@ -87,7 +87,7 @@ final class EdgeFleet: @unchecked Sendable {
         var found: [String: Int] = [:]
         guard let enumerator = FileManager.default.enumerator(atPath: root) else { return found }
         while let relative = enumerator.nextObject() as? String {
-            if relative.hasPrefix(".partial") { continue }
+            if relative.hasPrefix(".") { continue }
             guard let attributes = enumerator.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular,
                   !relative.hasSuffix("manifest.json") else { continue }
             found[relative] = (attributes[.size] as? Int) ?? 0

@@ -72,25 +72,23 @@ import Glibc
         #expect(result.stderr.contains("\(host):\(port)") && result.stderr.contains("in use"), "\(service): \(result.stderr)")
     }
 
-    @Test func aSecondProcessForTheSameDirectoryIsRefused() throws {
-        let directory = try TemporaryDirectory("life")
-        defer { directory.remove() }
-        try FileManager.default.createDirectory(atPath: directory.path + "/.partial", withIntermediateDirectories: true)
-        try Data("work in progress".utf8).write(to: URL(fileURLWithPath: directory.path + "/.partial/object"))
-        try Data("hello".utf8).write(to: URL(fileURLWithPath: directory.path + "/hello.txt"))
-        let host = LoopbackAddress.next()
-        let first = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", directory.path, "--listen", "\(host):18301", "--threads", "1"],
-                                      host: host, port: 18_301)
-        let second = try ProcessRunner.run(EdgeNodeBinary.path, ["serve", "--root", directory.path, "--listen", "\(host):18302",
-                                                                 "--threads", "1"], timeout: 20)
+    @Test func aSecondProcessForTheSameCacheIsRefused() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0"])
+        try fleet.startOrigin()
+        let first = try fleet.start("edge-1")
+        let segment = try fleet.segments("ts")[0]
+        #expect(try RawHTTPConnection.get(first.host, first.port, "/" + segment).status == 200)
+        let partial = fleet.cacheDirectory("edge-1") + "/.partial/in-progress"
+        try Data("work in progress".utf8).write(to: URL(fileURLWithPath: partial))
+        let second = try ProcessRunner.run(EdgeNodeBinary.path, ["serve", "--config", fleet.configPath, "--node", "edge-1"], timeout: 20)
         #expect(second.status == 1 && second.stderr.contains("another edgenode process"), "\(second.stderr)")
-        #expect(FileManager.default.fileExists(atPath: directory.path + "/.partial/object"), "the first one's files are untouched")
-        #expect(try RawHTTPConnection.get(host, 18_301, "/hello.txt").status == 200)
-        #expect(first.stop() == 0)
-        // Once the first has stopped (or died), the directory is free again.
-        let third = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", directory.path, "--listen", "\(host):18301", "--threads", "1"],
-                                      host: host, port: 18_301)
-        #expect(third.stop(signal: SIGKILL) != nil)
+        #expect(FileManager.default.fileExists(atPath: partial), "the first one's files are untouched")
+        #expect(try RawHTTPConnection.get(first.host, first.port, "/" + segment).status == 200)
+        // Once the first has died (kill -9 included), the directory is free again.
+        #expect(first.stop(signal: SIGKILL) != nil)
+        let third = try fleet.start("edge-1")
+        #expect(try RawHTTPConnection.get(third.host, third.port, "/" + segment).status == 200)
     }
 
     @Test func aSecondOriginForTheSameNodeIsRefused() throws {

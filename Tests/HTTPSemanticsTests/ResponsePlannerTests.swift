@@ -4,7 +4,7 @@ import Testing
 @Suite struct ResponsePlannerTests {
     static let modified: Int64 = 784_111_777  // Sun, 06 Nov 1994 08:49:37 GMT
     static let representation = Representation(length: 1000, lastModified: modified, etag: EntityTag(opaque: "abc"),
-                                               contentType: "video/mp2t", cacheControl: "public, max-age=31536000, immutable")
+                                               contentType: "video/mp2t", cacheControl: "public, max-age=10")
 
     static func plan(_ request: ConditionalRequest, head: Bool = false) -> ResponsePlan {
         ResponsePlanner.plan(isHead: head, request: request, representation: representation, boundary: "BOUNDARY")
@@ -129,9 +129,13 @@ import Testing
         #expect(MediaType.forFile("init.mp4") == "video/mp4")
         #expect(MediaType.forFile("manifest.json") == "application/json")
         #expect(MediaType.forFile("noext") == "application/octet-stream")
-        #expect(MediaType.cacheControl(forFile: "seg.ts", isVODPlaylist: false).contains("immutable"))
-        #expect(MediaType.cacheControl(forFile: "index.m3u8", isVODPlaylist: true).contains("immutable"))
-        #expect(!MediaType.cacheControl(forFile: "index.m3u8", isVODPlaylist: false).contains("immutable"))
+        // A republish puts new bytes under the same URLs: nothing may be `immutable`, everything revalidates.
+        for name in ["seg.ts", "seg.m4s", "init.mp4", "index.m3u8", "master.m3u8", "manifest.json", "other.bin"] {
+            for vod in [true, false] { #expect(!MediaType.cacheControl(forFile: name[...], isVODPlaylist: vod).contains("immutable"), "\(name)") }
+        }
+        #expect(MediaType.cacheControl(forFile: "seg.ts", isVODPlaylist: false) == "public, max-age=10")
+        #expect(MediaType.cacheControl(forFile: "index.m3u8", isVODPlaylist: true) == "public, max-age=10")
+        #expect(MediaType.cacheControl(forFile: "index.m3u8", isVODPlaylist: false) == "public, max-age=1")
         #expect(MediaType.cacheControl(forFile: "manifest.json", isVODPlaylist: false) == "public, max-age=10")
     }
 }

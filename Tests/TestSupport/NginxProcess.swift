@@ -5,6 +5,25 @@ import Foundation
 public enum NginxProcess {
     /// Starts nginx for `root` on `host:port`; the prefix directory holds its config, pid and logs.
     public static func start(root: String, host: String, port: Int) throws -> ServerProcess {
+        try run(server: "root \(root);", host: host, port: port)
+    }
+
+    /// Starts nginx as a shared cache in front of `upstream` (host:port) that keeps what `Cache-Control` allows, for
+    /// as long as it allows, and revalidates with the validators; `X-Proxy-Cache` says HIT, MISS, REVALIDATED, EXPIRED.
+    public static func startCachingProxy(upstream: String, host: String, port: Int) throws -> ServerProcess {
+        let cache = NSTemporaryDirectory() + "edgenode-nginx-cache-\(UUID().uuidString.prefix(8))"
+        return try run(server: """
+            location / {
+                        proxy_pass http://\(upstream);
+                        proxy_http_version 1.1;
+                        proxy_cache shared;
+                        proxy_cache_revalidate on;
+                        add_header X-Proxy-Cache $upstream_cache_status always;
+                    }
+            """, http: "proxy_cache_path \(cache) levels=1:2 keys_zone=shared:8m use_temp_path=off;", host: host, port: port)
+    }
+
+    private static func run(server: String, http: String = "", host: String, port: Int) throws -> ServerProcess {
         let prefix = NSTemporaryDirectory() + "edgenode-nginx-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: prefix + "/logs", withIntermediateDirectories: true)
         let config = """
@@ -34,9 +53,10 @@ public enum NginxProcess {
                     application/json json;
                 }
                 default_type application/octet-stream;
+                \(http)
                 server {
                     listen \(host):\(port);
-                    root \(root);
+                    \(server)
                     location = /healthz { return 200 "ok\\n"; }
                 }
             }

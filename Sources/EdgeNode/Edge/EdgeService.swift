@@ -1,3 +1,4 @@
+import HTTPSemantics
 import EdgeCache
 import Logging
 import NIOCore
@@ -5,6 +6,8 @@ import NIOCore
 /// What a caching node adds to the data plane: the disk cache, the verified manifests and the fill engine.
 final class EdgeService: Sendable {
     let settings: EdgeSettings
+    /// `Via` on every response of this node (RFC 9110 §7.6.3): which cache answered.
+    var via: ResponsePlan.Field { ResponsePlan.Field("Via", "1.1 \(settings.nodeName)") }
     let cache: DiskCache
     let manifests: EdgeManifests
     let engine: FillEngine

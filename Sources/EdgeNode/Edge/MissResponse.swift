@@ -89,6 +89,7 @@ final class MissResponse: FillSink, @unchecked Sendable {
             var head = head
             ResponseHead.writeField("X-Cache", outcome.rawValue, into: &head)
             head.writeStaticString("Age: 0\r\n")
+            if let via = handler.edge?.via { ResponseHead.writeField(via.name, via.value, into: &head) }
             ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
             context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
             handler.answered(outcome)

@@ -42,7 +42,8 @@ struct OpenedFile {
     let bytes: ByteBuffer?
     /// Open descriptor of a large file, shared with other responses; a response keeps it alive until it is sent.
     let shared: SharedFile?
-    /// When the file was written (seconds): on a caching node, when it entered the cache (for `Age`).
+    /// When the file last changed on this disk (its ctime, seconds): on a caching node, when it entered the cache,
+    /// which `Age` counts from (RFC 9111 §5.1: time in this cache). A ctime cannot be set back, unlike an mtime.
     let storedAt: Int64
 }
 
@@ -99,7 +100,8 @@ final class ContentStore: Sendable {
 
     private struct Entry {
         let identity: FileIdentity
-        let modifiedNanoseconds: Int64
+        /// The file's ctime (seconds).
+        let storedAt: Int64
         let checkedAt: UInt64
         let bytes: ByteBuffer?
         let shared: SharedFile?
@@ -144,7 +146,7 @@ final class ContentStore: Sendable {
         let cached = cache.withLockedValue { $0.entries[key] }
         if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
             return .file(OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes,
-                                    shared: cached.shared, storedAt: cached.modifiedNanoseconds / 1_000_000_000))
+                                    shared: cached.shared, storedAt: cached.storedAt))
         }
         guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return .notFound }
         let relative = components.joined(separator: "/")
@@ -156,8 +158,8 @@ final class ContentStore: Sendable {
             return .notFound
         }
         let size = Int(info.st_size)
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         let identity = FileIdentity(info)
+        let storedAt = Int64(info.st_ctim.tv_sec)
         let listing = components.count > 1 && !DiskCache.isMetadata(relative)
             ? etags.listing(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
         if listing == nil && requireListing && !DiskCache.isMetadata(relative) {
@@ -198,10 +200,10 @@ final class ContentStore: Sendable {
                 representation = makeRepresentation(components, listing: listing, size: size, info: info, isVOD: isVOD)
                 commonFields = ResponseHead.commonFields(representation, allocator: allocator)
             }
-            remember(Entry(identity: identity, modifiedNanoseconds: modified, checkedAt: now, bytes: bytes,
+            remember(Entry(identity: identity, storedAt: storedAt, checkedAt: now, bytes: bytes,
                            shared: nil, representation: representation, commonFields: commonFields), at: key)
             return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil,
-                                    storedAt: modified / 1_000_000_000))
+                                    storedAt: storedAt))
         }
         let shared: SharedFile
         let representation: Representation
@@ -214,10 +216,10 @@ final class ContentStore: Sendable {
             representation = makeRepresentation(components, listing: listing, size: size, info: info, isVOD: false)
             commonFields = ResponseHead.commonFields(representation, allocator: allocator)
         }
-        remember(Entry(identity: identity, modifiedNanoseconds: modified, checkedAt: now, bytes: nil,
+        remember(Entry(identity: identity, storedAt: storedAt, checkedAt: now, bytes: nil,
                        shared: shared, representation: representation, commonFields: commonFields), at: key)
         return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
-                                storedAt: modified / 1_000_000_000))
+                                storedAt: storedAt))
     }
 
     /// Why bytes on disk are not the manifest's.

@@ -31,7 +31,7 @@ extension FileRequestHandler {
         }
         answered(outcome)
         let age = max(0, Int64(time(nil)) - file.storedAt)
-        return [.init("X-Cache", outcome.rawValue), .init("Age", String(age))]
+        return [.init("X-Cache", outcome.rawValue), .init("Age", String(age)), edge.via]
     }
 
     /// A GET or HEAD for a file the cache does not hold.
@@ -43,7 +43,7 @@ extension FileRequestHandler {
         }
         if Self.onlyIfCached(request.headers) {
             // A mesh peer asks only for what this node holds (RFC 9111 §5.2.1.7).
-            respond(context: context, plan: ResponsePlanner.status(504, "not cached", isHead: isHead, extra: [.init("X-Cache", "MISS")]),
+            respond(context: context, plan: ResponsePlanner.status(504, "not cached", isHead: isHead, extra: [.init("X-Cache", "MISS"), edge.via]),
                     file: nil, keepAlive: keepAlive, http10: http10)
             return
         }
@@ -88,7 +88,7 @@ extension FileRequestHandler {
             asyncBusy = false
             let outcome: EdgeMetrics.Outcome = path == "manifest.json" ? .miss : .hit
             answered(outcome)
-            serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", outcome.rawValue), .init("Age", "0")],
+            serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", outcome.rawValue), .init("Age", "0"), edge.via],
                   keepAlive: keepAlive, http10: http10)
             answerWaiting(context: context)
             return
@@ -140,7 +140,7 @@ extension FileRequestHandler {
             asyncBusy = false
             if case .file(let file) = store.lookup(path: request.uri[...]) {
                 answered(.hit)
-                serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", "HIT"), .init("Age", "0")],
+                serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", "HIT"), .init("Age", "0"), edge.via],
                       keepAlive: keepAlive, http10: http10)
                 answerWaiting(context: context)
             } else if retryIfGone {
@@ -168,6 +168,7 @@ extension FileRequestHandler {
         if let outcome {
             answered(outcome)
             if !plan.fields.contains(where: { $0.name == "X-Cache" }) { plan.fields.append(.init("X-Cache", outcome.rawValue)) }
+            if let edge, !plan.fields.contains(where: { $0.name == "Via" }) { plan.fields.append(edge.via) }
         }
         respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
         answerWaiting(context: context)

@@ -21,15 +21,21 @@ public final class HTTPServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let edge: EdgeService?
     private let traffic = TrafficMeter()
-    private let lock: DirectoryLock
+    private let lock: DirectoryLock?
 
     /// Opens the content root (on a caching node: the disk cache, with its index rebuilt); throws when it cannot be
     /// served.
     public init(settings: ServerSettings, logger: Logger) throws(StorageError) {
         self.settings = settings
         self.logger = logger
-        if settings.edge != nil { try? FileManager.default.createDirectory(atPath: settings.root, withIntermediateDirectories: true) }
-        lock = try DirectoryLock(directory: settings.root)
+        // A cache directory is written (fills, `.partial/`, evictions): one process at a time. An origin's content is
+        // only read here, and any number of processes may serve it.
+        if settings.edge != nil {
+            try? FileManager.default.createDirectory(atPath: settings.root, withIntermediateDirectories: true)
+            lock = try DirectoryLock(directory: settings.root)
+        } else {
+            lock = nil
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: settings.threads)
         self.group = group
         do {

@@ -16,7 +16,9 @@ public final class DirectoryLock: Sendable {
     public init(directory: String, fileName: String = DirectoryLock.fileName) throws(StorageError) {
         let path = directory + "/" + fileName
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw .io(directory, "cannot open the lock file: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else {
+            throw .io(directory, errno == ENOENT ? "no such directory" : "cannot open the lock file: \(String(cString: strerror(errno)))")
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno == EWOULDBLOCK ? "another edgenode process is using this directory" : String(cString: strerror(errno))
             close(descriptor)
