@@ -38,13 +38,7 @@ public struct S3FIFOPolicy<Key: Hashable>: EvictionPolicy {
         }
         guard size <= capacityBytes else { return (false, []) }
         var evicted: [Key] = []
-        while usedBytes + size > capacityBytes, !(small.isEmpty && main.isEmpty) {
-            if smallBytes >= smallTarget || main.isEmpty {
-                evictSmall(into: &evicted)
-            } else {
-                evictMain(into: &evicted)
-            }
-        }
+        evict(downTo: capacityBytes - size, into: &evicted)
         // Seen recently (in the ghost): straight to main; otherwise on probation in small.
         if ghostIndex.removeValue(forKey: key) != nil {
             entries[key] = Entry(size: size, frequency: 0, queue: .main)
@@ -56,6 +50,24 @@ public struct S3FIFOPolicy<Key: Hashable>: EvictionPolicy {
             smallBytes += size
         }
         return (false, evicted)
+    }
+
+    /// Evicts, in the policy's order, until at least `bytes` are freed or nothing is left (the disk ran out of
+    /// space before the byte budget did).
+    public mutating func evict(bytes: Int64) -> [Key] {
+        var evicted: [Key] = []
+        evict(downTo: usedBytes - bytes, into: &evicted)
+        return evicted
+    }
+
+    private mutating func evict(downTo target: Int64, into evicted: inout [Key]) {
+        while usedBytes > target, !(small.isEmpty && main.isEmpty) {
+            if smallBytes >= smallTarget || main.isEmpty {
+                evictSmall(into: &evicted)
+            } else {
+                evictMain(into: &evicted)
+            }
+        }
     }
 
     public mutating func remove(_ key: Key) {

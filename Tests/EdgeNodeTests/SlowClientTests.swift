@@ -109,13 +109,15 @@ import Glibc
         let stalled = try RawHTTPConnection(host: server.host, port: server.port, timeout: 5, receiveBuffer: 16_384)
         try stalled.send("GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         let started = Date()
-        let received = steady.readPaced(bytesPerSecond: 400_000, limit: bytes.count + 400, seconds: 40)
+        let received = steady.readPaced(bytesPerSecond: 400_000, limit: bytes.count + 4_096, seconds: 40) { received in
+            received.firstRange(of: [13, 10, 13, 10]).map { received.count - $0.upperBound >= bytes.count } ?? false
+        }
         let head = received.firstRange(of: [13, 10, 13, 10]).map { received[..<$0.upperBound] } ?? []
         let body = Array(received.dropFirst(head.count))
         #expect(body.count == bytes.count && body == bytes, "\(body.count) of \(bytes.count) bytes after \(Date().timeIntervalSince(started)) s")
         #expect(Date().timeIntervalSince(started) > 4, "slow enough to have outlived the send timeout twice")
         // The stalled reader has been silent all along: the server gave up on it long ago.
-        let rest = stalled.readPaced(bytesPerSecond: 50_000_000, limit: bytes.count + 400, seconds: 10)
+        let rest = stalled.readPaced(bytesPerSecond: 50_000_000, limit: bytes.count + 4_096, seconds: 10)
         #expect(stalled.peerClosed && rest.count < bytes.count, "the stalled reader got \(rest.count) bytes and the connection stayed open")
     }
 

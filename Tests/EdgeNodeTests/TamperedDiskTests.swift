@@ -111,3 +111,34 @@ import Glibc
         #expect(try Self.get(origin, path).body == good, "restored, verified again, served")
     }
 }
+
+/// A full disk on an edge is the edge's problem: it evicts to make room and keeps filling, and never blames (or
+/// refetches from) a parent for it.
+@Suite(.serialized) struct FullDiskTests {
+    @Test func aFullCacheDiskEvictsToMakeRoomWithoutBlamingTheParent() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        // A byte budget far above what the 2 MiB file system holds.
+        fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0", "cache_size": "\"1GiB\""])
+        let cache = fleet.cacheDirectory("edge-1")
+        try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        let mounted = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", cache])
+        try #require(mounted.status == 0, "cannot mount a tmpfs (needs root): \(mounted.stderr)")
+        defer { _ = try? ProcessRunner.run("umount", ["-l", cache]) }
+        try fleet.startOrigin()
+        let edge = try fleet.start("edge-1")
+        let segments = try fleet.segments("ts")
+        try #require(segments.count >= 4)
+        for path in segments.prefix(4) {
+            let response = try RawHTTPConnection.get(edge.host, edge.port, "/" + path), expected = try fleet.originBytes(path)
+            #expect(response.status == 200 && response.body == expected, "\(path): \(response.status)")
+            _ = EdgeFleet.eventually(5) { fleet.cachedObjects("edge-1")[path] != nil }
+        }
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_disk_full_evictions_total") >= 1, "the disk filled up and room was made")
+        let metrics = String(decoding: try RawHTTPConnection.get(edge.host, edge.port, "/metrics").body, as: UTF8.self)
+        let blamed = metrics.split(separator: "\n").filter { $0.hasPrefix("edgenode_parent_failures_total") && !$0.hasSuffix(" 0") }
+        #expect(blamed.isEmpty, "a parent was blamed for the full disk: \(blamed)")
+        let fetched = try EdgeFleet.metric(edge, "edgenode_cache_fill_bytes_total{parent=\"origin-1\"}")
+        let needed = try segments.prefix(4).map { try fleet.originBytes($0).count }.reduce(0, +)
+        #expect(fetched == needed, "every byte fetched once: \(fetched) of \(needed)")
+    }
+}

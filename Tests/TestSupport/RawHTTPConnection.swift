@@ -96,14 +96,14 @@ public final class RawHTTPConnection {
         return (RawResponse(status: head.status, headers: head.headers, body: body), available == length)
     }
 
-    /// Reads at about `bytesPerSecond` (a slice every 100 ms) until `limit` bytes, the peer closes, or `seconds` pass;
-    /// returns the bytes read (what was buffered already included).
-    public func readPaced(bytesPerSecond: Int, limit: Int, seconds: TimeInterval) -> [UInt8] {
+    /// Reads at about `bytesPerSecond` (a slice every 100 ms) until `limit` bytes, `done` says so, the peer closes, or
+    /// `seconds` pass; returns the bytes read (what was buffered already included).
+    public func readPaced(bytesPerSecond: Int, limit: Int, seconds: TimeInterval, done: ([UInt8]) -> Bool = { _ in false }) -> [UInt8] {
         var received = buffer
         buffer = []
         let end = Date().addingTimeInterval(seconds)
         let slice = max(1, bytesPerSecond / 10)
-        while received.count < limit && !peerClosed && Date() < end {
+        while received.count < limit && !peerClosed && Date() < end && !done(received) {
             var chunk = [UInt8](repeating: 0, count: min(slice, limit - received.count))
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n <= 0 {

@@ -90,6 +90,15 @@ public final class DiskCache: Sendable {
         return components.count == 2 && components[1] == "manifest.json"
     }
 
+    /// Deletes objects, least valuable first, until `bytes` are freed (the file system is full before the budget is);
+    /// returns the paths deleted.
+    @discardableResult
+    public func makeRoom(bytes: Int64) -> [String] {
+        let evicted = state.withLockedValue { $0.evict(bytes: bytes) }
+        for path in evicted { unlink(root + "/" + path) }
+        return evicted
+    }
+
     /// Deletes the object at `path` (its content was republished with different bytes).
     public func remove(_ path: String) {
         let held = state.withLockedValue { policy -> Bool in

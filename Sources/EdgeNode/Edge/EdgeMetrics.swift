@@ -11,6 +11,10 @@ struct EdgeMetrics: Sendable {
     let viewerFills = Counter(label: "edgenode_cache_fills_total", dimensions: [("priority", "viewer")])
     let backgroundFills = Counter(label: "edgenode_cache_fills_total", dimensions: [("priority", "background")])
     let failedFills = Counter(label: "edgenode_cache_fill_failures_total")
+    /// Writes into the cache that failed on this node's own disk (full, read-only, I/O error): never a parent's fault.
+    let cacheWriteFailures = Counter(label: "edgenode_cache_write_failures_total")
+    /// Times the file system filled up before the byte budget did and objects were evicted to make room.
+    let diskFullEvictions = Counter(label: "edgenode_cache_disk_full_evictions_total")
     let committedObjects = Counter(label: "edgenode_cache_objects_committed_total")
     let evictedObjects = Counter(label: "edgenode_cache_objects_evicted_total")
     let upstreamErrors = Counter(label: "edgenode_cache_upstream_error_responses_total")

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import EdgeCache
 import Logging
@@ -239,6 +240,23 @@ final class FillEngine: @unchecked Sendable {
             return coordinator.progress(fill, verifiedEnd: verifiedEnd, now: Self.now())
         }
         execute(directives, kind: .viewer)
+    }
+
+    /// Writes verified bytes into the object. When this node's file system is full before its byte budget is, the
+    /// least valuable objects are evicted to make room and the write is tried once more; a write that still fails is
+    /// this node's problem, reported as such (never a parent's).
+    func store<Bytes: ContiguousBytes>(_ bytes: Bytes, at offset: Int64, in object: ObjectFill) throws(StorageError) {
+        do {
+            try object.partial.write(bytes, at: offset)
+        } catch {
+            let room = max(Int64(bytes.withUnsafeBytes { $0.count }) * 16, 8 << 20)
+            let evicted = cache.makeRoom(bytes: room)
+            metrics.diskFullEvictions.increment()
+            if !evicted.isEmpty { metrics.evictedObjects.increment(by: evicted.count) }
+            logger.warning("cannot write to the cache; evicted objects to make room", metadata: [
+                "error": "\(error)", "evicted": "\(evicted.count)", "path": "\(object.path)"])
+            try object.partial.write(bytes, at: offset)
+        }
     }
 
     /// Every parent failed for this fill (called by its run).

@@ -47,6 +47,7 @@ final class FillRun: @unchecked Sendable {
         let range = verifier.nextOffset..<object.endOffset(ofChunk: chunks.upperBound)
         let size = object.entry.chunks.size
         var rejection: (reason: String, detail: String, marksBad: Bool)?
+        var localFailure: StorageError?
         metrics.requested(from: parent.name, kind: .object)
         ParentFetch.start(
             on: eventLoop, parent: parent, request: .init(path: "/" + object.path, range: range), via: nodeName, timeout: timeout,
@@ -67,7 +68,12 @@ final class FillRun: @unchecked Sendable {
                 do {
                     let verified = try verifier.feed(buffer.readableBytesView)
                     guard !verified.isEmpty else { return true }
-                    for chunk in verified { try object.partial.write(chunk.bytes, at: chunk.offset) }
+                    do throws(StorageError) {
+                        for chunk in verified { try engine.store(chunk.bytes, at: chunk.offset, in: object) }
+                    } catch {
+                        localFailure = error
+                        return false
+                    }
                     metrics.filled(bytes: verified.reduce(0) { $0 + $1.bytes.count }, from: parent.name)
                     engine.verified(fill: fill, chunks: verified.map(\.index), verifiedEnd: verifier.nextChunk, object: object)
                     return true
@@ -82,6 +88,14 @@ final class FillRun: @unchecked Sendable {
             onEnd: { [self] error in
                 // Shutting down: the connection was closed by this node, not by the parent.
                 guard !engine.isStopped else { return }
+                if let localFailure {
+                    // This node's disk failed, not the parent: no penalty, no refetch from another parent.
+                    metrics.cacheWriteFailures.increment()
+                    logger.error("cannot store a fill on this node's disk; the parent is not at fault", metadata: [
+                        "path": "\(object.path)", "error": "\(localFailure)"])
+                    engine.failed(fill: fill, object: object, status: 503)
+                    return
+                }
                 if error == nil, rejection == nil, verifier.nextChunk >= chunks.upperBound {
                     parents.succeeded(parent)
                     return
