@@ -52,7 +52,7 @@ extension ControlAPI {
     func receipt(_ request: Request, context: ControlContext, scope: Scope) throws -> Response {
         let query = try QueryParameters(request, allowed: ["from", "to"])
         let artist = try context.parameters.require("artist")
-        guard Scope.isIdentifier(artist) else { throw ControlError.badRequest("artist must be 1-64 of a-z 0-9 . _ -") }
+        guard Scope.isIdentifier(artist) else { throw ControlError.badRequest("artist must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit") }
         if case .artist(let id) = scope, id != artist {
             throw ControlError.forbidden("scope \(scope) may only fetch its own receipts")
         }

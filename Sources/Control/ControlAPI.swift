@@ -28,6 +28,7 @@ public struct ControlAPI: Sendable {
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: BearerAuthenticator(store: ledger.store))
+        router.add(middleware: MethodGuard(routes: Self.routes))
         for route in Self.routes {
             router.on(RouterPath(route.path), method: route.method) { request, context in
                 let scope = try context.requireScope()

@@ -1,3 +1,4 @@
+import Ledger
 /// What a control API token may do.
 ///
 /// - `admin`: everything.
@@ -39,8 +40,6 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    static func isIdentifier(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64
-            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e }
-    }
+    /// Artist and node names in scopes follow the ledger's identifier rule (they become account names and paths).
+    static func isIdentifier(_ text: String) -> Bool { Account.isIdentifier(text) }
 }

@@ -57,6 +57,9 @@ struct TransferBody: Decodable {
     /// Decodes and validates a body into a transfer; every failure is a 400 that says what and where.
     static func transfer(from data: Data) throws -> Transfer {
         let body: TransferBody
+        if let duplicate = DuplicateKeyScanner.firstDuplicate(in: data) {
+            throw ControlError(.badRequest, "invalid_json", "\(duplicate.path): the field \"\(duplicate.name.prefix(40))\" appears twice")
+        }
         do {
             body = try JSONDecoder().decode(TransferBody.self, from: data)
         } catch let error as DecodingError {

@@ -19,7 +19,9 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init(_ kind: Kind, _ currency: Currency) throws(LedgerError) {
         switch kind {
         case .artist(let id), .external(let id):
-            guard Self.isIdentifier(id) else { throw .invalidAccount("\"\(id)\" must be 1-64 of a-z 0-9 . _ -") }
+            guard Self.isIdentifier(id) else {
+                throw .invalidAccount("\"\(id.prefix(80))\" must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit")
+            }
         case .taxWithheld(let country):
             guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
                 throw .invalidAccount("tax country \"\(country)\" must be an ISO 3166 alpha-2 code")
@@ -71,8 +73,11 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public static func < (lhs: Account, rhs: Account) -> Bool { lhs.description < rhs.description }
 
-    static func isIdentifier(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64
-            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
+    /// An identifier (artist, external source): it becomes part of account names and of paths (`/v1/accounts/…`,
+    /// statements, payout files), so it may not be `.`, `..` or start with punctuation.
+    public static func isIdentifier(_ text: String) -> Bool {
+        func isAlphanumeric(_ byte: UInt8) -> Bool { (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A) }
+        guard let first = text.utf8.first, isAlphanumeric(first), text.utf8.count <= 64 else { return false }
+        return text.utf8.allSatisfy { isAlphanumeric($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }
     }
 }

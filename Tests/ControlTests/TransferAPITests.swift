@@ -1,5 +1,6 @@
 import Control
 import Foundation
+import NIOHTTP1
 import Ledger
 import Testing
 import TestSupport
@@ -88,7 +89,32 @@ import TestSupport
             + "{\"account\":\"artist/b/EUR\",\"side\":\"credit\",\"amount\":1}]}", "idempotency key must be"),
         ("{\"idempotency_key\":\"k\",\"kind\":\"royalty\",\"postings\":[{\"account\":\"external/a/EUR\",\"side\":\"debit\",\"amount\":99999999999999999999},"
             + "{\"account\":\"artist/b/EUR\",\"side\":\"credit\",\"amount\":1}]}", "postings[0].amount"),
+        // Identifiers become paths and account names: no dot-segments, nothing starting with punctuation.
+        ("{\"idempotency_key\":\"k\",\"kind\":\"royalty\",\"postings\":[{\"account\":\"external/a/EUR\",\"side\":\"debit\",\"amount\":1},"
+            + "{\"account\":\"artist/../EUR\",\"side\":\"credit\",\"amount\":1}]}", "postings[1].account: invalid account: \"..\""),
+        ("{\"idempotency_key\":\"k\",\"kind\":\"royalty\",\"postings\":[{\"account\":\"external/-x/EUR\",\"side\":\"debit\",\"amount\":1},"
+            + "{\"account\":\"artist/b/EUR\",\"side\":\"credit\",\"amount\":1}]}", "postings[0].account"),
+        // A field said twice is refused, not silently read once.
+        ("{\"idempotency_key\":\"k\",\"kind\":\"royalty\",\"kind\":\"payout\",\"postings\":[]}", "body: the field \"kind\" appears twice"),
+        ("{\"idempotency_key\":\"k\",\"kind\":\"royalty\",\"postings\":[{\"account\":\"external/a/EUR\",\"side\":\"debit\",\"amount\":1},"
+            + "{\"account\":\"artist/b/EUR\",\"amount\":1,\"side\":\"credit\",\"amount\":5}]}", "postings[1]: the field \"amount\" appears twice"),
     ]
+
+    /// A known path with a method it does not take: 405 with `Allow` (after authentication), not 404.
+    @Test func otherMethodsOnKnownPathsAre405WithAllow() async throws {
+        let harness = try await ControlHarness()
+        let admin = harness.client(harness.admin)
+        for (method, path, allow) in [(HTTPMethod.RAW(value: "TRACE"), "/v1/transfers", "POST"), (.GET, "/v1/transfers", "POST"),
+                                      (.DELETE, "/v1/checkpoint", "GET, HEAD"), (.PUT, "/v1/accounts/artist/luna/EUR", "GET, HEAD"),
+                                      (.PATCH, "/v1/checkpoints", "POST")] {
+            let response = try await admin.send(method: method, path: path, body: nil)
+            #expect(response.status == 405 && ControlHarness.errorCode(response) == "method_not_allowed", "\(method) \(path): \(response.status)")
+            #expect(response.headers["allow"] == allow, "\(method) \(path): \(response.headers)")
+        }
+        #expect(try await admin.send(method: .GET, path: "/v1/nothing-here", body: nil).status == 404)
+        #expect(try await harness.client(nil).send(method: .RAW(value: "TRACE"), path: "/v1/transfers", body: nil).status == 401)
+        await harness.stop()
+    }
 
     @Test func badBodiesGetPrecise400s() async throws {
         let harness = try await ControlHarness()
