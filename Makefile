@@ -1,7 +1,8 @@
 # edgenode — two commands on a fresh Debian 12 machine:
 #   make run    installs what is missing, builds, publishes and verifies a generated sample clip, serves it from
 #               the origin and through an edge that fills and verifies it, shows the gossip view
-#   make test   installs what is missing, builds, runs every test
+#   make test   installs what is missing, builds, validates the control API's OpenAPI document and runs schemathesis
+#               against a live origin, then runs every test
 SWIFT ?= swift
 
 .PHONY: deps build release run test bench clean
@@ -21,6 +22,7 @@ run: build
 test: build
 	@scripts/install-deps.sh nginx
 	scripts/check-openapi.sh
+	scripts/check-schemathesis.sh
 	$(SWIFT) test
 
 bench: deps

@@ -14,7 +14,7 @@ extension ControlAPI {
             if prefix.isEmpty { prefix = own }
             guard prefix.hasPrefix(own) else { throw ControlError.forbidden("scope \(scope) may only list accounts under \(own)") }
         }
-        guard prefix.utf8.count <= 128 else { throw ControlError.badRequest("prefix is longer than 128 bytes") }
+        guard prefix.unicodeScalars.count <= 128 else { throw ControlError.badRequest("prefix is longer than 128 characters") }
         let rows = try storeCall { () throws(StoreError) in
             try ledger.store.balances(prefix: prefix, after: query.string("after"), limit: limit + 1)
         }
@@ -31,7 +31,8 @@ extension ControlAPI {
         let account: Account
         switch Result(catching: { () throws(LedgerError) in try Account(parsing: text) }) {
         case .success(let parsed): account = parsed
-        case .failure(let error): throw ControlError.badRequest(error.description)
+        // Well-formed path segments that name no possible account: there is no such resource.
+        case .failure(let error): throw ControlError.notFound("no such account: \(error)")
         }
         if case .artist(let id) = scope, account.artist != id {
             throw ControlError.forbidden("scope \(scope) may only read its own accounts (artist/\(id)/…)")

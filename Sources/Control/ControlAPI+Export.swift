@@ -18,8 +18,9 @@ extension ControlAPI {
         let store = ledger.store
         let latest = try storeCall { () throws(StoreError) in try store.latestCheckpoint() }
         let size = Int64(store.size)
-        let start = try query.integer("start", in: 0...size, default: 0)
-        let end = try query.integer("end", in: start...size, default: max(start, Int64(latest?.size ?? Int(size))))
+        let start = try query.logPosition("start", size: size, default: 0)
+        let end = try query.logPosition("end", size: size, default: max(start, Int64(latest?.size ?? Int(size))))
+        guard end >= start else { throw ControlError.badRequest("end (\(end)) must not be before start (\(start))") }
         let note = try storeCall { () throws(StoreError) in try store.checkpoint(size: Int(end)) }
         let log = ledger.logOrigin
         let body = ResponseBody { writer in

@@ -116,8 +116,9 @@ public struct ControlAPI: Sendable {
     private func entries(_ request: Request) throws -> Response {
         let query = try QueryParameters(request, allowed: ["start", "end"])
         let size = Int64(ledger.store.size)
-        let start = try query.integer("start", in: 0...size)
-        let end = try query.integer("end", in: start...size, default: min(size, start + Int64(Self.maximumPage)))
+        let start = try query.logPosition("start", size: size)
+        let end = try query.logPosition("end", size: size, default: min(size, start + Int64(Self.maximumPage)))
+        guard end >= start else { throw ControlError.badRequest("end (\(end)) must not be before start (\(start))") }
         guard end - start <= Int64(Self.maximumPage) else {
             throw ControlError.badRequest("at most \(Self.maximumPage) entries per request (asked \(end - start))")
         }
@@ -128,11 +129,12 @@ public struct ControlAPI: Sendable {
     private func inclusionProof(_ request: Request) throws -> Response {
         let query = try QueryParameters(request, allowed: ["index", "leaf_hash", "tree_size"])
         let size = Int64(ledger.store.size)
-        let treeSize = try query.integer("tree_size", in: 1...max(1, size), default: size)
-        guard treeSize <= size, treeSize > 0 else { throw ControlError.notFound("the log is empty") }
+        let treeSize = try query.logPosition("tree_size", size: size, default: size)
+        guard treeSize > 0 else { throw ControlError.notFound("a tree of size 0 has no entries to prove") }
         let index: Int64
-        switch (try query.optionalInteger("index", in: 0...(treeSize - 1)), query.string("leaf_hash")) {
+        switch (try query.optionalInteger("index", in: 0...Int64.max), query.string("leaf_hash")) {
         case (let given?, nil):
+            guard given < treeSize else { throw ControlError.notFound("index \(given) is beyond the tree of size \(treeSize)") }
             index = given
         case (nil, let hex?):
             guard let hash = MerkleHash(hex: hex) else { throw ControlError.badRequest("leaf_hash must be 64 hex digits") }
@@ -153,8 +155,9 @@ public struct ControlAPI: Sendable {
     private func consistencyProof(_ request: Request) throws -> Response {
         let query = try QueryParameters(request, allowed: ["first", "second"])
         let size = Int64(ledger.store.size)
-        let second = try query.integer("second", in: 0...size, default: size)
-        let first = try query.integer("first", in: 0...second)
+        let second = try query.logPosition("second", size: size, default: size)
+        let first = try query.logPosition("first", size: size)
+        guard first <= second else { throw ControlError.badRequest("first (\(first)) must not be after second (\(second))") }
         let proof = try storeCall { () throws(StoreError) in try ledger.store.consistencyProof(from: Int(first), to: Int(second)) }
         return try Self.json(Views.ConsistencyProof(first: Int(first), second: Int(second), proof: proof.map(\.hex)))
     }

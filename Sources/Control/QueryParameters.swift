@@ -35,6 +35,14 @@ struct QueryParameters {
         return value
     }
 
+    /// A position in the log (0...`size`): a value the schema allows but the log has not reached yet is 404, not 400
+    /// — the request is well-formed, the entries it names do not exist (yet).
+    func logPosition(_ name: String, size: Int64, default fallback: Int64? = nil) throws -> Int64 {
+        let value = try integer(name, in: 0...Int64.max, default: fallback)
+        guard value <= size else { throw ControlError.notFound("\(name) \(value) is beyond the log, which has \(size) entries") }
+        return value
+    }
+
     func optionalInteger(_ name: String, in range: ClosedRange<Int64>) throws -> Int64? {
         values[name] == nil ? nil : try integer(name, in: range)
     }

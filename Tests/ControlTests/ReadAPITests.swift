@@ -56,14 +56,18 @@ import Testing
         let consistency = try Self.decode(Views.ConsistencyProof.self, try await admin.get("/v1/proofs/consistency?first=13&second=21"))
         try LogAudit.consistency(from: old, to: new, proof: consistency.proof)
         #expect(throws: LogAudit.Failure.self) { try LogAudit.consistency(from: old, to: new, proof: Array(consistency.proof.dropLast())) }
-        // Bad queries are precise 400s / 404s.
+        // Bad queries are precise 400s; positions the log has not reached are 404 (well-formed, nothing there yet).
         let cases: [(String, Int, String)] = [
-            ("/v1/proofs/inclusion?index=21&tree_size=21", 400, "index\" must be within 0...20"),
+            ("/v1/proofs/inclusion?index=21&tree_size=21", 404, "index 21 is beyond the tree of size 21"),
+            ("/v1/proofs/inclusion?index=0&tree_size=22", 404, "tree_size 22 is beyond the log, which has 21 entries"),
             ("/v1/proofs/inclusion?index=1&leaf_hash=\(entries.entries[1].leafHash)", 400, "exactly one of index or leaf_hash"),
             ("/v1/proofs/inclusion?leaf_hash=zz", 400, "64 hex digits"),
             ("/v1/proofs/inclusion?leaf_hash=\(String(repeating: "ab", count: 32))", 404, "no entry has leaf hash"),
-            ("/v1/proofs/consistency?first=22&second=21", 400, "first\" must be within 0...21"),
-            ("/v1/entries?start=0&end=5000", 400, "\"end\" must be within 0...21"),
+            ("/v1/proofs/consistency?first=22&second=21", 404, "first 22 is beyond the log, which has 21 entries"),
+            ("/v1/proofs/consistency?first=5&second=3", 400, "first (5) must not be after second (3)"),
+            ("/v1/entries?start=0&end=5000", 404, "end 5000 is beyond the log, which has 21 entries"),
+            ("/v1/entries?start=7&end=3", 400, "end (3) must not be before start (7)"),
+            ("/v1/accounts/platform/nothing/EUR", 404, "no such account"),
             ("/v1/entries?start=x", 400, "must be a decimal integer"),
             ("/v1/entries?start=1&start=2", 400, "more than once"),
         ]
