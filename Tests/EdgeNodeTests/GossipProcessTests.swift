@@ -138,13 +138,7 @@ import Glibc
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError(message: "socket") }
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host, &address.sin_addr)
-        let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let sent = IPv4Address.with(host, port) { sendto(fd, bytes, bytes.count, 0, $0, $1) }
         guard sent == bytes.count else { throw FixtureError(message: "sendto: \(String(cString: strerror(errno)))") }
     }
 }

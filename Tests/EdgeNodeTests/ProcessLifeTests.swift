@@ -44,13 +44,7 @@ import Glibc
     /// A socket of `type` bound (and, for TCP, listening) on `host:port`, held until closed.
     static func occupy(_ host: String, _ port: Int, type: Int32) throws -> Int32 {
         let fd = socket(AF_INET, type, 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        inet_pton(AF_INET, host, &address.sin_addr)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let bound = IPv4Address.with(host, port) { bind(fd, $0, $1) }
         guard bound == 0 else { throw FixtureError(message: "bind \(host):\(port): \(String(cString: strerror(errno)))") }
         if type == Int32(SOCK_STREAM.rawValue) { listen(fd, 1) }
         return fd
