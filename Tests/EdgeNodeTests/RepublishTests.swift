@@ -52,4 +52,25 @@ import TestSupport
         #expect(hit.header("Access-Control-Expose-Headers")?.contains("X-Cache") == true)
         #expect(Int(hit.header("Age") ?? "") ?? 99 < 30, "Age counts time in this cache: \(hit.header("Age") ?? "-")")
     }
+
+    /// RFC 9111 §5.1: a cache's `Age` is its own time plus the age the bytes had at its parent.
+    @Test func ageAddsTheParentsAge() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0"])
+        fleet.addCache("edge-2", parents: ["edge-1"], extra: ["prefetch": "0"])
+        try fleet.startOrigin()
+        let upper = try fleet.start("edge-1")
+        let lower = try fleet.start("edge-2")
+        let segment = try fleet.segments("ts")[2]
+        #expect(try RawHTTPConnection.get(upper.host, upper.port, "/" + segment).status == 200)
+        #expect(EdgeFleet.eventually { fleet.cachedObjects("edge-1")[segment] != nil })
+        sleep(3)
+        #expect(try RawHTTPConnection.get(lower.host, lower.port, "/" + segment).status == 200)
+        #expect(EdgeFleet.eventually { fleet.cachedObjects("edge-2")[segment] != nil })
+        let hit = try RawHTTPConnection.get(lower.host, lower.port, "/" + segment)
+        let age = Int(hit.header("Age") ?? "") ?? -1
+        #expect(hit.header("X-Cache") == "HIT" && age >= 3 && age < 30, "edge-2's Age \(age) should include edge-1's 3 s")
+        let own = Int(try RawHTTPConnection.get(upper.host, upper.port, "/" + segment).header("Age") ?? "") ?? -1
+        #expect(own >= 3 && age >= own - 1, "edge-1: \(own), edge-2: \(age)")
+    }
 }

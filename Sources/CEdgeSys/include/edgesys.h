@@ -6,4 +6,11 @@
 /// descriptor, or -1 with errno set (EXDEV for an escape attempt, ENOSYS on kernels before 5.6).
 int edgesys_open_beneath(int directory, const char *path);
 
+/// Sets the extended attribute `name` of an open file (fsetxattr); 0, or -1 with errno set (ENOTSUP where the file
+/// system keeps no user attributes).
+long edgesys_set_attribute(int descriptor, const char *name, const void *value, unsigned long length);
+
+/// Reads the extended attribute `name` of an open file into `value` (fgetxattr); its length, or -1 with errno set.
+long edgesys_get_attribute(int descriptor, const char *name, void *value, unsigned long capacity);
+
 #endif

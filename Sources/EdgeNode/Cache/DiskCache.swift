@@ -1,3 +1,4 @@
+import CEdgeSys
 import EdgeCache
 import Foundation
 import Manifest
@@ -113,6 +114,7 @@ public final class DiskCache: Sendable {
     /// evicted.
     @discardableResult
     public func commit(_ object: PartialObject) throws(StorageError) -> [String] {
+        object.storeUpstreamAge()
         try object.close(sync: true)
         let destination = root + "/" + object.path
         let directory = (destination as NSString).deletingLastPathComponent
@@ -170,6 +172,16 @@ public final class PartialObject: @unchecked Sendable {
     /// The object's full size.
     public let size: Int64
     private let closed = NIOLockedValueBox(false)
+    /// The largest `Age` a parent reported for these bytes (RFC 9111 §5.1: the age they had on arrival).
+    private let upstreamAge = NIOLockedValueBox<Int64>(0)
+
+    /// The extended attribute that carries the age an object had when it arrived, with the object.
+    public static let upstreamAgeAttribute = "user.edgenode.upstream-age"
+
+    /// Records a parent's `Age` for these bytes (the largest is kept: the conservative one).
+    public func noteUpstreamAge(_ seconds: Int64) {
+        upstreamAge.withLockedValue { $0 = max($0, seconds) }
+    }
 
     init(descriptor: Int32, temporaryPath: String, path: String, size: Int64) {
         self.descriptor = descriptor
@@ -193,6 +205,15 @@ public final class PartialObject: @unchecked Sendable {
             return nil
         }
         if let failure { throw .io(path, "cannot write to the cache: \(String(cString: strerror(failure)))") }
+    }
+
+    /// Keeps the upstream age with the file (an extended attribute: it moves with the inode on rename). A file system
+    /// without user attributes loses it, and `Age` then counts this cache's time only.
+    func storeUpstreamAge() {
+        let age = upstreamAge.withLockedValue { $0 }
+        guard age > 0 else { return }
+        let text = Array(String(age).utf8)
+        _ = edgesys_set_attribute(descriptor, Self.upstreamAgeAttribute, text, UInt(text.count))
     }
 
     /// A new descriptor of the partial file for reading (sendfile), valid after commit or discard; the caller closes it.

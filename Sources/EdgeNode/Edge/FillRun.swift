@@ -51,7 +51,7 @@ final class FillRun: @unchecked Sendable {
         metrics.requested(from: parent.name, kind: .object)
         ParentFetch.start(
             on: eventLoop, parent: parent, request: .init(path: "/" + object.path, range: range), via: nodeName, timeout: timeout,
-            onHead: { head in
+            onHead: { [self] head in
                 let expected = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
                 let contentRange = head.headers.first(name: "Content-Range")
                 let whole = head.status == .ok && range == 0..<size
@@ -61,6 +61,10 @@ final class FillRun: @unchecked Sendable {
                         : .status(Int(head.status.code))
                     rejection = (failure.metricReason, failure.description, failure.marksParentBad)
                     return false
+                }
+                // RFC 9111 §5.1: the age the bytes already had at the parent (delta-seconds; anything else ignored).
+                if let age = head.headers.first(name: "Age"), !age.isEmpty, age.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                    object.partial.noteUpstreamAge(Int64(age.prefix(10)) ?? 0)
                 }
                 return true
             },

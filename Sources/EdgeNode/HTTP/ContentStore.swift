@@ -42,8 +42,8 @@ struct OpenedFile {
     let bytes: ByteBuffer?
     /// Open descriptor of a large file, shared with other responses; a response keeps it alive until it is sent.
     let shared: SharedFile?
-    /// When the file last changed on this disk (its ctime, seconds): on a caching node, when it entered the cache,
-    /// which `Age` counts from (RFC 9111 §5.1: time in this cache). A ctime cannot be set back, unlike an mtime.
+    /// What `Age` counts from (seconds): on a caching node, when the object entered the cache (its ctime, which
+    /// cannot be set back, unlike an mtime) less the age it already had at the parent (RFC 9111 §5.1).
     let storedAt: Int64
 }
 
@@ -159,7 +159,8 @@ final class ContentStore: Sendable {
         }
         let size = Int(info.st_size)
         let identity = FileIdentity(info)
-        let storedAt = Int64(info.st_ctim.tv_sec)
+        // Age = time in this cache + the age the bytes had on arrival (kept with the file by the cache).
+        let storedAt = Int64(info.st_ctim.tv_sec) - (requireListing ? Self.upstreamAge(descriptor) : 0)
         let listing = components.count > 1 && !DiskCache.isMetadata(relative)
             ? etags.listing(contentID: String(components[0]), path: components.dropFirst().joined(separator: "/")) : nil
         if listing == nil && requireListing && !DiskCache.isMetadata(relative) {
@@ -220,6 +221,14 @@ final class ContentStore: Sendable {
                        shared: shared, representation: representation, commonFields: commonFields), at: key)
         return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
                                 storedAt: storedAt))
+    }
+
+    /// The age (seconds) a cached file had when it arrived from its parent, 0 when unknown.
+    private static func upstreamAge(_ descriptor: Int32) -> Int64 {
+        var buffer = [UInt8](repeating: 0, count: 24)
+        let length = Int(edgesys_get_attribute(descriptor, PartialObject.upstreamAgeAttribute, &buffer, UInt(buffer.count)))
+        guard length > 0 else { return 0 }
+        return Int64(String(decoding: buffer[..<length], as: UTF8.self)).map { min(max(0, $0), 1 << 40) } ?? 0
     }
 
     /// Why bytes on disk are not the manifest's.
