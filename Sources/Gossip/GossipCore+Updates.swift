@@ -49,7 +49,7 @@ extension GossipCore {
                 } else if !leaving {
                     // Someone still holds an old suspicion: say again that this node is alive.
                     queue.enqueue(selfHeartbeat)
-                    return tellAccuser(from)
+                    return tellAccuser(from, now: now)
                 }
                 return []
             }
@@ -93,7 +93,7 @@ extension GossipCore {
                     refute(above: incarnation, now: now)
                 } else if !leaving {
                     queue.enqueue(selfHeartbeat)
-                    if case .dead(_, _, let accuser) = update { return tellAccuser(accuser) }
+                    if case .dead(_, _, let accuser) = update { return tellAccuser(accuser, now: now) }
                 }
                 return []
             }
@@ -151,9 +151,12 @@ extension GossipCore {
 
     /// A member accused this node at an incarnation it has already left behind: that member has not heard the newer
     /// ones (perhaps it refused them as too far ahead when they reached it second-hand), so this node tells it
-    /// directly, from its own address — the one source whose word on its incarnation is always taken.
-    func tellAccuser(_ accuser: String) -> [GossipDirective] {
+    /// directly, from its own address — the one source whose word on its incarnation is always taken. At most once
+    /// per accuser and protocol period, so forged accusations cannot turn this node into an amplifier.
+    mutating func tellAccuser(_ accuser: String, now: UInt64) -> [GossipDirective] {
         guard accuser != me.info.name, let address = roster[accuser]?.gossip else { return [] }
+        if let last = toldAccusers[accuser], now &- last < settings.probeInterval { return [] }
+        toldAccusers[accuser] = now
         return [.send(GossipMessage(sender: me.info.name, kind: .gossip, updates: [selfHeartbeat]), to: address)]
     }
 

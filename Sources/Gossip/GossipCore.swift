@@ -70,6 +70,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     var pendingHealth: NodeHealth?
     let seeds: [GossipAddress]
     var leaving = false
+    /// When this node last answered each stale accuser directly (see `tellAccuser`).
+    var toldAccusers: [String: UInt64] = [:]
     public internal(set) var counters = GossipCounters()
 
     /// A node described by `info`, joining through `seeds` (its own address among them is ignored). `now` is the

@@ -140,4 +140,20 @@ import Testing
         let aimless = GossipMessage(sender: "a", kind: .pingRequest(sequence: 10, target: "phantom", address: stranger.gossip))
         #expect(GossipCoreTests.sends(cores["c"]!.receive(aimless, from: GossipCoreTests.info("a").gossip, now: 4)).isEmpty)
     }
+
+    /// A stale accusation is answered to the accuser directly, once per protocol period however often it is repeated
+    /// (forged accusations cannot make a node an amplifier).
+    @Test func aStaleAccuserIsToldDirectlyButOnlyOncePerPeriod() {
+        var cores = GossipCoreTests.cluster()
+        cores["b"]!.me.incarnation = 10
+        let accusations = GossipMessage(sender: "a", kind: .gossip, updates: Array(repeating: .suspect(name: "b", incarnation: 3, from: "c"), count: 50)
+                                        + [.dead(name: "b", incarnation: 2, from: "c")])
+        let first = GossipCoreTests.sends(cores["b"]!.receive(accusations, from: GossipCoreTests.info("a").gossip, now: Self.second))
+        let toAccuser = first.filter { $0.1 == GossipCoreTests.info("c").gossip }
+        #expect(toAccuser.count == 1 && toAccuser[0].0.updates == [.heartbeat(name: "b", incarnation: 10, health: NodeHealth())])
+        let soon = GossipCoreTests.sends(cores["b"]!.receive(accusations, from: GossipCoreTests.info("a").gossip, now: Self.second + 1))
+        #expect(soon.filter { $0.1 == GossipCoreTests.info("c").gossip }.isEmpty, "not again within the period")
+        let later = GossipCoreTests.sends(cores["b"]!.receive(accusations, from: GossipCoreTests.info("a").gossip, now: 3 * Self.second))
+        #expect(later.filter { $0.1 == GossipCoreTests.info("c").gossip }.count == 1)
+    }
 }
