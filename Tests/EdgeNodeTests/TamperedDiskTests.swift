@@ -17,7 +17,7 @@ import Glibc
     static func fill(_ fleet: EdgeFleet, _ edge: ServerProcess, _ paths: [String]) throws {
         for path in paths {
             #expect(try get(edge, path).body == fleet.originBytes(path))
-            #expect(try EdgeFleet.eventually { fleet.cachedObjects("edge-1")[path] != nil }, "\(path) committed")
+            #expect(EdgeFleet.eventually { fleet.cachedObjects("edge-1")[path] != nil }, "\(path) committed")
         }
     }
 
@@ -63,7 +63,7 @@ import Glibc
             let response = try Self.get(edge, segment)
             #expect(response.status == 200 && response.body == expected, "\(name): \(response.status), \(response.body.count) bytes")
             #expect(response.header("X-Cache") != "HIT", "\(name): answered \(response.header("X-Cache") ?? "-")")
-            #expect(try EdgeFleet.eventually { fleet.cachedObjects("edge-1")[segment] == expected.count }, "\(name): refilled")
+            #expect(EdgeFleet.eventually { fleet.cachedObjects("edge-1")[segment] == expected.count }, "\(name): refilled")
             if name != "deleted" { failures += 1 }
             #expect(try EdgeFleet.metric(edge, "edgenode_content_verification_failures_total") == failures, "\(name): counted")
             let again = try Self.get(edge, segment)

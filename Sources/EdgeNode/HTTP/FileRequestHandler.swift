@@ -104,7 +104,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                     handler.logger.debug("resetting a response that made no progress", metadata: ["send-timeout": "\(handler.settings.sendTimeoutSeconds)"])
                     // A reset, not a close: the kernel would otherwise keep trying to deliver what its buffers hold.
                     let reset = (context.channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                    (reset ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in context.close(promise: nil) }
+                    (reset ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in loopBound.value.1.close(promise: nil) }
                 }
             } else if now &- handler.lastActivity > UInt64(handler.settings.idleTimeoutSeconds) * 1_000_000_000 {
                 context.close(promise: nil)
