@@ -168,7 +168,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         let keepAlive = request.isKeepAlive && !draining && !Self.carriesBody(request, bodyBytes: bodyBytes)
         let http10 = request.version.major == 1 && request.version.minor == 0
         if !keepAlive { context.pipeline.fireUserInboundEventTriggered(StopReading()) }
-        let hosts = request.headers[canonicalForm: "host"].count
+        let hosts = Self.hostFieldCount(request.headers)
         if hosts > 1 || (hosts == 0 && !http10) {
             // RFC 9112 §3.2: an HTTP/1.1 request must carry exactly one Host; no request may carry two.
             closing = true
@@ -219,7 +219,16 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     /// Whether a request came with a body (bytes, or chunked framing even if empty).
     static func carriesBody(_ request: HTTPRequestHead, bodyBytes: Int) -> Bool {
-        bodyBytes > 0 || request.headers.contains(name: "transfer-encoding")
+        bodyBytes > 0 || request.headers.contains { $0.name.isASCIIEqual(caseInsensitive: "transfer-encoding") }
+    }
+
+    /// How many `Host` fields a request has (without allocating: this runs for every request).
+    static func hostFieldCount(_ headers: HTTPHeaders) -> Int {
+        var count = 0
+        for (name, value) in headers where name.isASCIIEqual(caseInsensitive: "host") {
+            count += value.utf8.contains(UInt8(ascii: ",")) ? 2 : 1
+        }
+        return count
     }
 
     /// `/cluster`: this node's view of the fleet as JSON.
