@@ -112,6 +112,7 @@ public final class HLSSegmenter {
         let totalUs = max(Int64(input.context.pointee.duration), 1)
         var dropped = 0
         var packetCount = 0
+        var tails = StreamTails()
         guard let packet = av_packet_alloc() else { throw .muxFailed(operation: "av_packet_alloc", reason: "out of memory") }
         var packetPointer: UnsafeMutablePointer<AVPacket>? = packet
         defer { av_packet_free(&packetPointer) }
@@ -139,6 +140,7 @@ public final class HLSSegmenter {
             let inputIndex = Int(packet.pointee.stream_index)
             guard let outputIndex = muxer.outputIndex(forInput: inputIndex) else { continue }
             let stream = input.context.pointee.streams[inputIndex]!
+            tails.record(packet, isVideo: stream == input.video)
             if stream == reference {
                 let timestamp = packet.pointee.pts != shim_AV_NOPTS_VALUE() ? packet.pointee.pts : packet.pointee.dts
                 if timestamp != shim_AV_NOPTS_VALUE() {
@@ -171,7 +173,7 @@ public final class HLSSegmenter {
         guard !durations.isEmpty else {
             throw .truncated(path: inputPath, reason: "no decodable keyframe in the \(reference == input.video ? "video" : "audio") stream")
         }
-        try input.checkComplete(referenceEndUs: planner.mediaDurationUs, reference: reference)
+        try input.checkComplete(referenceEndUs: planner.mediaDurationUs, reference: reference, tails: tails)
         try muxer.finish()
         try output.endSegment()
         try output.finish()

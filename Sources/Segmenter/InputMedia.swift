@@ -36,7 +36,12 @@ final class InputMedia {
             let parameters = stream.pointee.codecpar.pointee
             let name = String(cString: avcodec_get_name(parameters.codec_id))
             let attachedPicture = stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC != 0
+            // A stream declared (in an MPEG-TS PMT, say) whose packets never came has no parameters: not usable.
             switch parameters.codec_type {
+            case AVMEDIA_TYPE_VIDEO where parameters.width <= 0 || parameters.height <= 0:
+                found.append("video \(name) without data")
+            case AVMEDIA_TYPE_AUDIO where parameters.sample_rate <= 0:
+                found.append("audio \(name) without data")
             case AVMEDIA_TYPE_VIDEO where !attachedPicture:
                 found.append("video \(name)")
                 if video == nil { video = stream }
@@ -93,13 +98,27 @@ final class InputMedia {
     }
 
     /// Detects inputs that libav reads without complaint although they were cut short: media ending well before
-    /// the duration the container declares (Matroska, MP4), or an MPEG-TS file ending inside a transport packet.
-    func checkComplete(referenceEndUs: Int64, reference: UnsafeMutablePointer<AVStream>) throws(SegmenterError) {
+    /// the duration the container declares (Matroska, MP4), or an MPEG-TS file ending inside a transport packet or
+    /// inside its last frame. Call after reading the input to its end, with where its streams' tails start.
+    func checkComplete(referenceEndUs: Int64, reference: UnsafeMutablePointer<AVStream>, tails: StreamTails) throws(SegmenterError) {
         var info = stat()
         let formatName = String(cString: context.pointee.iformat.pointee.name)
-        if formatName == "mpegts", stat(path, &info) == 0, let packetSize = transportPacketSize(),
-           info.st_size % packetSize != 0 {
-            throw .truncated(path: path, reason: "MPEG-TS file of \(info.st_size) bytes ends inside a \(packetSize)-byte transport packet")
+        if formatName == "mpegts" {
+            if stat(path, &info) == 0, let packetSize = transportPacketSize() {
+                if info.st_size % packetSize != 0 {
+                    throw .truncated(path: path, reason: "MPEG-TS file of \(info.st_size) bytes ends inside a \(packetSize)-byte transport packet")
+                }
+                let tailLength = min(TransportStreamTail.window / packetSize * packetSize, info.st_size)
+                if let short = TransportStreamTail(bytes: try readTail(tailLength), packetSize: packetSize).packets.first {
+                    throw .truncated(path: path, reason: "the file ends inside a PES packet of PID \(short.pid): \(short.received) of its \(short.declared) bytes")
+                }
+            }
+            var streams: [(stream: UnsafeMutablePointer<AVStream>, tailStart: Int64)] = []
+            if let video, let start = tails.videoStart { streams.append((video, start)) }
+            if let audio, let start = tails.audioStart { streams.append((audio, start)) }
+            if let failure = try FinalFrameCheck(context: context, streams: streams).finalFrameFailure() {
+                throw .truncated(path: path, reason: "the last frame is cut short (\(failure))")
+            }
         }
         var declaredUs: Int64 = 0
         if reference.pointee.duration != shim_AV_NOPTS_VALUE() && reference.pointee.duration > 0 {
@@ -110,6 +129,19 @@ final class InputMedia {
         let tolerance = max(1_000_000, declaredUs / 50)
         if declaredUs > 0 && referenceEndUs + tolerance < declaredUs {
             throw .truncated(path: path, reason: "media ends after \(Double(referenceEndUs / 1000) / 1000) s but the container declares \(Double(declaredUs / 1000) / 1000) s")
+        }
+    }
+
+    /// The last `length` bytes of the input.
+    private func readTail(_ length: Int) throws(SegmenterError) -> [UInt8] {
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: size - UInt64(length))
+            return [UInt8](try handle.read(upToCount: Int(length)) ?? Data())
+        } catch {
+            throw .readFailed(path: path, reason: error.localizedDescription)
         }
     }
 

@@ -70,6 +70,16 @@ import TestSupport
         }
     }
 
+    /// A transport stream cut on a packet boundary demuxes cleanly; the tail checks find where it stops.
+    @Test(arguments: [
+        (MediaFixtures.Clip.transportStreamCutInVideo, "the last frame is cut short (video"),
+        (.transportStreamCutInAudio, "ends inside a PES packet of PID 257"),
+        (.mp3TransportStreamCut, "ends inside a PES packet of PID 256"),
+    ])
+    func transportStreamsCutOnPacketBoundaries(_ clip: MediaFixtures.Clip, reason expected: String) async throws {
+        try await Self.expectFailure(clip) { if case .truncated(_, let reason) = $0 { reason.contains(expected) } else { false } }
+    }
+
     @Test func noUsableStream() async throws {
         try await Self.expectFailure(.subtitlesOnly) { if case .noUsableStream(_, let found) = $0 { found.contains("subtitle") } else { false } }
     }

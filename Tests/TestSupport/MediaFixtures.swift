@@ -32,6 +32,12 @@ public actor MediaFixtures {
         case truncatedMatroska = "truncated.mkv"
         case truncatedTransportStream = "truncated.ts"
         case truncatedMoovAtEnd = "truncated-moov-at-end.mp4"
+        /// H.264 + AAC MPEG-TS cut on a transport-packet boundary inside a video frame (PID 0x100).
+        case transportStreamCutInVideo = "cut-in-video.ts"
+        /// H.264 + AAC MPEG-TS cut on a transport-packet boundary inside an audio PES packet (PID 0x101).
+        case transportStreamCutInAudio = "cut-in-audio.ts"
+        /// MP3 MPEG-TS cut on a transport-packet boundary inside a PES packet (PID 0x100).
+        case mp3TransportStreamCut = "mp3-cut.ts"
     }
 
     private let directory: String
@@ -92,6 +98,12 @@ public actor MediaFixtures {
             let moovAtEnd = directory + "/moov-at-end.mp4"
             try ffmpeg(["-i", try self.path(.h264AAC), "-c", "copy", "-movflags", "-faststart", moovAtEnd])
             try truncate(moovAtEnd, to: path, fraction: 0.5)
+        case .transportStreamCutInVideo:
+            try cutInsidePES(try self.path(.h264AACTransportStream), to: path, pid: 0x100)
+        case .transportStreamCutInAudio:
+            try cutInsidePES(try self.path(.h264AACTransportStream), to: path, pid: 0x101)
+        case .mp3TransportStreamCut:
+            try cutInsidePES(try self.path(.mp3TransportStream), to: path, pid: 0x100)
         }
         made[clip] = path
         return path
@@ -107,6 +119,21 @@ public actor MediaFixtures {
         let data = try Data(contentsOf: URL(fileURLWithPath: source))
         let keep = Int(Double(data.count) * fraction) / 188 * 188 + extra
         try data.prefix(keep).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Cuts an MPEG-TS file on a 188-byte boundary after the middle, where a PES packet of `pid` continues in the
+    /// next two transport packets: the file ends inside that PES packet, as a copy or download cut short does.
+    private func cutInsidePES(_ source: String, to path: String, pid: Int) throws {
+        let data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
+        func continues(_ index: Int) -> Bool {
+            let start = index * 188
+            guard start + 188 <= data.count, data[start] == 0x47 else { return false }
+            return data[start + 1] & 0x40 == 0 && Int(data[start + 1] & 0x1f) << 8 | Int(data[start + 2]) == pid
+        }
+        guard let index = (data.count / 188 / 2..<data.count / 188).first(where: { continues($0) && continues($0 + 1) }) else {
+            throw FixtureError(message: "\(source): no PES packet of PID \(pid) after the middle")
+        }
+        try Data(data.prefix(index * 188)).write(to: URL(fileURLWithPath: path))
     }
 }
 
