@@ -115,17 +115,27 @@ import Glibc
 /// A full disk on an edge is the edge's problem: it evicts to make room and keeps filling, and never blames (or
 /// refetches from) a parent for it.
 @Suite(.serialized) struct FullDiskTests {
-    @Test func aFullCacheDiskEvictsToMakeRoomWithoutBlamingTheParent() async throws {
+    /// An origin and an edge whose cache directory is a 2 MiB tmpfs (unmount `cache` when done), with a byte budget
+    /// far above what that file system holds.
+    static func edgeOnTinyDisk() async throws -> (fleet: EdgeFleet, edge: ServerProcess, cache: String) {
         let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
-        // A byte budget far above what the 2 MiB file system holds.
         fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0", "cache_size": "\"1GiB\""])
         let cache = fleet.cacheDirectory("edge-1")
         try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
         let mounted = try ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", cache])
         try #require(mounted.status == 0, "cannot mount a tmpfs (needs root): \(mounted.stderr)")
+        do {
+            try fleet.startOrigin()
+            return (fleet, try fleet.start("edge-1"), cache)
+        } catch {
+            _ = try? ProcessRunner.run("umount", ["-l", cache])
+            throw error
+        }
+    }
+
+    @Test func aFullCacheDiskEvictsToMakeRoomWithoutBlamingTheParent() async throws {
+        let (fleet, edge, cache) = try await Self.edgeOnTinyDisk()
         defer { _ = try? ProcessRunner.run("umount", ["-l", cache]) }
-        try fleet.startOrigin()
-        let edge = try fleet.start("edge-1")
         let segments = try fleet.segments("ts")
         try #require(segments.count >= 4)
         for path in segments.prefix(4) {
@@ -140,5 +150,40 @@ import Glibc
         let fetched = try EdgeFleet.metric(edge, "edgenode_cache_fill_bytes_total{parent=\"origin-1\"}")
         let needed = try segments.prefix(4).map { try fleet.originBytes($0).count }.reduce(0, +)
         #expect(fetched == needed, "every byte fetched once: \(fetched) of \(needed)")
+    }
+
+    /// Something other than the cache fills its file system: nothing can be evicted to make room, so viewers get the
+    /// verified bytes straight from the parent (whole objects and ranges), nothing is cached, no parent is blamed;
+    /// once there is room again, objects are cached as usual.
+    @Test func aDiskThatStaysFullServesThroughWithoutCaching() async throws {
+        let (fleet, edge, cache) = try await Self.edgeOnTinyDisk()
+        defer { _ = try? ProcessRunner.run("umount", ["-l", cache]) }
+        // Ballast: fill the file system to the last block.
+        let ballast = cache + "/ballast"
+        _ = try ProcessRunner.run("dd", ["if=/dev/zero", "of=\(ballast)", "bs=64k"])
+        let segments = try fleet.segments("ts")
+        let whole = segments[0], ranged = segments[1]
+        let expected = try fleet.originBytes(whole)
+        for attempt in 1...2 {
+            let response = try RawHTTPConnection.get(edge.host, edge.port, "/" + whole)
+            #expect(response.status == 200 && response.body == expected, "attempt \(attempt): \(response.status), \(response.body.count) bytes")
+            #expect(response.header("X-Cache") == "MISS")
+        }
+        let rangedBytes = try fleet.originBytes(ranged)
+        let range = 70_000..<min(rangedBytes.count, 200_000)
+        let partial = try RawHTTPConnection.get(edge.host, edge.port, "/" + ranged, headers: ["Range: bytes=\(range.lowerBound)-\(range.upperBound - 1)"])
+        #expect(partial.status == 206 && partial.body == Array(rangedBytes[range]), "range: \(partial.status)")
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_uncached_responses_total") >= 3)
+        #expect(fleet.cachedObjects("edge-1")[whole] == nil, "nothing could be cached")
+        let metrics = String(decoding: try RawHTTPConnection.get(edge.host, edge.port, "/metrics").body, as: UTF8.self)
+        let blamed = metrics.split(separator: "\n").filter { $0.hasPrefix("edgenode_parent_failures_total") && !$0.hasSuffix(" 0") }
+        #expect(blamed.isEmpty, "a parent was blamed for the full disk: \(blamed)")
+
+        try FileManager.default.removeItem(atPath: ballast)
+        let cached = try RawHTTPConnection.get(edge.host, edge.port, "/" + whole)
+        #expect(cached.status == 200 && cached.body == expected)
+        #expect(EdgeFleet.eventually(5) { fleet.cachedObjects("edge-1")[whole] != nil }, "cached once there is room")
+        let hit = try RawHTTPConnection.get(edge.host, edge.port, "/" + whole)
+        #expect(hit.status == 200 && hit.header("X-Cache") == "HIT", "\(hit.status) \(hit.header("X-Cache") ?? "-")")
     }
 }

@@ -49,6 +49,14 @@ final class EdgeManifests: @unchecked Sendable {
     private static let maximumNegative = 10_000
     /// Set on shutdown: no fetch starts.
     private var stopped = false
+    /// Verified manifests this node's disk could not store (it was full): stored as soon as it can be, since a cached
+    /// object is served only beside its manifest.
+    private var unstored: [String: UnstoredManifest] = [:]
+    private struct UnstoredManifest {
+        let data: Data
+        let modified: Int64
+        var reported = false
+    }
     /// A failed revalidation is retried no sooner than this.
     private static let retryNanoseconds: UInt64 = 2_000_000_000
 
@@ -84,7 +92,10 @@ final class EdgeManifests: @unchecked Sendable {
         } catch {
             return eventLoop.makeFailedFuture(ManifestUnavailable.notFound)
         }
-        if let (content, _) = current(contentID) { return eventLoop.makeSucceededFuture(content) }
+        if let (content, _) = current(contentID) {
+            storeIfPending(contentID)
+            return eventLoop.makeSucceededFuture(content)
+        }
         let promise = eventLoop.makePromise(of: EdgeContent.self)
         let now = DispatchTime.now().uptimeNanoseconds
         let first = lock.withLock { () -> Bool? in
@@ -254,8 +265,8 @@ final class EdgeManifests: @unchecked Sendable {
         }
         let verified = try VerifiedManifest(manifest, verifier: verifier)
         let modified = lastModified ?? Int64(Date().timeIntervalSince1970)
-        try FileManager.default.createDirectory(atPath: "\(root)/\(contentID)", withIntermediateDirectories: true)
-        try AtomicFile.write(data, to: "\(root)/\(contentID)/manifest.json", mode: 0o644, replace: true, modified: modified)
+        lock.withLock { unstored[contentID] = UnstoredManifest(data: data, modified: modified) }
+        storeIfPending(contentID)
         if let previous, previous.verified.checkpoint.root != verified.checkpoint.root {
             let current = Dictionary(manifest.files.map { ($0.path, $0.chunkRoot) }, uniquingKeysWith: { first, _ in first })
             for file in previous.verified.manifest.files where current[file.path] != file.chunkRoot {
@@ -264,5 +275,27 @@ final class EdgeManifests: @unchecked Sendable {
             logger.notice("content republished", metadata: ["content": "\(contentID)", "root": "\(verified.checkpoint.root.hex)"])
         }
         return EdgeContent(verified: verified, lastModified: modified, manifestETag: etag)
+    }
+
+    /// Writes a verified manifest the disk could not take before; a failure is counted and logged once per manifest.
+    private func storeIfPending(_ contentID: String) {
+        guard let pending = lock.withLock({ unstored[contentID] }) else { return }
+        do {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(contentID)", withIntermediateDirectories: true)
+            try AtomicFile.write(pending.data, to: "\(root)/\(contentID)/manifest.json", mode: 0o644, replace: true, modified: pending.modified)
+            lock.withLock { if unstored[contentID]?.data == pending.data { unstored[contentID] = nil } }
+        } catch {
+            // This node's disk (full, read-only): the parent delivered a good manifest, which serves from memory.
+            let first = lock.withLock { () -> Bool in
+                guard unstored[contentID]?.data == pending.data, unstored[contentID]?.reported == false else { return false }
+                unstored[contentID]?.reported = true
+                return true
+            }
+            if first {
+                metrics.cacheWriteFailures.increment()
+                logger.error("cannot store a verified manifest on this node's disk; serving it from memory", metadata: [
+                    "content": "\(contentID)", "error": "\(error)"])
+            }
+        }
     }
 }

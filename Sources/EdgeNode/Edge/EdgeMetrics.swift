@@ -15,6 +15,8 @@ struct EdgeMetrics: Sendable {
     let cacheWriteFailures = Counter(label: "edgenode_cache_write_failures_total")
     /// Times the file system filled up before the byte budget did and objects were evicted to make room.
     let diskFullEvictions = Counter(label: "edgenode_cache_disk_full_evictions_total")
+    /// Responses streamed from a parent without caching because the cache disk stayed full after evicting.
+    let uncachedResponses = Counter(label: "edgenode_cache_uncached_responses_total")
     let committedObjects = Counter(label: "edgenode_cache_objects_committed_total")
     let evictedObjects = Counter(label: "edgenode_cache_objects_evicted_total")
     let upstreamErrors = Counter(label: "edgenode_cache_upstream_error_responses_total")

@@ -25,6 +25,9 @@ final class FillEngine: @unchecked Sendable {
     }
 
     static let backgroundConcurrency = 2
+    /// At most this many responses stream uncached at once (each holds up to one object in memory if its viewer
+    /// reads more slowly than the parent sends); more get 503 until the disk has room again.
+    static let maximumUncachedStreams = 32
 
     private let cache: DiskCache
     private let parents: ParentPool
@@ -44,6 +47,7 @@ final class FillEngine: @unchecked Sendable {
     /// Background fills not started yet, oldest first, and how many run.
     private var queued: [(fill: Int, object: String, chunks: Range<Int>)] = []
     private var runningBackground: Set<Int> = []
+    private var uncachedStreams = 0
     private var ticker: RepeatedTask?
     /// Set on shutdown: no fill starts or continues.
     private var stopped = false
@@ -228,8 +232,8 @@ final class FillEngine: @unchecked Sendable {
     private func startRun(fill: Int, object: ObjectFill, chunks: Range<Int>) {
         guard !isStopped else { return }
         let eventLoop = group.next()
-        let run = FillRun(fill: fill, object: object, chunks: chunks, engine: self, parents: parents, nodeName: nodeName,
-                          timeout: timeout, metrics: metrics, logger: logger, eventLoop: eventLoop)
+        let run = FillRun(path: object.path, entry: object.entry, chunks: chunks, target: CacheFillTarget(engine: self, fill: fill, object: object),
+                          parents: parents, nodeName: nodeName, timeout: timeout, metrics: metrics, logger: logger, eventLoop: eventLoop)
         eventLoop.execute { run.start() }
     }
 
@@ -256,6 +260,51 @@ final class FillEngine: @unchecked Sendable {
             logger.warning("cannot write to the cache; evicted objects to make room", metadata: [
                 "error": "\(error)", "evicted": "\(evicted.count)", "path": "\(object.path)"])
             try object.partial.write(bytes, at: offset)
+        }
+    }
+
+    /// This node could not store the fill's bytes even after making room (called by its run): every response waiting
+    /// on it streams the rest of its bytes from the parents, verified but not cached, and the partial object goes.
+    func storageFailed(fill: Int, object: ObjectFill) {
+        metrics.failedFills.increment()
+        let directives = lock.withLock { coordinator.fillFailed(fill) }
+        var others: [Coordinator.Directive] = []
+        for directive in directives {
+            if case .fail(let waiter, _) = directive, let sink = removeSink(waiter) {
+                streamUncached(sink, path: object.path, entry: object.entry)
+            } else {
+                others.append(directive)
+            }
+        }
+        execute(others, kind: .viewer)
+        fillEnded(fill, path: object.path, failed: true)
+    }
+
+    private func streamUncached(_ sink: FillSink, path: String, entry: VerifiedManifest.Entry) {
+        let admitted = lock.withLock {
+            guard uncachedStreams < Self.maximumUncachedStreams else { return false }
+            uncachedStreams += 1
+            return true
+        }
+        guard admitted else {
+            sink.fail(status: 503, reason: "cache disk full")
+            return
+        }
+        metrics.uncachedResponses.increment()
+        logger.warning("cache disk full: serving through without caching", metadata: ["path": "\(path)"])
+        let chunkSize = Int64(entry.chunks.chunkSize)
+        sink.streamUncached { [self] bytes, eventLoop, deliver, end in
+            let chunks = Int(bytes.lowerBound / chunkSize)..<Int((bytes.upperBound + chunkSize - 1) / chunkSize)
+            let target = UncachedFillTarget(deliver: deliver, end: { [self] status in
+                lock.withLock { uncachedStreams -= 1 }
+                end(status)
+            }, engineStopped: { [self] in isStopped })
+            guard !chunks.isEmpty else {
+                target.completed()
+                return
+            }
+            FillRun(path: path, entry: entry, chunks: chunks, target: target, parents: parents, nodeName: nodeName, timeout: timeout,
+                    metrics: metrics, logger: logger, eventLoop: eventLoop).start()
         }
     }
 

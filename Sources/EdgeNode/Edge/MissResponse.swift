@@ -21,6 +21,8 @@ final class MissResponse: FillSink, @unchecked Sendable {
     private var verifiedEnd: Int64
     private var continuationPending = false
     private var ended = false
+    /// The cache could not store the object: bytes arrive in memory through `deliver`, not on disk.
+    private var uncached = false
     /// At most this much is handed to sendfile per turn, so that one response with a lot to catch up on (a viewer
     /// joining a fill late) does not hold the event loop while others wait for their first byte (like nginx's
     /// `sendfile_max_chunk`).
@@ -57,18 +59,51 @@ final class MissResponse: FillSink, @unchecked Sendable {
         }
     }
 
-    func fail(status: Int, reason: String) {
+    func streamUncached(_ source: @escaping UncachedSource) {
         onLoop { response in
             guard !response.ended else { return }
-            if response.headSent {
-                response.end(failed: true)
-            } else {
-                response.ended = true
-                let (handler, context) = response.connection.value
-                handler.finishAsync(context: context, plan: ResponsePlanner.status(status, reason, extra: [.init("X-Cache", EdgeMetrics.Outcome.miss.rawValue)]),
-                                    outcome: .miss, keepAlive: response.keepAlive, http10: response.http10)
-            }
+            response.uncached = true
+            source(response.sent..<response.range.upperBound, response.eventLoop, { buffer, offset in
+                response.deliver(buffer, at: offset)
+            }, { status in
+                if let status {
+                    response.failNow(status: status, reason: "no parent delivered verified bytes")
+                } else if response.sent < response.range.upperBound {
+                    response.end(failed: true)
+                }
+            })
         }
+    }
+
+    func fail(status: Int, reason: String) {
+        onLoop { response in response.failNow(status: status, reason: reason) }
+    }
+
+    private func failNow(status: Int, reason: String) {
+        guard !ended else { return }
+        if headSent {
+            end(failed: true)
+        } else {
+            ended = true
+            let (handler, context) = connection.value
+            handler.finishAsync(context: context, plan: ResponsePlanner.status(status, reason, extra: [.init("X-Cache", EdgeMetrics.Outcome.miss.rawValue)]),
+                                outcome: .miss, keepAlive: keepAlive, http10: http10)
+        }
+    }
+
+    /// Writes the part of `buffer` (bytes at `offset` of the file) this response still needs; false once it needs
+    /// nothing more.
+    private func deliver(_ buffer: ByteBuffer, at offset: Int64) -> Bool {
+        let (handler, context) = connection.value
+        guard !ended, context.channel.isActive else { return false }
+        let lower = max(offset, sent), upper = min(offset + Int64(buffer.readableBytes), range.upperBound)
+        sendHeadIfNeeded()
+        if upper > lower, let slice = buffer.getSlice(at: buffer.readerIndex + Int(lower - offset), length: Int(upper - lower)) {
+            context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(slice)), promise: nil)
+            sent = upper
+        }
+        if sent == range.upperBound { end(failed: false) }
+        return !ended
     }
 
     private func onLoop(_ body: @escaping @Sendable (MissResponse) -> Void) {
@@ -82,19 +117,9 @@ final class MissResponse: FillSink, @unchecked Sendable {
     /// Sends the next slice of verified bytes (the head first); schedules itself again while more is verified, and
     /// ends the response once everything asked for is sent.
     private func write() {
-        guard !ended, let reader else { return }
+        guard !ended, !uncached, let reader else { return }
         let (handler, context) = connection.value
-        if !headSent {
-            headSent = true
-            var head = head
-            ResponseHead.writeField("X-Cache", outcome.rawValue, into: &head)
-            head.writeStaticString("Age: 0\r\n")
-            if let via = handler.edge?.via { ResponseHead.writeField(via.name, via.value, into: &head) }
-            ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
-            context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
-            handler.answered(outcome)
-            handler.traffic.sending(UInt64(range.count))
-        }
+        sendHeadIfNeeded()
         let end = min(verifiedEnd, sent + Self.sliceBytes)
         if end > sent {
             guard let handle = reader.handle(on: eventLoop) else {
@@ -115,6 +140,20 @@ final class MissResponse: FillSink, @unchecked Sendable {
                 self.write()
             }
         }
+    }
+
+    private func sendHeadIfNeeded() {
+        guard !headSent else { return }
+        headSent = true
+        let (handler, context) = connection.value
+        var head = head
+        ResponseHead.writeField("X-Cache", outcome.rawValue, into: &head)
+        head.writeStaticString("Age: 0\r\n")
+        if let via = handler.edge?.via { ResponseHead.writeField(via.name, via.value, into: &head) }
+        ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
+        context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
+        handler.answered(outcome)
+        handler.traffic.sending(UInt64(range.count))
     }
 
     private func end(failed: Bool) {

@@ -25,7 +25,9 @@ final class ManifestETags: Sendable {
         let inode: UInt64
         let modifiedNanoseconds: Int64
         let checkedAt: UInt64
-        let files: [String: ChunkList]
+        /// Each file's ETag (computed once per manifest load: a Merkle root over every chunk hash is too costly for
+        /// every request) and chunk list.
+        let files: [String: (etag: EntityTag, chunks: ChunkList)]
         let lastModified: Int64
     }
 
@@ -47,7 +49,7 @@ final class ManifestETags: Sendable {
             entries.withLockedValue { $0[contentID] = loaded }
             entry = loaded
         }
-        return entry!.files[path].map { Listing(etag: EntityTag(opaque: String($0.root.hex.prefix(32))), lastModified: entry!.lastModified, chunks: $0) }
+        return entry!.files[path].map { Listing(etag: $0.etag, lastModified: entry!.lastModified, chunks: $0.chunks) }
     }
 
     private func load(_ contentID: String, now: UInt64) -> Entry {
@@ -63,20 +65,21 @@ final class ManifestETags: Sendable {
                          lastModified: existing.lastModified)
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
-        var files: [String: ChunkList] = [:]
+        var lists: [String: ChunkList] = [:]
         if let data = try? handle.read(upToCount: ContentManifest.maximumSize), let manifest = try? ContentManifest.parse(data) {
             if let verifier {
                 if let verified = try? VerifiedManifest(manifest, verifier: verifier) {
-                    for entry in verified.files { files[entry.path] = entry.chunks }
+                    for entry in verified.files { lists[entry.path] = entry.chunks }
                 }
             } else {
                 // No key to check the signature with (a standalone origin): the manifest is still the reference the
                 // bytes on disk are checked against.
                 for file in manifest.files {
-                    if let list = try? file.chunkList(chunkSize: manifest.chunkSize), list.root.hex == file.chunkRoot { files[file.path] = list }
+                    if let list = try? file.chunkList(chunkSize: manifest.chunkSize), list.root.hex == file.chunkRoot { lists[file.path] = list }
                 }
             }
         }
+        let files = lists.mapValues { (etag: EntityTag(opaque: String($0.root.hex.prefix(32))), chunks: $0) }
         return Entry(inode: UInt64(info.st_ino), modifiedNanoseconds: modified, checkedAt: now, files: files,
                      lastModified: Int64(info.st_mtim.tv_sec))
     }
