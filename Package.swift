@@ -34,6 +34,9 @@ let package = Package(
         ),
         // Pure RFC 9110 semantics for serving files: ranges, preconditions, response plans, safe paths, dates.
         .target(name: "HTTPSemantics"),
+        // Pure request routing: where a viewer is (coverage zones), which node serves it (distance, load, health,
+        // rendezvous hashing), with no I/O.
+        .target(name: "Routing"),
         // libavformat/libavcodec/libavutil from the system, plus a header-only shim for macros Swift cannot import.
         .systemLibrary(
             name: "CLibAV",
@@ -125,6 +128,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["EdgeCache"], path: "Tests/TestSupport"),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics", "TestSupport"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
