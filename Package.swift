@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "Manifest",
                 "HTTPSemantics",
+                "Routing",
                 "EdgeCache",
                 "Gossip",
                 "CEdgeSys",
@@ -142,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "EdgeNodeTests",
             dependencies: [
-                "EdgeNode", "EdgeCache", "Gossip", "HTTPSemantics", "Manifest", "TestSupport",
+                "EdgeNode", "EdgeCache", "Gossip", "HTTPSemantics", "Manifest", "Routing", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

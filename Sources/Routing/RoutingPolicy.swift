@@ -1,6 +1,13 @@
-/// What a node is for, as `nodes.conf` names it.
+/// What a node does in the fleet, as `nodes.conf` names it.
 public enum NodeRole: String, Sendable, Hashable, CaseIterable {
-    case origin, edge, mesh, satellite
+    /// Holds the masters, segments and signs them, hosts the control module.
+    case origin
+    /// Serves viewers near them, filling from its parents.
+    case edge
+    /// A peer that fetches segments from other mesh peers.
+    case mesh
+    /// A high-latency fallback link.
+    case satellite
 }
 
 /// A member's liveness as gossip reports it.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EdgeNode
+import Routing
 
 @Suite struct NodesConfigTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -103,6 +104,77 @@ import Testing
         (minimal.replacingOccurrences(of: "region = \"eu\"", with: "region = \"" + String(repeating: "r", count: 65) + "\""), "node[0].region",
          "1-64 bytes"),
     ]
+
+    static let zone = """
+        [[zone]]
+        name = "paris"
+        networks = ["127.0.0.0/24", "2001:db8:1::/48"]
+        latitude = 48.8566
+        longitude = 2.3522
+        """
+
+    @Test func routingZonesAndURLs() throws {
+        let text = """
+            [routing]
+            group_radius_km = 80
+            load_penalty_km = 0
+            overloaded_at = 700
+            hysteresis_km = 20.5
+            recovery_seconds = 4
+            trusted_proxies = ["10.0.0.0/8", "::1"]
+            geoip_db = "geo/city.mmdb"
+
+            \(Self.zone)
+            region = "eu-west"
+
+            [[zone]]
+            name = "paris-7"
+            networks = ["127.0.0.7/32"]
+            latitude = 48.85
+            longitude = 2.31
+
+            \(Self.minimal)
+            url = "https://origin.example.net/cdn/"
+            """
+        let config = try Self.parse(text)
+        let routing = config.routing
+        #expect(routing.policy == .init(groupRadiusKm: 80, loadPenaltyKm: 0, overloadedAt: 700, hysteresisKm: 20.5, recoverySeconds: 4))
+        #expect(routing.trustedProxies.map(\.description) == ["10.0.0.0/8", "::1/128"])
+        #expect(routing.geoipDatabase == "/srv/edgenode/geo/city.mmdb")
+        #expect(routing.zones.zone(of: IPAddress("127.0.0.7")!)?.name == "paris-7")
+        #expect(routing.zones.zone(of: IPAddress("127.0.0.8")!)?.region == "eu-west")
+        #expect(routing.zones.zone(of: IPAddress("2001:db8:1::9")!)?.name == "paris")
+        #expect(config.nodes[0].url == "https://origin.example.net/cdn")
+        let defaults = try Self.parse(Self.minimal)
+        #expect(defaults.nodes[0].url == "http://127.0.0.1:8080")
+        #expect(defaults.routing.policy == RoutingPolicy.Settings() && defaults.routing.zones.zones.isEmpty && defaults.routing.trustedProxies.isEmpty)
+    }
+
+    static let routingErrors: [(String, String, String)] = [
+        ("[routing]\ngroup_radius_km = -1\n" + minimal, "routing.group_radius_km", "0...20000"),
+        ("[routing]\nhysteresis_km = nan\n" + minimal, "routing.hysteresis_km", "0...20000"),
+        ("[routing]\noverloaded_at = 0\n" + minimal, "routing.overloaded_at", "1...1000"),
+        ("[routing]\nrecovery_seconds = 7200\n" + minimal, "routing.recovery_seconds", "0...3600"),
+        ("[routing]\ntrusted_proxies = [\"10.0.0.1/8\"]\n" + minimal, "routing.trusted_proxies", "bits set after its prefix"),
+        ("[routing]\ntrusted_proxies = \"10.0.0.0/8\"\n" + minimal, "routing.trusted_proxies", "array of strings"),
+        ("[routing]\nzones = 3\n" + minimal, "routing.zones", "unknown key"),
+        (zone.replacingOccurrences(of: "127.0.0.0/24", with: "127.0.0.0/33") + "\n" + minimal, "zone[0].networks", "not an IPv4 or IPv6 CIDR"),
+        (zone.replacingOccurrences(of: "latitude = 48.8566", with: "latitude = 98") + "\n" + minimal, "zone[0].latitude", "-90...90"),
+        (zone.replacingOccurrences(of: "[\"127.0.0.0/24\", \"2001:db8:1::/48\"]", with: "[]") + "\n" + minimal, "zone[0].networks", "at least one"),
+        (zone + "\n" + zone.replacingOccurrences(of: "2001:db8:1::/48", with: "10.0.0.0/8") + "\n" + minimal, "zone", "defined twice"),
+        (zone + "\n" + zone.replacingOccurrences(of: "paris", with: "lyon").replacingOccurrences(of: "2001:db8:1::/48", with: "10.0.0.0/8")
+            + "\n" + minimal, "zone", "network 127.0.0.0/24 is in zone \"paris\" and in zone \"lyon\""),
+        (zone.replacingOccurrences(of: "\"paris\"", with: "\"two words\"") + "\n" + minimal, "zone[0].name", "without spaces"),
+        (zone + "\ncity = \"Paris\"\n" + minimal, "zone[0].city", "unknown key"),
+        ("zone = 3\n" + minimal, "zone", "array of tables"),
+        (minimal + "\nurl = \"ftp://example.net\"", "node[0].url", "http:// or https://"),
+        (minimal + "\nurl = \"https://example.net/?a=b\"", "node[0].url", "no query"),
+        (minimal + "\nurl = \"https:///path\"", "node[0].url", "with a host"),
+    ]
+
+    @Test(arguments: routingErrors) func routingErrorsNameTheirPlace(text: String, location: String, message: String) {
+        errorsNameTheirPlace(text: text, location: location, message: message)
+    }
 
     @Test(arguments: gossipErrors) func gossipAndRegionErrorsNameTheirPlace(text: String, location: String, message: String) {
         errorsNameTheirPlace(text: text, location: location, message: message)

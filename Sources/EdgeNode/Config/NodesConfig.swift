@@ -1,4 +1,5 @@
 import Foundation
+import Routing
 import TOMLKit
 
 /// The fleet-wide `nodes.conf` (TOML): one `[[node]]` table per node.
@@ -45,6 +46,8 @@ public struct NodesConfig: Sendable {
         public var latitude: Double
         public var longitude: Double
         public var http: SocketAddressSpec
+        /// The public base URL viewers reach the node at (no trailing slash): redirects and steering use it.
+        public var url: String
         /// Absolute path of the content or cache directory.
         public var content: String
         public var parents: [String]
@@ -91,6 +94,8 @@ public struct NodesConfig: Sendable {
     /// Names of the nodes a gossiping node joins through.
     public let gossipSeeds: [String]
     public let nodes: [Node]
+    /// Coverage zones and the routing policy's settings.
+    public let routing: RoutingConfig
 
     /// The node named `name`.
     public func node(named name: String) throws(ConfigError) -> Node {
@@ -131,7 +136,7 @@ public struct NodesConfig: Sendable {
             throw ConfigError(file: path, location: nil, message: "\(error)")
         }
         var reader = TableReader(table: table, path: path, location: "")
-        try reader.allowOnly(["fleet", "node"])
+        try reader.allowOnly(["fleet", "node", "routing", "zone"])
         var fleetName = "edgenode"
         var keyring: String?
         var seeds: [String]?
@@ -167,12 +172,14 @@ public struct NodesConfig: Sendable {
             }
         }
         let defaultSeeds = nodes.filter { $0.role == .origin && $0.gossip != nil }.map(\.name)
-        return NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes)
+        let routing = try RoutingConfig.parse(routing: try reader.table("routing"), zones: table["zone"], path: path, base: baseDirectory)
+        return NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes,
+                           routing: routing)
     }
 
     private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
         var reader = reader
-        try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "content", "parents", "gossip",
+        try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "url", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
                               "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness"])
         let name = try reader.requiredString("name")
@@ -227,13 +234,25 @@ public struct NodesConfig: Sendable {
         guard (1...300).contains(upstreamTimeout) else { throw reader.error("upstream_timeout", "must be within 1...300 seconds") }
         let region = try reader.requiredString("region")
         guard !region.isEmpty, region.utf8.count <= 64 else { throw reader.error("region", "must be 1-64 bytes") }
+        let http = try reader.requiredAddress("http")
         return Node(
             name: name, role: role, region: region, latitude: latitude, longitude: longitude,
-            http: try reader.requiredAddress("http"), content: resolve(try reader.requiredString("content"), base: base),
+            http: http, url: try publicURL(reader, http: http), content: resolve(try reader.requiredString("content"), base: base),
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
             maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL,
             upstreamTimeoutSeconds: upstreamTimeout, ledger: ledger)
+    }
+
+    /// `url`, checked: http or https with a host (a path is kept as a prefix), no query, fragment or user; by default
+    /// `http://` and the `http` address.
+    private static func publicURL(_ reader: TableReader, http: SocketAddressSpec) throws(ConfigError) -> String {
+        guard let text = try reader.string("url") else { return "http://\(http)" }
+        guard text.utf8.count <= 512, let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+              components.query == nil, components.fragment == nil, components.user == nil, components.password == nil
+        else { throw reader.error("url", "must be an http:// or https:// base URL with a host and no query, fragment or user (got \"\(text)\")") }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
     }
 
     private static func validateFleet(_ nodes: [Node], path: String) throws(ConfigError) {
@@ -361,7 +380,12 @@ struct TableReader {
     }
 
     func requiredNumber(_ name: String) throws(ConfigError) -> Double {
-        guard let value = table[name] else { throw error(name, "missing") }
+        guard let result = try number(name) else { throw error(name, "missing") }
+        return result
+    }
+
+    func number(_ name: String) throws(ConfigError) -> Double? {
+        guard let value = table[name] else { return nil }
         if let double = value.double { return double }
         if let int = value.int { return Double(int) }
         throw error(name, "must be a number")
