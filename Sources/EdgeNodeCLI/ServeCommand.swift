@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Control
 import EdgeNode
 import Foundation
@@ -77,8 +78,16 @@ struct ServeCommand: AsyncParsableCommand {
         settings.metrics = registry
         // The gossip service samples the data plane's health; the data plane shows the gossip view at /cluster.
         let serverBox = NIOLockedValueBox<HTTPServer?>(nil)
+        let sampler = NIOLockedValueBox(HealthSampler())
         let gossipService = gossip.map { gossip in
-            GossipService(settings: gossip, health: { serverBox.withLockedValue { $0?.health() } ?? NodeHealth() }, logger: logger)
+            GossipService(settings: gossip, health: {
+                guard let server = serverBox.withLockedValue({ $0 }) else { return NodeHealth() }
+                let connections = server.connections
+                return sampler.withLockedValue {
+                    $0.sample(server.trafficTotals, now: DispatchTime.now().uptimeNanoseconds, connections: connections.open,
+                              maxConnections: connections.limit)
+                }
+            }, logger: logger)
         }
         if let gossipService { settings.cluster = { gossipService.snapshot() } }
         let server: HTTPServer

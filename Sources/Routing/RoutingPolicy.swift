@@ -10,11 +10,6 @@ public enum NodeRole: String, Sendable, Hashable, CaseIterable {
     case satellite
 }
 
-/// A member's liveness as gossip reports it.
-public enum MemberStatus: String, Sendable, Hashable {
-    case alive, suspect, dead, left
-}
-
 /// Chooses the nodes a viewer should be sent to, best first, from the cluster view. Pure: no I/O, no clock, no
 /// randomness; every node given the same view and request makes the same choice.
 ///
@@ -55,19 +50,24 @@ public struct RoutingPolicy: Sendable {
         }
     }
 
+    /// A member's liveness as gossip reports it.
+    public enum Status: String, Sendable, Hashable {
+        case alive, suspect, dead, left
+    }
+
     /// One member of the cluster view, as routing needs it.
     public struct Member: Sendable, Equatable {
         public var name: String
         public var role: NodeRole
         public var location: GeoPoint
-        public var status: MemberStatus
+        public var status: Status
         /// 0 (idle) ... 1000 (saturated).
         public var load: UInt16
         public var draining: Bool
         /// How long gossip has seen it alive without interruption.
         public var aliveForSeconds: Double
 
-        public init(name: String, role: NodeRole, location: GeoPoint, status: MemberStatus = .alive, load: UInt16 = 0,
+        public init(name: String, role: NodeRole, location: GeoPoint, status: Status = .alive, load: UInt16 = 0,
                     draining: Bool = false, aliveForSeconds: Double = .infinity) {
             self.name = name
             self.role = role

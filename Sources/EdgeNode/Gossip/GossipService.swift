@@ -15,7 +15,8 @@ public final class GossipService: Service, Sendable {
     private let settings: GossipNodeSettings
     private let health: @Sendable () -> NodeHealth
     private let logger: Logger
-    private let state = NIOLockedValueBox<ClusterSnapshot?>(nil)
+    private typealias State = (view: ClusterView?, subscribers: [Int: AsyncStream<ClusterView>.Continuation], next: Int)
+    private let state = NIOLockedValueBox<State>((nil, [:], 0))
 
     /// `health` is sampled every second on the gossip thread.
     public init(settings: GossipNodeSettings, health: @escaping @Sendable () -> NodeHealth, logger: Logger) {
@@ -25,7 +26,33 @@ public final class GossipService: Service, Sendable {
     }
 
     /// The latest view of the cluster (nil before the service runs).
-    public func snapshot() -> ClusterSnapshot? { state.withLockedValue { $0 } }
+    public func view() -> ClusterView? { state.withLockedValue { $0.view } }
+
+    /// The latest view rendered for `/cluster` (nil before the service runs).
+    public func snapshot() -> ClusterSnapshot? { view().map { ClusterSnapshot($0, now: DispatchTime.now().uptimeNanoseconds) } }
+
+    /// The current view, then every view that differs from the one before in membership, status, incarnation or
+    /// records (not every health sample). A slow reader sees the newest.
+    public func changes() -> AsyncStream<ClusterView> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ClusterView.self, bufferingPolicy: .bufferingNewest(1))
+        let (current, id) = state.withLockedValue { state in
+            defer { state.next += 1 }
+            state.subscribers[state.next] = continuation
+            return (state.view, state.next)
+        }
+        if let current { continuation.yield(current) }
+        continuation.onTermination = { [state] _ in state.withLockedValue { _ = $0.subscribers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    private static func update(_ state: NIOLockedValueBox<State>, with view: ClusterView) {
+        let subscribers = state.withLockedValue { state -> [AsyncStream<ClusterView>.Continuation] in
+            let changed = state.view.map { $0.differsInMembership(from: view) } ?? true
+            state.view = view
+            return changed ? Array(state.subscribers.values) : []
+        }
+        for subscriber in subscribers { subscriber.yield(view) }
+    }
 
     public func run() async throws {
         let keyring = try KeyringFile.load(settings.keyringPath)
@@ -34,8 +61,8 @@ public final class GossipService: Service, Sendable {
         let settings = settings, logger = logger, health = health, state = state
         do {
             let shell = try await eventLoop.submit {
-                GossipShell(settings: settings, keyring: keyring, eventLoop: eventLoop, health: health, logger: logger, publish: { snapshot in
-                    state.withLockedValue { $0 = snapshot }
+                GossipShell(settings: settings, keyring: keyring, eventLoop: eventLoop, health: health, logger: logger, publish: { view in
+                    Self.update(state, with: view)
                 })
             }.get()
             // No SO_REUSEADDR: a second process for the same node must fail to bind, not share the port silently.

@@ -13,7 +13,7 @@ final class GossipShell: @unchecked Sendable {
     private let eventLoop: EventLoop
     private let health: @Sendable () -> NodeHealth
     private let logger: Logger
-    private let publish: @Sendable (ClusterSnapshot) -> Void
+    private let publish: @Sendable (ClusterView) -> Void
     private var channel: Channel?
     private var timer: Scheduled<Void>?
     private var timerDeadline: UInt64 = .max
@@ -24,7 +24,7 @@ final class GossipShell: @unchecked Sendable {
     private let metrics = GossipMetrics()
 
     init(settings: GossipNodeSettings, keyring: Keyring, eventLoop: EventLoop, health: @escaping @Sendable () -> NodeHealth,
-         logger: Logger, publish: @escaping @Sendable (ClusterSnapshot) -> Void) {
+         logger: Logger, publish: @escaping @Sendable (ClusterView) -> Void) {
         self.settings = settings
         self.eventLoop = eventLoop
         self.health = health
@@ -160,22 +160,6 @@ final class GossipShell: @unchecked Sendable {
     }
 
     private func publishSnapshot() {
-        let now = Self.now()
-        let members = core.members.map { member in
-            ClusterSnapshot.Entry(
-                name: member.info.name, role: member.info.role, region: member.info.region,
-                latitude: Double(member.info.latitude) / 1_000_000, longitude: Double(member.info.longitude) / 1_000_000,
-                http: member.info.http, gossip: member.info.gossip.description, status: member.status.description,
-                incarnation: member.incarnation,
-                health: .init(activeConnections: member.health.activeConnections, egressBytesPerSecond: member.health.egressBytesPerSecond,
-                              cacheHitRatio: Double(member.health.cacheHitPermille) / 1000, loadScore: member.health.loadScore),
-                lastChangeSecondsAgo: Double(now &- member.changedAt) / 1e9)
-        }
-        let records = core.records.keys.sorted().map { key in
-            let record = core.records[key]!
-            return ClusterSnapshot.Record(key: key, epoch: record.epoch, valueBase64: Data(record.value).base64EncodedString(),
-                                          signed: !record.signature.isEmpty)
-        }
-        publish(ClusterSnapshot(node: core.me.info.name, localHealthMultiplier: core.localHealth, members: members, records: records))
+        publish(ClusterView(node: core.me.info.name, localHealthMultiplier: core.localHealth, members: core.members, records: core.records))
     }
 }

@@ -99,10 +99,11 @@ public final class HTTPServer: Service, Sendable {
         try await group.shutdownGracefully()
     }
 
-    /// This node's health since the previous call: connections, egress rate, cache hit ratio, load (for gossip).
-    public func health() -> NodeHealth {
-        traffic.sample(connections: tracker.count, maxConnections: settings.maxConnections)
-    }
+    /// What the data plane has sent and how the cache answered, since start (running totals).
+    public var trafficTotals: TrafficTotals { traffic.totals }
+
+    /// Open connections now, and the most allowed.
+    public var connections: (open: Int, limit: Int) { (tracker.count, settings.maxConnections) }
 
     /// Raises the soft RLIMIT_NOFILE to the hard limit (as nginx's `worker_rlimit_nofile` would); returns the result.
     static func raiseDescriptorLimit() -> Int {

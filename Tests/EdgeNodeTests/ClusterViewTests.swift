@@ -1,0 +1,129 @@
+import Dispatch
+import Foundation
+import Gossip
+import Logging
+import Routing
+import ServiceLifecycle
+import Testing
+import TestSupport
+@testable import EdgeNode
+
+@Suite struct ClusterViewTests {
+    static func member(_ name: String, role: String, status: MemberStatus = .alive, incarnation: UInt64 = 1, load: UInt16 = 0,
+                       changedAt: UInt64 = 0) -> Gossip.Member {
+        Gossip.Member(info: MemberInfo(name: name, role: role, region: "eu", latitude: 48_856_600, longitude: 2_352_200,
+                                       http: "127.0.0.1:8080", gossip: GossipAddress(host: "127.0.0.1", port: 7946)),
+                      incarnation: incarnation, status: status, health: NodeHealth(activeConnections: 3, cacheHitPermille: 750, loadScore: load),
+                      changedAt: changedAt)
+    }
+
+    @Test func typedFromTheCoreAndRenderedAsJSON() throws {
+        let view = ClusterView(node: "edge-1", localHealthMultiplier: 2,
+                               members: [Self.member("origin-1", role: "origin", changedAt: 1_000_000_000),
+                                         Self.member("edge-1", role: "edge", status: .suspect, incarnation: 4)],
+                               records: ["emergency": ClusterRecord(key: "emergency", epoch: 3, value: [1, 2], signature: [9])])
+        #expect(view.members.map(\.name) == ["edge-1", "origin-1"])
+        #expect(view.members.map(\.role) == [.edge, .origin])
+        #expect(view.members[1].location == GeoPoint(latitude: 48.8566, longitude: 2.3522))
+        #expect(view.records == [ClusterView.Record(key: "emergency", epoch: 3, value: [1, 2], signed: true)])
+        let snapshot = ClusterSnapshot(view, now: 3_500_000_000)
+        let decoded = try JSONDecoder().decode(ClusterSnapshot.self, from: JSONEncoder().encode(snapshot))
+        #expect(decoded == snapshot)
+        #expect(decoded.members.map(\.status) == ["suspect", "alive"])
+        #expect(decoded.members[1].lastChangeSecondsAgo == 2.5 && decoded.members[1].health.cacheHitRatio == 0.75)
+        #expect(decoded.records[0].valueBase64 == "AQI=" && decoded.localHealthMultiplier == 2)
+    }
+
+    @Test func routingMembersCarryStatusLoadAndTimeAlive() {
+        let view = ClusterView(node: "a", localHealthMultiplier: 0,
+                               members: [Self.member("a", role: "edge", load: 420, changedAt: 2_000_000_000),
+                                         Self.member("b", role: "mesh", status: .dead, changedAt: 1_000_000_000)],
+                               records: [:])
+        let members = view.routingMembers(now: 12_000_000_000)
+        #expect(members.map(\.status) == [.alive, .dead])
+        #expect(members[0].aliveForSeconds == 10 && members[1].aliveForSeconds == 0)
+        #expect(members[0].load == 420 && members.map(\.role) == [.edge, .mesh])
+    }
+
+    @Test func onlyMembershipChangesCount() {
+        let base = ClusterView(node: "a", localHealthMultiplier: 0, members: [Self.member("a", role: "edge")], records: [:])
+        let busier = ClusterView(node: "a", localHealthMultiplier: 1, members: [Self.member("a", role: "edge", load: 900, changedAt: 5)],
+                                 records: [:])
+        #expect(!base.differsInMembership(from: busier), "health and timing are not membership")
+        let suspect = ClusterView(node: "a", localHealthMultiplier: 0, members: [Self.member("a", role: "edge", status: .suspect)], records: [:])
+        let refuted = ClusterView(node: "a", localHealthMultiplier: 0, members: [Self.member("a", role: "edge", incarnation: 2)], records: [:])
+        let joined = ClusterView(node: "a", localHealthMultiplier: 0, members: [Self.member("a", role: "edge"), Self.member("b", role: "edge")],
+                                 records: [:])
+        let flagged = ClusterView(node: "a", localHealthMultiplier: 0, members: [Self.member("a", role: "edge")],
+                                  records: ["k": ClusterRecord(key: "k", epoch: 1, value: [])])
+        for changed in [suspect, refuted, joined, flagged] { #expect(base.differsInMembership(from: changed)) }
+    }
+
+    /// Rates come from the sampler's own previous reading; the totals are never reset by reading them.
+    @Test func healthRatesFromRunningTotals() {
+        var gossip = HealthSampler(), status = HealthSampler()
+        _ = gossip.sample(TrafficTotals(bodyBytes: 1_000, cacheHits: 1, cacheLookups: 2), now: 10_000_000_000, connections: 0, maxConnections: 10)
+        let health = gossip.sample(TrafficTotals(bodyBytes: 5_000_000, cacheHits: 9, cacheLookups: 12), now: 12_000_000_000, connections: 5,
+                                   maxConnections: 10)
+        #expect(health.egressBytesPerSecond == 2_499_500 && health.cacheHitPermille == 800)
+        #expect(health.loadScore == 500 && health.activeConnections == 5)
+        // Another reader of the same totals sees the whole history as its first interval (one second by convention).
+        let first = status.sample(TrafficTotals(bodyBytes: 5_000_000, cacheHits: 9, cacheLookups: 12), now: 12_000_000_000, connections: 5,
+                                  maxConnections: 10)
+        #expect(first.egressBytesPerSecond == 0 && first.cacheHitPermille == 0)
+        let wrapped = gossip.sample(TrafficTotals(bodyBytes: 0, cacheHits: 0, cacheLookups: 0), now: 12_000_000_000, connections: 20,
+                                    maxConnections: 10)
+        #expect(wrapped.loadScore == 1000, "never traps, load capped")
+    }
+}
+
+/// Two gossip services in one process: the change stream reports a peer joining and then leaving.
+@Suite struct ClusterChangeStreamTests {
+    @Test func changesFollowMembership() async throws {
+        let directory = try TemporaryDirectory("cluster-stream")
+        defer { directory.remove() }
+        let keyring = directory.path + "/gossip.keyring"
+        try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
+        func info(_ index: Int) -> MemberInfo {
+            MemberInfo(name: "node-\(index)", role: "edge", region: "eu", latitude: 0, longitude: 0, http: "127.0.0.1:1",
+                       gossip: GossipAddress(host: "127.0.77.\(index + 1)", port: 17_780))
+        }
+        func service(_ index: Int) -> GossipService {
+            var settings = GossipNodeSettings(me: info(index), fleet: [info(1 - index)], seeds: [info(0).gossip], keyringPath: keyring,
+                                              fleetName: "stream")
+            settings.protocolSettings.probeInterval = 200_000_000
+            settings.protocolSettings.probeTimeout = 100_000_000
+            return GossipService(settings: settings, health: { NodeHealth() }, logger: Logger(label: "test"))
+        }
+        let watcher = service(0), peer = service(1)
+        let watching = Task {
+            try await ServiceGroup(services: [watcher], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
+        }
+        let peerGroup = ServiceGroup(services: [peer], gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        let peering = Task { try await peerGroup.run() }
+        defer { watching.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        var statuses: [MemberStatus] = []
+        let reader = Task {
+            var seen: [MemberStatus] = []
+            for await view in watcher.changes() {
+                guard let status = view.members.first(where: { $0.name == "node-1" })?.status else { continue }
+                if seen.last != status { seen.append(status) }
+                if status == .left || status == .dead { break }
+            }
+            return seen
+        }
+        try await Task.sleep(for: .seconds(1))
+        await peerGroup.triggerGracefulShutdown()
+        _ = try? await peering.value
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(10))
+            reader.cancel()
+        }
+        statuses = await reader.value
+        deadline.cancel()
+        #expect(statuses.first == .alive, "\(statuses)")
+        #expect(statuses.last == .left, "a graceful leave arrives as a change: \(statuses)")
+        #expect(watcher.snapshot()?.members.count == 2)
+    }
+}
