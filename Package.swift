@@ -74,6 +74,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // A seeded, replayable simulation of a whole cluster of GossipCores over a fake network and clock.
@@ -93,6 +94,8 @@ let package = Package(
                 "Manifest",
                 "HTTPSemantics",
                 "Routing",
+                "Control",
+                "LedgerStore",
                 "EdgeCache",
                 "Gossip",
                 "CEdgeSys",

@@ -97,6 +97,20 @@ public struct NodesConfig: Sendable {
     /// Coverage zones and the routing policy's settings.
     public let routing: RoutingConfig
 
+    /// The name of the one node of a `standalone` configuration.
+    public static let standaloneNode = "standalone"
+
+    /// A one-node fleet for `serve --root DIR --listen ADDR`: an origin serving one directory, without gossip or
+    /// control module.
+    public static func standalone(root: String, listen: SocketAddressSpec) -> NodesConfig {
+        let node = Node(name: standaloneNode, role: .origin, region: "local", latitude: 0, longitude: 0, http: listen,
+                        url: "http://\(listen)", content: root, parents: [], gossip: nil, control: nil, originKey: nil, threads: nil,
+                        maxConnections: nil, cacheSizeBytes: defaultCacheSize, prefetch: 0, manifestTTLSeconds: 60,
+                        upstreamTimeoutSeconds: 5, ledger: nil)
+        return NodesConfig(path: "(standalone)", fleetName: "standalone", gossipKeyring: nil, gossipSeeds: [], nodes: [node],
+                           routing: .standard)
+    }
+
     /// The node named `name`.
     public func node(named name: String) throws(ConfigError) -> Node {
         guard let node = nodes.first(where: { $0.name == name }) else {

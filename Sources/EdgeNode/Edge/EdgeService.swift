@@ -18,7 +18,7 @@ final class EdgeService: Sendable {
         let metrics = EdgeMetrics(parents: settings.parents.map(\.name))
         self.metrics = metrics
         cache = try DiskCache(root: root, capacityBytes: settings.cacheSizeBytes)
-        let parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger)
+        let parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger, isDown: settings.isDown)
         let timeout = TimeAmount.seconds(settings.upstreamTimeoutSeconds)
         manifests = EdgeManifests(root: root, verifier: settings.verifier, parents: parents, cache: cache, group: group,
                                   nodeName: settings.nodeName, ttlSeconds: settings.manifestTTLSeconds, timeout: timeout,

@@ -20,6 +20,9 @@ public struct EdgeSettings: Sendable {
     public var waitTimeoutSeconds: Int64 = 10
     /// Viewers waiting on one object, at most (more get 503).
     public var maximumWaiters = 10_000
+    /// Whether gossip reports a parent dead or departed: such a parent is tried after every other, without waiting
+    /// for a request to it to time out.
+    public var isDown: @Sendable (String) -> Bool = { _ in false }
 
     public init(nodeName: String, parents: [ParentAddress], verifier: NoteVerifier, cacheSizeBytes: Int64, prefetch: Int,
                 manifestTTLSeconds: Int) {

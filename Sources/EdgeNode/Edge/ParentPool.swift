@@ -9,18 +9,25 @@ final class ParentPool: Sendable {
     private let health: NIOLockedValueBox<ParentHealth<String>>
     private let metrics: EdgeMetrics
     private let logger: Logger
+    private let isDown: @Sendable (String) -> Bool
 
-    init(parents: [ParentAddress], metrics: EdgeMetrics, logger: Logger, settings: ParentHealth<String>.Settings = .init()) {
+    /// - Parameter isDown: whether gossip reports a parent dead or departed.
+    init(parents: [ParentAddress], metrics: EdgeMetrics, logger: Logger, settings: ParentHealth<String>.Settings = .init(),
+         isDown: @escaping @Sendable (String) -> Bool = { _ in false }) {
         self.parents = parents
         self.metrics = metrics
         self.logger = logger
+        self.isDown = isDown
         health = NIOLockedValueBox(ParentHealth(parents: parents.map(\.name), settings: settings))
     }
 
-    /// Parents to try now: healthy ones in configured order, then those serving a penalty.
+    /// Parents to try now: healthy ones in configured order, then those serving a penalty, then those gossip reports
+    /// down (still tried last: gossip may be partitioned from a parent the node can reach).
     func order() -> [ParentAddress] {
         let names = health.withLockedValue { $0.order(now: DispatchTime.now().uptimeNanoseconds) }
-        return names.compactMap { name in parents.first { $0.name == name } }
+        let ordered = names.compactMap { name in parents.first { $0.name == name } }
+        let down = ordered.filter { isDown($0.name) }
+        return down.isEmpty ? ordered : ordered.filter { !isDown($0.name) } + down
     }
 
     /// `parent` failed a request about `path`: it is marked bad for a while.

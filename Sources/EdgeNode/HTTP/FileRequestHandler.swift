@@ -193,7 +193,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                 return
             }
             if request.uri == "/cluster" {
-                respond(context: context, plan: Self.clusterPlan(settings.cluster?(), isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
+                respond(context: context, plan: Self.clusterPlan(settings.node?.clusterSnapshot, isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
             let found = store.lookup(path: request.uri[...])

@@ -32,8 +32,9 @@ public struct ServerSettings: Sendable {
     public var verifier: NoteVerifier?
     /// Set on edge, mesh and satellite nodes: `root` is then a disk cache filled from parents.
     public var edge: EdgeSettings?
-    /// This node's view of the cluster, served at `/cluster` (nil: the node does not gossip).
-    public var cluster: (@Sendable () -> ClusterSnapshot?)?
+    /// The node this data plane belongs to (its cluster view is served at `/cluster`); nil for a directory served on
+    /// its own.
+    public var node: NodeState?
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.
     public var metrics: PrometheusCollectorRegistry?
 

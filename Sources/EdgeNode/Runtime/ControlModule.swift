@@ -1,5 +1,4 @@
 import Control
-import EdgeNode
 import Foundation
 import LedgerStore
 import Logging
@@ -7,10 +6,10 @@ import NIOCore
 import ServiceLifecycle
 
 /// The origin's control module inside `serve`: the ledger, its control API on its own address, periodic checkpoints.
-enum ControlModule {
+public enum ControlModule {
     /// Opens the ledger (checking its integrity) and returns the services to run. A ledger that fails its integrity
     /// check still serves reads and proofs, refuses writes, and says why in the log.
-    static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, logger: Logger) throws -> [any Service] {
+    public static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, logger: Logger) throws -> [any Service] {
         var logger = logger
         logger[metadataKey: "module"] = "control"
         let signer = try KeyStore.loadSigner(path: settings.signingKey)
@@ -31,18 +30,18 @@ enum ControlModule {
 
 /// A server whose failure to listen is reported as a `ListenError` (which service, where, why in words) rather than
 /// the socket library's words.
-struct ListeningService<Inner: Service>: Service {
+public struct ListeningService<Inner: Service>: Service {
     let inner: Inner
     let name: String
     let address: String
 
-    init(_ inner: Inner, name: String, address: String) {
+    public init(_ inner: Inner, name: String, address: String) {
         self.inner = inner
         self.name = name
         self.address = address
     }
 
-    func run() async throws {
+    public func run() async throws {
         do {
             try await inner.run()
         } catch let error as IOError where ListenError.isListenFailure(error) {

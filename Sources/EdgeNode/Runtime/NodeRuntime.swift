@@ -1,0 +1,137 @@
+import Foundation
+import Gossip
+import Logging
+import Manifest
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// What a node's command line may change of its `nodes.conf` entry.
+public struct NodeOverrides: Sendable {
+    public var threads: Int?
+    public var maxConnections: Int?
+    public var headTimeoutSeconds: Int64?
+    public var sendTimeoutSeconds: Int64?
+    public var idleTimeoutSeconds: Int64?
+    public var drainTimeoutSeconds: Int64?
+    /// The origin's public key, instead of the entry's `origin_key`.
+    public var originKey: String?
+    /// Signals that stop the node gracefully (a process: SIGTERM and SIGINT; a test: none, it cancels).
+    public var gracefulShutdownSignals: [UnixSignal] = []
+
+    public init() {}
+}
+
+/// Why a node cannot be assembled.
+public struct RuntimeError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// One node of the fleet, assembled from `(nodes.conf, node name)`: the HTTP data plane (with its disk cache on edge,
+/// mesh and satellite nodes), gossip when the node has a gossip address, and the control module on an origin with a
+/// control address, sharing one `NodeState`. Several runtimes can run in one process (each on its own addresses).
+public final class NodeRuntime: Service, Sendable {
+    public let state: NodeState
+    public let node: NodesConfig.Node
+    private let group: ServiceGroup
+    /// Held while the runtime exists: one control module per ledger.
+    private let ledgerLock: DirectoryLock?
+
+    /// Opens everything the node needs (content or cache directory, keys, ledger) and binds nothing yet: `run()`
+    /// listens. - Parameter metrics: served at `/metrics` to loopback clients, if given.
+    public init(config: NodesConfig, node name: String, overrides: NodeOverrides = NodeOverrides(),
+                metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
+        let entry: NodesConfig.Node
+        do {
+            entry = try config.node(named: name)
+        } catch {
+            throw RuntimeError(description: "\(error)")
+        }
+        node = entry
+        var logger = logger
+        logger[metadataKey: "node"] = "\(entry.name)"
+        logger[metadataKey: "role"] = "\(entry.role.rawValue)"
+        let state = NodeState(name: entry.name, role: entry.role)
+        self.state = state
+        var settings = try Self.serverSettings(config: config, entry: entry, overrides: overrides, state: state)
+        settings.metrics = metrics
+        let server = try HTTPServer(settings: settings, logger: logger)
+        let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
+            GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
+        }
+        state.attach(gossip: gossip, server: server)
+        var services: [any Service] = [server] + (gossip.map { [$0] } ?? [])
+        if let address = entry.control, let ledger = entry.ledger {
+            // One control module per ledger: a second origin process on the same database fails here.
+            let database = URL(fileURLWithPath: ledger.database)
+            try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            ledgerLock = try DirectoryLock(directory: database.deletingLastPathComponent().path, fileName: "." + database.lastPathComponent + ".lock")
+            services += try ControlModule.services(address: address, settings: ledger, logger: logger)
+        } else {
+            ledgerLock = nil
+        }
+        group = ServiceGroup(services: services, gracefulShutdownSignals: overrides.gracefulShutdownSignals, logger: logger)
+    }
+
+    /// Runs every service of the node until graceful shutdown (a signal, or the enclosing service group) or
+    /// cancellation; the first service to fail stops the others and its error is thrown.
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// Stops the node as a signal would.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+    }
+
+    private static func serverSettings(config: NodesConfig, entry: NodesConfig.Node, overrides: NodeOverrides,
+                                       state: NodeState) throws -> ServerSettings {
+        var settings = ServerSettings(listen: entry.http, root: entry.content)
+        settings.node = state
+        settings.threads = overrides.threads ?? entry.threads ?? settings.threads
+        settings.maxConnections = overrides.maxConnections ?? entry.maxConnections ?? settings.maxConnections
+        settings.headTimeoutSeconds = overrides.headTimeoutSeconds ?? settings.headTimeoutSeconds
+        settings.idleTimeoutSeconds = overrides.idleTimeoutSeconds ?? settings.idleTimeoutSeconds
+        settings.sendTimeoutSeconds = overrides.sendTimeoutSeconds ?? settings.sendTimeoutSeconds
+        settings.drainTimeoutSeconds = overrides.drainTimeoutSeconds ?? settings.drainTimeoutSeconds
+        let keyPath = overrides.originKey ?? entry.originKey
+        let verifier: NoteVerifier?
+        do {
+            verifier = try keyPath.map { path throws in try KeyStore.loadVerifier(path: path) }
+        } catch {
+            throw RuntimeError(description: "\(error)")
+        }
+        settings.verifier = verifier
+        if entry.role != .origin {
+            guard let verifier else { throw RuntimeError(description: "node \(entry.name) has no origin_key") }
+            // Loading checked that every parent is a node of the fleet.
+            let parents = entry.parents.compactMap { name in config.nodes.first { $0.name == name } }
+                .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
+            var edge = EdgeSettings(nodeName: entry.name, parents: parents, verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
+                                    prefetch: entry.prefetch, manifestTTLSeconds: entry.manifestTTLSeconds)
+            edge.upstreamTimeoutSeconds = Int64(entry.upstreamTimeoutSeconds)
+            // A viewer waits through at least one failover to the next parent.
+            edge.waitTimeoutSeconds = max(10, 2 * Int64(entry.upstreamTimeoutSeconds) + 1)
+            edge.isDown = { [weak state] parent in state?.isDown(parent) ?? false }
+            settings.edge = edge
+        }
+        return settings
+    }
+
+    private static func gossipSettings(config: NodesConfig, entry: NodesConfig.Node) -> GossipNodeSettings? {
+        guard let address = entry.gossip, let keyring = config.gossipKeyring else { return nil }
+        let others = config.nodes.filter { $0.name != entry.name && $0.gossip != nil }
+        return GossipNodeSettings(
+            me: memberInfo(entry, gossip: address), fleet: others.map { memberInfo($0, gossip: $0.gossip!) },
+            seeds: config.gossipSeeds.compactMap { name in config.nodes.first { $0.name == name }?.gossip }
+                .map { GossipAddress(host: $0.host, port: UInt16($0.port)) },
+            keyringPath: keyring, fleetName: config.fleetName)
+    }
+
+    static func memberInfo(_ node: NodesConfig.Node, gossip: SocketAddressSpec) -> MemberInfo {
+        MemberInfo(name: node.name, role: node.role.rawValue, region: node.region,
+                   latitude: Int32((node.latitude * 1_000_000).rounded()), longitude: Int32((node.longitude * 1_000_000).rounded()),
+                   http: node.http.description, gossip: GossipAddress(host: gossip.host, port: UInt16(gossip.port)))
+    }
+}

@@ -1,0 +1,57 @@
+import Dispatch
+import Gossip
+import NIOConcurrencyHelpers
+import Routing
+
+/// One node's typed, shared state: who it is, its view of the cluster, its own traffic and health. The services of a
+/// `NodeRuntime` read it and subscribe to it instead of reaching into each other.
+public final class NodeState: Sendable {
+    public let name: String
+    public let role: NodeRole
+    private let parts = NIOLockedValueBox<(gossip: GossipService?, server: HTTPServer?)>((nil, nil))
+    private let sampler = NIOLockedValueBox(HealthSampler())
+
+    public init(name: String, role: NodeRole) {
+        self.name = name
+        self.role = role
+    }
+
+    /// Called once by the runtime as it assembles the node.
+    func attach(gossip: GossipService?, server: HTTPServer) {
+        parts.withLockedValue { $0 = (gossip, server) }
+    }
+
+    /// Whether this node gossips.
+    public var gossips: Bool { parts.withLockedValue { $0.gossip != nil } }
+
+    /// The latest cluster view (nil when the node does not gossip, or before gossip has started).
+    public var cluster: ClusterView? { parts.withLockedValue { $0.gossip }?.view() }
+
+    /// The cluster view for `/cluster` (nil as for `cluster`).
+    public var clusterSnapshot: ClusterSnapshot? { parts.withLockedValue { $0.gossip }?.snapshot() }
+
+    /// The current view and every change in membership, status or records; finishes at once on a node that does not
+    /// gossip.
+    public func clusterChanges() -> AsyncStream<ClusterView> {
+        guard let gossip = parts.withLockedValue({ $0.gossip }) else { return AsyncStream { $0.finish() } }
+        return gossip.changes()
+    }
+
+    /// What the data plane has sent since start.
+    public var traffic: TrafficTotals { parts.withLockedValue { $0.server }?.trafficTotals ?? TrafficTotals() }
+
+    /// Health for gossip: rates over the interval since the previous call (gossip is the one caller).
+    func sampleHealth() -> NodeHealth {
+        guard let server = parts.withLockedValue({ $0.server }) else { return NodeHealth() }
+        let totals = server.trafficTotals, connections = server.connections
+        return sampler.withLockedValue {
+            $0.sample(totals, now: DispatchTime.now().uptimeNanoseconds, connections: connections.open, maxConnections: connections.limit)
+        }
+    }
+
+    /// Whether gossip reports `member` dead or departed (a node without gossip knows nothing and says no).
+    public func isDown(_ member: String) -> Bool {
+        guard let status = cluster?.members.first(where: { $0.name == member })?.status else { return false }
+        return status == .dead || status == .left
+    }
+}
