@@ -24,11 +24,17 @@ public final class RawHTTPConnection {
     public private(set) var peerClosed = false
 
     /// Connects to an IPv4 `host:port`, with a receive timeout; `receiveBuffer` shrinks the socket's receive buffer
-    /// (set before connecting, so the window stays small and the server feels a slow reader at once).
-    public init(host: String, port: Int, timeout: TimeInterval = 10, receiveBuffer: Int32? = nil) throws {
+    /// (set before connecting, so the window stays small and the server feels a slow reader at once); `source` binds
+    /// the client to a local address first (every 127.0.0.N is local: a viewer in whatever zone lists it).
+    public init(host: String, port: Int, timeout: TimeInterval = 10, receiveBuffer: Int32? = nil, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawHTTPError.io("socket: \(String(cString: strerror(errno)))") }
         if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        if let source {
+            guard IPv4Address.with(source, 0, { bind(fd, $0, $1) }) == 0 else {
+                throw RawHTTPError.io("bind \(source): \(String(cString: strerror(errno)))")
+            }
+        }
         let connected = IPv4Address.with(host, port) { connect(fd, $0, $1) }
         // On failure, deinit closes the descriptor (it runs for a fully initialised instance that throws).
         guard connected == 0 else { throw RawHTTPError.io("connect \(host):\(port): \(String(cString: strerror(errno)))") }
@@ -137,8 +143,9 @@ public final class RawHTTPConnection {
     }
 
     /// One request on a fresh connection: `GET path` with extra header lines.
-    public static func get(_ host: String, _ port: Int, _ path: String, method: String = "GET", headers: [String] = []) throws -> RawResponse {
-        let connection = try RawHTTPConnection(host: host, port: port)
+    public static func get(_ host: String, _ port: Int, _ path: String, method: String = "GET", headers: [String] = [],
+                           source: String? = nil) throws -> RawResponse {
+        let connection = try RawHTTPConnection(host: host, port: port, source: source)
         try connection.send("\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n" + headers.map { $0 + "\r\n" }.joined() + "Connection: close\r\n\r\n")
         guard let response = try connection.readResponse(bodyExpected: method != "HEAD") else { throw RawHTTPError.closed }
         return response

@@ -51,8 +51,12 @@ final class FileRequestHandler: ChannelInboundHandler {
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
     private static let corkThreshold: UInt64 = 256 * 1024
 
-    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, logger: Logger) {
+    /// `/healthz`, `/metrics`, `/cluster`, `/route/…` and playlist redirects.
+    let endpoints: NodeEndpoints
+
+    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, endpoints: NodeEndpoints, logger: Logger) {
         self.store = store
+        self.endpoints = endpoints
         self.edge = edge
         self.traffic = traffic
         self.settings = settings
@@ -180,20 +184,8 @@ final class FileRequestHandler: ChannelInboundHandler {
         switch request.method {
         case .GET, .HEAD:
             let isHead = request.method == .HEAD
-            if request.uri == "/healthz" {
-                respond(context: context, plan: ResponsePlanner.status(200, "ok", isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
-                return
-            }
-            if request.uri == "/metrics", let registry = settings.metrics, Self.isLoopback(context.channel.remoteAddress) {
-                var text: [UInt8] = []
-                registry.emit(into: &text)
-                respond(context: context, plan: ResponsePlan(status: 200, fields: [.init("Content-Type", "text/plain; version=0.0.4")],
-                                                             body: .text(String(decoding: text, as: UTF8.self)), sendsBody: !isHead),
-                        file: nil, keepAlive: keepAlive, http10: http10)
-                return
-            }
-            if request.uri == "/cluster" {
-                respond(context: context, plan: Self.clusterPlan(settings.node?.clusterSnapshot, isHead: isHead), file: nil, keepAlive: keepAlive, http10: http10)
+            if let plan = endpoints.answer(request, isHead: isHead, peer: context.channel.remoteAddress) {
+                respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
             let found = store.lookup(path: request.uri[...])
@@ -229,22 +221,6 @@ final class FileRequestHandler: ChannelInboundHandler {
             count += value.utf8.contains(UInt8(ascii: ",")) ? 2 : 1
         }
         return count
-    }
-
-    /// `/cluster`: this node's view of the fleet as JSON.
-    static func clusterPlan(_ snapshot: ClusterSnapshot?, isHead: Bool) -> ResponsePlan {
-        guard let snapshot else { return ResponsePlanner.status(404, "this node does not gossip", isHead: isHead) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let json = try? encoder.encode(snapshot) else { return ResponsePlanner.status(500, "cannot encode the cluster view", isHead: isHead) }
-        return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")],
-                            body: .text(String(decoding: json, as: UTF8.self)), sendsBody: !isHead)
-    }
-
-    /// Metrics name parents and traffic: only local scrapers see them.
-    static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1"
     }
 
     /// Answers a GET or HEAD of a file at hand; `cacheFields` (`X-Cache`, `Age`) on a caching node.

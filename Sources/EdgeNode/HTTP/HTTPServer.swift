@@ -21,6 +21,7 @@ public final class HTTPServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let edge: EdgeService?
     private let traffic = TrafficMeter()
+    private let endpoints: NodeEndpoints
     private let lock: DirectoryLock?
 
     /// Opens the content root (on a caching node: the disk cache, with its index rebuilt); throws when it cannot be
@@ -61,6 +62,7 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         tracker = ConnectionTracker(limit: settings.maxConnections)
+        endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, router: settings.router, fleetHosts: settings.fleetHosts)
     }
 
     public func run() async throws {
@@ -131,7 +133,7 @@ public final class HTTPServer: Service, Sendable {
     }
 
     private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
-        let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge, traffic = traffic
+        let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge, traffic = traffic, endpoints = endpoints
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -152,7 +154,7 @@ public final class HTTPServer: Service, Sendable {
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                     informationalResponseStrategy: .drop,
                                                                                     limitConfiguration: limits)))
-                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, logger: logger))
+                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, endpoints: endpoints, logger: logger))
                 }
             }
     }

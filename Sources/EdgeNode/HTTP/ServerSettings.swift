@@ -2,6 +2,7 @@ import HTTPSemantics
 import Manifest
 import NIOCore
 import Prometheus
+import Routing
 
 /// How a node's HTTP data plane runs.
 public struct ServerSettings: Sendable {
@@ -35,6 +36,10 @@ public struct ServerSettings: Sendable {
     /// The node this data plane belongs to (its cluster view is served at `/cluster`); nil for a directory served on
     /// its own.
     public var node: NodeState?
+    /// Places viewers and redirects their playlist requests (nodes that gossip).
+    var router: ViewerRouter?
+    /// The fleet's node addresses, which may read `/cluster` besides loopback.
+    var fleetHosts: Set<IPAddress> = []
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.
     public var metrics: PrometheusCollectorRegistry?
 

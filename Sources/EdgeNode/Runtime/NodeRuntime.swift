@@ -3,6 +3,7 @@ import Gossip
 import Logging
 import Manifest
 import Prometheus
+import Routing
 import ServiceLifecycle
 import UnixSignals
 
@@ -55,6 +56,8 @@ public final class NodeRuntime: Service, Sendable {
         self.state = state
         var settings = try Self.serverSettings(config: config, entry: entry, overrides: overrides, state: state)
         settings.metrics = metrics
+        if entry.gossip != nil { settings.router = ViewerRouter(config: config, me: entry, state: state) }
+        settings.fleetHosts = Set(config.nodes.compactMap { IPAddress($0.http.host) })
         let server = try HTTPServer(settings: settings, logger: logger)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
             GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)

@@ -1,0 +1,130 @@
+import Foundation
+import HTTPSemantics
+import Manifest
+import NIOCore
+import NIOHTTP1
+import Prometheus
+import Routing
+
+/// The node's own endpoints on its viewer-facing port, answered before any file: `/healthz`; `/metrics` (loopback
+/// scrapers only: it names parents and traffic); `/cluster` (loopback and the fleet's own hosts: it is the fleet's
+/// topology); `/route/{content}` (anyone: what this node would do for the asking viewer); and the redirect of a
+/// playlist to the node that should serve the viewer.
+struct NodeEndpoints: Sendable {
+    let metrics: PrometheusCollectorRegistry?
+    let state: NodeState?
+    let router: ViewerRouter?
+    /// Addresses of the fleet's nodes (their `http` hosts), which may read `/cluster`.
+    let fleetHosts: Set<IPAddress>
+
+    /// The answer when `request` is for an endpoint (or a playlist to redirect), else nil: serve the file.
+    func answer(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ResponsePlan? {
+        let uri = request.uri
+        switch uri {
+        case "/healthz":
+            return ResponsePlanner.status(200, "ok", isHead: isHead)
+        case "/metrics":
+            guard let metrics else { return nil }
+            guard Self.isLoopback(peer) else { return ResponsePlanner.status(404, "not found", isHead: isHead) }
+            var text: [UInt8] = []
+            metrics.emit(into: &text)
+            return ResponsePlan(status: 200, fields: [.init("Content-Type", "text/plain; version=0.0.4"), .init("Cache-Control", "no-store")],
+                                body: .text(String(decoding: text, as: UTF8.self)), sendsBody: !isHead)
+        case "/cluster":
+            guard Self.isLoopback(peer) || peerAddress(peer).map(fleetHosts.contains) == true else {
+                return ResponsePlanner.status(403, "the cluster view is for the fleet's own hosts", isHead: isHead)
+            }
+            return Self.json(state?.clusterSnapshot, missing: "this node does not gossip", isHead: isHead)
+        default:
+            break
+        }
+        if uri.hasPrefix("/route/") { return route(uri, headers: request.headers, peer: peer, isHead: isHead) }
+        guard let router, uri.utf8.count > 6, uri.contains(".m3u8"), let components = RequestPath.components(of: uri[...]),
+              let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return nil }
+        guard let location = router.redirect(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers))
+        else { return nil }
+        return ResponsePlan(status: 302, fields: [.init("Location", location), .init("Cache-Control", "no-store"),
+                                                  .init("Content-Type", "text/plain; charset=utf-8")],
+                            body: .text("redirected to \(location)\n"), sendsBody: !isHead)
+    }
+
+    /// `GET /route/{content}`: the viewer's placement and the ranked candidates, as JSON.
+    private func route(_ uri: String, headers: HTTPHeaders, peer: SocketAddress?, isHead: Bool) -> ResponsePlan {
+        guard let components = RequestPath.components(of: uri[...]), components.count == 2,
+              (try? ContentManifest.validateIdentifier(String(components[1]), field: "content id")) != nil else {
+            return ResponsePlanner.status(404, "not found: /route/{content id}", isHead: isHead)
+        }
+        guard let router, let address = peerAddress(peer) else {
+            return ResponsePlanner.status(404, "this node does not gossip, so it does not route", isHead: isHead)
+        }
+        let placement = router.place(peer: address, forwardedFor: Self.forwardedFor(headers))
+        guard let decision = router.decide(placement, contentID: String(components[1])) else {
+            return ResponsePlanner.status(503, "no cluster view yet", isHead: isHead)
+        }
+        let answer = RouteAnswer(
+            content: String(components[1]), node: router.me.name,
+            viewer: .init(address: placement.address.description, source: placement.source, latitude: placement.location.latitude,
+                          longitude: placement.location.longitude),
+            candidates: decision.candidates.map { candidate in
+                .init(name: candidate.name, role: candidate.role.rawValue, url: router.urls[candidate.name] ?? "",
+                      distanceKm: (candidate.distanceKm * 10).rounded() / 10, effectiveKm: (candidate.effectiveKm * 10).rounded() / 10,
+                      tier: candidate.tier, reason: candidate.reason.rawValue)
+            },
+            excluded: decision.excluded.map { .init(name: $0.name, reason: $0.reason.rawValue) })
+        return Self.json(answer, missing: "", isHead: isHead)
+    }
+
+    private static func json<Value: Encodable>(_ value: Value?, missing: String, isHead: Bool) -> ResponsePlan {
+        guard let value else { return ResponsePlanner.status(404, missing, isHead: isHead) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(value) else { return ResponsePlanner.status(500, "cannot encode the answer", isHead: isHead) }
+        return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")],
+                            body: .text(String(decoding: json, as: UTF8.self)), sendsBody: !isHead)
+    }
+
+    private func peerAddress(_ peer: SocketAddress?) -> IPAddress? { peer?.ipAddress.flatMap { IPAddress($0) } }
+
+    static func forwardedFor(_ headers: HTTPHeaders) -> [Substring] {
+        headers.compactMap { $0.name.isASCIIEqual(caseInsensitive: "x-forwarded-for") ? $0.value[...] : nil }
+    }
+
+    /// Loopback peers: local scrapers and operators.
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        guard let ip = address?.ipAddress else { return false }
+        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
+    }
+}
+
+/// The JSON of `GET /route/{content}`.
+struct RouteAnswer: Codable, Equatable {
+    struct Viewer: Codable, Equatable {
+        let address: String
+        /// `zone:NAME`, or `node:NAME` when no zone covers the address.
+        let source: String
+        let latitude: Double
+        let longitude: Double
+    }
+
+    struct Candidate: Codable, Equatable {
+        let name: String
+        let role: String
+        let url: String
+        let distanceKm: Double
+        let effectiveKm: Double
+        let tier: Int
+        let reason: String
+    }
+
+    struct Excluded: Codable, Equatable {
+        let name: String
+        let reason: String
+    }
+
+    let content: String
+    /// The node that answered.
+    let node: String
+    let viewer: Viewer
+    let candidates: [Candidate]
+    let excluded: [Excluded]
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import NIOHTTP1
+import Routing
+
+/// Where this node sends a viewer: the viewer is placed by coverage zone (longest prefix of its address, the socket's
+/// peer or, behind a trusted proxy, `X-Forwarded-For`), else at this node; the routing policy ranks the nodes gossip
+/// reports healthy; a playlist request is redirected to the first when that is another node.
+struct ViewerRouter: Sendable {
+    /// Added to redirect targets: a redirected request is never redirected again.
+    static let routedParameter = "edgenode_routed"
+
+    /// Where the viewer is and how that was decided.
+    struct Placement: Sendable, Equatable {
+        let address: IPAddress
+        let location: GeoPoint
+        /// `zone:NAME`, or `node:NAME` when no zone covers the address.
+        let source: String
+    }
+
+    let me: NodesConfig.Node
+    let urls: [String: String]
+    let routing: RoutingConfig
+    let state: NodeState
+    private let policy: RoutingPolicy
+    private let myLocation: GeoPoint
+
+    init(config: NodesConfig, me: NodesConfig.Node, state: NodeState) {
+        self.me = me
+        urls = Dictionary(uniqueKeysWithValues: config.nodes.map { ($0.name, $0.url) })
+        routing = config.routing
+        self.state = state
+        policy = RoutingPolicy(settings: config.routing.policy)
+        // nodes.conf checked the coordinates.
+        myLocation = GeoPoint(latitude: me.latitude, longitude: me.longitude) ?? GeoPoint(latitude: 0, longitude: 0)!
+    }
+
+    func place(peer: IPAddress, forwardedFor: [Substring]) -> Placement {
+        let address = ViewerAddress.resolve(peer: peer, forwardedFor: forwardedFor, trustedProxies: routing.trustedProxies)
+        if let zone = routing.zones.zone(of: address) {
+            return Placement(address: address, location: zone.location, source: "zone:\(zone.name)")
+        }
+        return Placement(address: address, location: myLocation, source: "node:\(me.name)")
+    }
+
+    /// The ranked candidates for a viewer at `placement` asking for `contentID`; nil when this node does not gossip
+    /// (it knows no one else, so it serves).
+    func decide(_ placement: Placement, contentID: String) -> RoutingPolicy.Decision? {
+        guard let view = state.cluster else { return nil }
+        let members = view.routingMembers(now: DispatchTime.now().uptimeNanoseconds)
+        return policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members)
+    }
+
+    /// For a playlist request: the URL to redirect to, or nil to serve it here (this node is the best, nothing else
+    /// is eligible, the node does not gossip, or the request was redirected already).
+    func redirect(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> String? {
+        guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), !Self.wasRouted(uri) else { return nil }
+        let placement = place(peer: peer, forwardedFor: forwardedFor)
+        guard let first = decide(placement, contentID: String(components[0]))?.candidates.first, first.name != me.name,
+              let base = urls[first.name] else { return nil }
+        let path = uri.prefix { $0 != "?" && $0 != "#" }
+        let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
+        return base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1"
+    }
+
+    /// Whether a fleet node sent the request (a fill: its `Via` names the node), which is never redirected: fills
+    /// follow `parents`, not viewer routing.
+    func isFromFleetNode(_ headers: HTTPHeaders) -> Bool {
+        for (name, value) in headers where name.isASCIIEqual(caseInsensitive: "via") {
+            for hop in value.split(separator: ",") {
+                let parts = hop.split(separator: " ", omittingEmptySubsequences: true)
+                if parts.count >= 2, urls[String(parts[1])] != nil { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether the request's query carries the loop guard.
+    static func wasRouted(_ uri: String) -> Bool {
+        guard let mark = uri.firstIndex(of: "?") else { return false }
+        return uri[uri.index(after: mark)...].split(separator: "&").contains { $0.hasPrefix(routedParameter + "=") || $0 == routedParameter }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Gossip
+import Logging
+import NIOCore
+import NIOHTTP1
+import Routing
+import Testing
+import TestSupport
+@testable import EdgeNode
+
+/// Viewers placed by coverage zone are sent to the nearest healthy edge: playlists get a 302 (once), segments are
+/// served where they are asked for, `/route/{content}` explains the choice, and a dead edge stops being chosen.
+@Suite(.serialized) struct ViewerRoutingTests {
+    @Test func playlistsAreRedirectedToTheNearestHealthyEdge() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let directory = try TemporaryDirectory("routing")
+        defer { directory.remove() }
+        let origin = LoopbackAddress.next(), paris = LoopbackAddress.next(), berlin = LoopbackAddress.next()
+        let parisViewer = LoopbackAddress.next(), berlinViewer = LoopbackAddress.next(), elsewhere = LoopbackAddress.next()
+        let keyring = directory.path + "/gossip.keyring"
+        try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
+        func edge(_ name: String, _ host: String, _ latitude: Double, _ longitude: Double) -> String {
+            """
+            [[node]]
+            name = "\(name)"
+            role = "edge"
+            region = "eu"
+            latitude = \(latitude)
+            longitude = \(longitude)
+            http = "\(host):18500"
+            gossip = "\(host):17500"
+            content = "\(directory.path)/\(name)"
+            parents = ["origin-1"]
+            origin_key = "\(fixture.pubkey)"
+            threads = 1
+            prefetch = 0
+            """
+        }
+        let text = """
+            [fleet]
+            name = "routing"
+            gossip_keyring = "\(keyring)"
+
+            [routing]
+            recovery_seconds = 0
+
+            [[zone]]
+            name = "paris"
+            networks = ["\(parisViewer)/32"]
+            latitude = 48.85
+            longitude = 2.35
+
+            [[zone]]
+            name = "berlin"
+            networks = ["\(berlinViewer)/32"]
+            latitude = 52.52
+            longitude = 13.40
+
+            [[node]]
+            name = "origin-1"
+            role = "origin"
+            region = "eu"
+            latitude = 48.85
+            longitude = 2.35
+            http = "\(origin):18500"
+            gossip = "\(origin):17500"
+            content = "\(fixture.root)"
+            threads = 1
+
+            \(edge("edge-paris", paris, 48.86, 2.34))
+
+            \(edge("edge-berlin", berlin, 52.52, 13.40))
+            """
+        let config = try NodesConfig.parse(text, path: directory.path + "/nodes.conf", baseDirectory: directory.path)
+        let logger = Logger(label: "routing-test")
+        let runtimes = try ["origin-1", "edge-paris", "edge-berlin"].map { try NodeRuntime(config: config, node: $0, logger: logger) }
+        let tasks = runtimes.map { runtime in Task { try await runtime.run() } }
+        defer { for task in tasks { task.cancel() } }
+        #expect(await NodeRuntimeTests.eventually(10) { runtimes[1].state.cluster?.members.allSatisfy { $0.status == .alive } == true
+                                                     && runtimes[1].state.cluster?.members.count == 3 })
+
+        let master = "/content-ts/master.m3u8"
+        let redirected = try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer)
+        #expect(redirected.status == 302)
+        #expect(redirected.header("Location") == "http://\(berlin):18500\(master)?edgenode_routed=1")
+        #expect(redirected.header("Cache-Control") == "no-store")
+        let followed = try RawHTTPConnection.get(berlin, 18500, master + "?edgenode_routed=1", source: parisViewer)
+        #expect(followed.status == 200, "a redirected request is never redirected again")
+        #expect(try RawHTTPConnection.get(paris, 18500, master, source: parisViewer).status == 200, "the nearest node serves")
+        #expect(try RawHTTPConnection.get(berlin, 18500, master, source: parisViewer).header("Location")?.hasPrefix("http://\(paris):18500/") == true)
+        let media = "/content-ts/360p/index.m3u8"
+        #expect(try RawHTTPConnection.get(paris, 18500, media + "?token=x", source: berlinViewer).header("Location")
+                == "http://\(berlin):18500\(media)?token=x&edgenode_routed=1", "media playlists too, query kept")
+        let segment = try FileManager.default.contentsOfDirectory(atPath: fixture.root + "/content-ts/360p").filter { $0.hasPrefix("seg_") }.sorted()[0]
+        #expect(try RawHTTPConnection.get(paris, 18500, "/content-ts/360p/" + segment, source: berlinViewer).status == 200,
+                "segments are served where they are asked for")
+        #expect(try RawHTTPConnection.get(paris, 18500, master, headers: ["X-Forwarded-For: \(berlinViewer)"], source: parisViewer).status == 200,
+                "X-Forwarded-For from a peer that is not a trusted proxy is ignored")
+        // A viewer in no zone is placed at the node it asked.
+        #expect(try RawHTTPConnection.get(berlin, 18500, master, source: elsewhere).status == 200)
+
+        let route = try RawHTTPConnection.get(paris, 18500, "/route/content-ts", source: berlinViewer)
+        #expect(route.status == 200 && route.header("Content-Type") == "application/json")
+        let answer = try JSONDecoder().decode(RouteAnswer.self, from: Data(route.body))
+        #expect(answer.viewer.source == "zone:berlin" && answer.viewer.address == berlinViewer && answer.node == "edge-paris")
+        #expect(answer.candidates.map(\.name) == ["edge-berlin", "edge-paris", "origin-1"])
+        #expect(answer.candidates.map(\.tier) == [0, 0, 1] && abs(answer.candidates[1].distanceKm - 877) < 10)
+        #expect(try RawHTTPConnection.get(paris, 18500, "/route/..", source: berlinViewer).status == 404)
+
+        // Berlin goes away: once gossip says so, its viewers are served by the next nearest.
+        tasks[2].cancel()
+        _ = await tasks[2].result
+        #expect(await NodeRuntimeTests.eventually(15) { runtimes[1].state.isDown("edge-berlin") })
+        #expect(try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer).status == 200)
+        let after = try JSONDecoder().decode(RouteAnswer.self, from: Data(try RawHTTPConnection.get(paris, 18500, "/route/content-ts",
+                                                                                                      source: berlinViewer).body))
+        #expect(after.candidates.first?.name == "edge-paris")
+        #expect(after.excluded.map(\.name) == ["edge-berlin"])
+    }
+}
+
+/// The node endpoints' access rules, without sockets.
+@Suite struct NodeEndpointsTests {
+    static func request(_ uri: String) -> HTTPRequestHead { HTTPRequestHead(version: .http1_1, method: .GET, uri: uri) }
+
+    @Test func accessRules() throws {
+        let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .edge), router: nil,
+                                      fleetHosts: [IPAddress("198.51.100.7")!])
+        let stranger = try SocketAddress(ipAddress: "192.0.2.1", port: 4000)
+        let member = try SocketAddress(ipAddress: "198.51.100.7", port: 4000)
+        let local = try SocketAddress(ipAddress: "127.0.0.1", port: 4000)
+        #expect(endpoints.answer(Self.request("/healthz"), isHead: false, peer: stranger)?.status == 200)
+        #expect(endpoints.answer(Self.request("/cluster"), isHead: false, peer: stranger)?.status == 403)
+        #expect(endpoints.answer(Self.request("/cluster"), isHead: false, peer: member)?.status == 404, "allowed; this node does not gossip")
+        #expect(endpoints.answer(Self.request("/cluster"), isHead: false, peer: local)?.status == 404)
+        #expect(endpoints.answer(Self.request("/metrics"), isHead: false, peer: stranger) == nil, "no registry: an ordinary path")
+        #expect(endpoints.answer(Self.request("/route/clip"), isHead: false, peer: stranger)?.status == 404)
+        #expect(endpoints.answer(Self.request("/clip/master.m3u8"), isHead: false, peer: stranger) == nil, "no router: serve the file")
+    }
+
+    @Test func theLoopGuard() {
+        #expect(ViewerRouter.wasRouted("/c/master.m3u8?edgenode_routed=1"))
+        #expect(ViewerRouter.wasRouted("/c/master.m3u8?a=b&edgenode_routed=1"))
+        #expect(!ViewerRouter.wasRouted("/c/master.m3u8?edgenode_routedx=1"))
+        #expect(!ViewerRouter.wasRouted("/c/master.m3u8"))
+    }
+}
