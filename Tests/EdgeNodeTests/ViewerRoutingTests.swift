@@ -145,3 +145,55 @@ import TestSupport
         #expect(!ViewerRouter.wasRouted("/c/master.m3u8"))
     }
 }
+
+/// A node whose own health is bad routes new viewers away.
+@Suite struct SelfSheddingTests {
+    @Test func aStrugglingNodeShedsItsViewers() throws {
+        let text = """
+            [[node]]
+            name = "origin-1"
+            role = "origin"
+            region = "eu"
+            latitude = 48.85
+            longitude = 2.35
+            http = "127.0.0.1:1"
+            content = "c"
+
+            [[node]]
+            name = "edge-near"
+            role = "edge"
+            region = "eu"
+            latitude = 48.85
+            longitude = 2.35
+            http = "127.0.0.2:1"
+            content = "c"
+            parents = ["origin-1"]
+            origin_key = "k.pub"
+
+            [[node]]
+            name = "edge-far"
+            role = "edge"
+            region = "eu"
+            latitude = 50.85
+            longitude = 4.35
+            http = "127.0.0.3:1"
+            content = "c"
+            parents = ["origin-1"]
+            origin_key = "k.pub"
+            """
+        let config = try NodesConfig.parse(text, path: "t.conf", baseDirectory: "/tmp")
+        let me = try config.node(named: "edge-near")
+        let router = ViewerRouter(config: config, me: me, state: NodeState(name: me.name, role: .edge))
+        let members = config.nodes.map { node in
+            Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
+                          status: .alive, health: NodeHealth(), changedAt: 0)
+        }
+        let placement = router.place(peer: IPAddress("10.1.1.1")!, forwardedFor: [])
+        #expect(placement.source == "node:edge-near")
+        for (multiplier, expected) in [(0, "edge-near"), (3, "edge-near"), (4, "edge-far")] {
+            let view = ClusterView(node: me.name, localHealthMultiplier: multiplier, members: members, records: [:])
+            let decision = router.decide(placement, contentID: "clip", view: view, now: 100_000_000_000)
+            #expect(decision.candidates.first?.name == expected, "local health \(multiplier)")
+        }
+    }
+}

@@ -45,8 +45,20 @@ struct ViewerRouter: Sendable {
     /// The ranked candidates for a viewer at `placement` asking for `contentID`; nil when this node does not gossip
     /// (it knows no one else, so it serves).
     func decide(_ placement: Placement, contentID: String) -> RoutingPolicy.Decision? {
-        guard let view = state.cluster else { return nil }
-        let members = view.routingMembers(now: DispatchTime.now().uptimeNanoseconds)
+        state.cluster.map { decide(placement, contentID: contentID, view: $0, now: DispatchTime.now().uptimeNanoseconds) }
+    }
+
+    /// Lifeguard's local health multiplier at or above this means this node is struggling (its probes time out, its
+    /// timers run late): it sheds new viewers as if overloaded.
+    static let sheddingLocalHealth = 4
+
+    /// The decision for a given view at `now` (uptime ns). This node keeps its viewers within the hysteresis, and
+    /// sheds them while its own health is bad.
+    func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64) -> RoutingPolicy.Decision {
+        var members = view.routingMembers(now: now)
+        if view.localHealthMultiplier >= Self.sheddingLocalHealth, let index = members.firstIndex(where: { $0.name == me.name }) {
+            members[index].load = 1000
+        }
         return policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members)
     }
 
