@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Segmenter", targets: ["Segmenter"]),
         .library(name: "EdgeNode", targets: ["EdgeNode"]),
         .executable(name: "cache-policy-bench", targets: ["CachePolicyBench"]),
+        .executable(name: "route-bench", targets: ["RouteBench"]),
         .executable(name: "gossip-bench", targets: ["GossipBench"]),
         .executable(name: "ledger-bench", targets: ["LedgerBench"]),
     ],
@@ -85,6 +86,8 @@ let package = Package(
         .executableTarget(name: "LedgerBench", dependencies: ["Ledger", "LedgerStore", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
+        // The routing policy's cost and its effect on a group's hit ratio, run by bench/route.sh.
+        .executableTarget(name: "RouteBench", dependencies: ["Routing", "EdgeCache"]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
         .target(name: "CEdgeSys"),
         // The node daemon's library: configuration, the HTTP data plane, content verification, keys.

@@ -8,6 +8,16 @@ public enum NodeRole: String, Sendable, Hashable, CaseIterable {
     case mesh
     /// A high-latency fallback link.
     case satellite
+
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .origin: 0
+        case .edge: 1
+        case .mesh: 2
+        case .satellite: 3
+        }
+    }
 }
 
 /// Chooses the nodes a viewer should be sent to, best first, from the cluster view. Pure: no I/O, no clock, no
@@ -137,11 +147,16 @@ public struct RoutingPolicy: Sendable {
         self.settings = settings
     }
 
-    public func decide(_ request: Request, members: [Member]) -> Decision {
+    /// Ranks `members` for `request`. - Parameter limit: at most this many candidates (a redirect needs one; the
+    /// route endpoint wants them all): ranking stops early, which matters at a thousand nodes.
+    public func decide(_ request: Request, members: [Member], limit: Int? = nil) -> Decision {
         var excluded: [(name: String, reason: Exclusion)] = []
-        var tiers = Array(repeating: [(member: Member, distance: Double, effective: Double)](), count: request.roleTiers.count)
-        for member in members {
-            guard let tier = request.roleTiers.firstIndex(where: { $0.contains(member.role) }) else {
+        var entries: [Entry] = []
+        entries.reserveCapacity(members.count)
+        // Each role's tier, looked up once rather than per member.
+        let tiers = NodeRole.allCases.map { role in request.roleTiers.firstIndex { $0.contains(role) } }
+        for (index, member) in members.enumerated() {
+            guard let tier = tiers[member.role.ordinal] else {
                 excluded.append((member.name, .role))
                 continue
             }
@@ -160,36 +175,68 @@ public struct RoutingPolicy: Sendable {
                 continue
             }
             let distance = request.viewer.distanceKm(to: member.location)
-            tiers[tier].append((member, distance, distance + settings.loadPenaltyKm * Double(min(member.load, 1000)) / 1000))
+            entries.append(Entry(index: index, tier: tier, distance: distance,
+                                 effective: distance + settings.loadPenaltyKm * Double(min(member.load, 1000)) / 1000,
+                                 settled: member.aliveForSeconds >= settings.recoverySeconds))
         }
+        let cap = max(0, limit ?? Int.max)
         var candidates: [Candidate] = []
-        for (index, tier) in tiers.enumerated() {
-            candidates += rank(tier, tier: index, request: request)
+        for tier in request.roleTiers.indices where candidates.count < cap {
+            candidates += rank(entries.filter { $0.tier == tier }, of: members, tier: tier, request: request, limit: cap - candidates.count)
         }
         return Decision(candidates: candidates, excluded: excluded)
     }
 
-    private func rank(_ members: [(member: Member, distance: Double, effective: Double)], tier: Int, request: Request) -> [Candidate] {
-        func candidate(_ entry: (member: Member, distance: Double, effective: Double), _ reason: Reason) -> Candidate {
-            Candidate(name: entry.member.name, role: entry.member.role, distanceKm: entry.distance, effectiveKm: entry.effective, tier: tier,
-                      reason: reason)
+    /// An eligible member, by its index in the input.
+    private struct Entry {
+        let index: Int
+        let tier: Int
+        let distance: Double
+        let effective: Double
+        let settled: Bool
+    }
+
+    private func rank(_ entries: [Entry], of members: [Member], tier: Int, request: Request, limit: Int) -> [Candidate] {
+        func candidate(_ entry: Entry, _ reason: Reason) -> Candidate {
+            let member = members[entry.index]
+            return Candidate(name: member.name, role: member.role, distanceKm: entry.distance, effectiveKm: entry.effective, tier: tier,
+                             reason: reason)
         }
-        let byDistance = { (a: (member: Member, distance: Double, effective: Double), b: (member: Member, distance: Double, effective: Double)) in
-            a.effective != b.effective ? a.effective < b.effective : a.member.name < b.member.name
+        func nearer(_ a: Entry, _ b: Entry) -> Bool {
+            a.effective != b.effective ? a.effective < b.effective : members[a.index].name < members[b.index].name
         }
-        let settled = members.filter { $0.member.aliveForSeconds >= settings.recoverySeconds }.sorted(by: byDistance)
-        let recovering = members.filter { $0.member.aliveForSeconds < settings.recoverySeconds }.sorted(by: byDistance)
-        guard let best = settled.first else { return recovering.map { candidate($0, .recovering) } }
-        let inGroup = settled.filter { $0.effective <= best.effective + settings.groupRadiusKm }
-        let order = Rendezvous.rank(key: request.contentID, nodes: inGroup.map(\.member.name))
-        var ranked = order.compactMap { name in inGroup.first { $0.member.name == name } }.map { candidate($0, .nearestGroup) }
-        ranked += settled.dropFirst(inGroup.count).map { candidate($0, .distance) }
-        if let previous = request.previous, let index = ranked.firstIndex(where: { $0.name == previous }), index > 0,
-           ranked[index].reason == .distance, ranked[index].effectiveKm <= best.effective + settings.hysteresisKm {
-            let kept = ranked.remove(at: index)
-            ranked.insert(Candidate(name: kept.name, role: kept.role, distanceKm: kept.distanceKm, effectiveKm: kept.effectiveKm, tier: tier,
-                                    reason: .previous), at: 0)
+        /// The `count` nearest of `pool`, in order: a selection pass per entry when few are wanted of many.
+        func nearest(_ pool: [Entry], _ count: Int) -> [Entry] {
+            guard count > 0 else { return [] }
+            guard count < pool.count / 8 else { return Array(pool.sorted(by: nearer).prefix(count)) }
+            var chosen: [Entry] = []
+            var taken = Set<Int>()
+            for _ in 0..<count {
+                guard let next = pool.filter({ !taken.contains($0.index) }).min(by: nearer) else { break }
+                chosen.append(next)
+                taken.insert(next.index)
+            }
+            return chosen
         }
-        return ranked + recovering.map { candidate($0, .recovering) }
+        let settled = entries.filter(\.settled)
+        let recovering = entries.filter { !$0.settled }
+        guard let best = settled.min(by: nearer) else { return nearest(recovering, limit).map { candidate($0, .recovering) } }
+        let bound = best.effective + settings.groupRadiusKm
+        let group = settled.filter { $0.effective <= bound }
+            .map { ($0, Rendezvous.score(key: request.contentID, node: members[$0.index].name)) }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : members[$0.0.index].name < members[$1.0.index].name }
+            .map(\.0)
+        let rest = settled.filter { $0.effective > bound }
+        var ranked = group.map { candidate($0, .nearestGroup) }
+        // Hysteresis: the previous node, outside the group but within the margin, goes first.
+        if let previous = request.previous,
+           let kept = rest.first(where: { members[$0.index].name == previous && $0.effective <= best.effective + settings.hysteresisKm }) {
+            ranked.insert(candidate(kept, .previous), at: 0)
+            ranked += nearest(rest.filter { $0.index != kept.index }, max(0, limit - ranked.count)).map { candidate($0, .distance) }
+        } else {
+            ranked += nearest(rest, max(0, limit - ranked.count)).map { candidate($0, .distance) }
+        }
+        ranked += nearest(recovering, max(0, limit - ranked.count)).map { candidate($0, .recovering) }
+        return Array(ranked.prefix(limit))
     }
 }

@@ -80,6 +80,14 @@ import Testing
             #expect(Set(decision.excluded.map(\.name)).isDisjoint(with: expected))
             #expect(decision.candidates.count + decision.excluded.count == members.count)
             #expect(policy.decide(request, members: members.shuffled(using: &generator)).candidates == decision.candidates)
+            for limit in [0, 1, 2, 5] {
+                #expect(policy.decide(request, members: members, limit: limit).candidates == Array(decision.candidates.prefix(limit)),
+                        "a limited ranking is the full ranking's prefix (limit \(limit))")
+            }
+            var previous = request
+            previous.previous = members.randomElement(using: &generator)?.name
+            let full = policy.decide(previous, members: members).candidates
+            #expect(policy.decide(previous, members: members, limit: 1).candidates == Array(full.prefix(1)))
         }
     }
 

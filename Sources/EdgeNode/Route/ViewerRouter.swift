@@ -44,8 +44,8 @@ struct ViewerRouter: Sendable {
 
     /// The ranked candidates for a viewer at `placement` asking for `contentID`; nil when this node does not gossip
     /// (it knows no one else, so it serves).
-    func decide(_ placement: Placement, contentID: String) -> RoutingPolicy.Decision? {
-        state.cluster.map { decide(placement, contentID: contentID, view: $0, now: DispatchTime.now().uptimeNanoseconds) }
+    func decide(_ placement: Placement, contentID: String, limit: Int? = nil) -> RoutingPolicy.Decision? {
+        state.cluster.map { decide(placement, contentID: contentID, view: $0, now: DispatchTime.now().uptimeNanoseconds, limit: limit) }
     }
 
     /// Lifeguard's local health multiplier at or above this means this node is struggling (its probes time out, its
@@ -54,12 +54,12 @@ struct ViewerRouter: Sendable {
 
     /// The decision for a given view at `now` (uptime ns). This node keeps its viewers within the hysteresis, and
     /// sheds them while its own health is bad.
-    func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64) -> RoutingPolicy.Decision {
+    func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64, limit: Int? = nil) -> RoutingPolicy.Decision {
         var members = view.routingMembers(now: now)
         if view.localHealthMultiplier >= Self.sheddingLocalHealth, let index = members.firstIndex(where: { $0.name == me.name }) {
             members[index].load = 1000
         }
-        return policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members)
+        return policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members, limit: limit)
     }
 
     /// For a playlist request: the URL to redirect to, or nil to serve it here (this node is the best, nothing else
@@ -67,7 +67,7 @@ struct ViewerRouter: Sendable {
     func redirect(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> String? {
         guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), !Self.wasRouted(uri) else { return nil }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
-        guard let first = decide(placement, contentID: String(components[0]))?.candidates.first, first.name != me.name,
+        guard let first = decide(placement, contentID: String(components[0]), limit: 1)?.candidates.first, first.name != me.name,
               let base = urls[first.name] else { return nil }
         let path = uri.prefix { $0 != "?" && $0 != "#" }
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
