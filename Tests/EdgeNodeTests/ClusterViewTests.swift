@@ -96,15 +96,15 @@ import TestSupport
             return GossipService(settings: settings, health: { NodeHealth() }, logger: Logger(label: "test"))
         }
         let watcher = service(0), peer = service(1)
-        let watching = Task {
+        let watching = Task(executorPreference: DispatchTaskExecutor.shared) {
             try await ServiceGroup(services: [watcher], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
         }
         let peerGroup = ServiceGroup(services: [peer], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let peering = Task { try await peerGroup.run() }
+        let peering = Task(executorPreference: DispatchTaskExecutor.shared) { try await peerGroup.run() }
         defer { watching.cancel() }
         try await Task.sleep(for: .milliseconds(300))
         var statuses: [MemberStatus] = []
-        let reader = Task {
+        let reader = Task(executorPreference: DispatchTaskExecutor.shared) {
             var seen: [MemberStatus] = []
             for await view in watcher.changes() {
                 guard let status = view.members.first(where: { $0.name == "node-1" })?.status else { continue }

@@ -59,13 +59,13 @@ import TestSupport
         let origin = try NodeRuntime(config: config, node: "origin-1", logger: logger)
         let edge = try NodeRuntime(config: config, node: "edge-1", logger: logger)
         #expect(edge.state.role == .edge && edge.state.gossips)
-        let originTask = Task { try await origin.run() }
-        let edgeTask = Task { try await edge.run() }
+        let originTask = Task(executorPreference: DispatchTaskExecutor.shared) { try await origin.run() }
+        let edgeTask = Task(executorPreference: DispatchTaskExecutor.shared) { try await edge.run() }
         defer {
             originTask.cancel()
             edgeTask.cancel()
         }
-        let together = await Self.eventually(10) {
+        let together = await Self.eventually(20) {
             edge.state.cluster?.members.filter { $0.status == .alive }.map(\.name) == ["edge-1", "origin-1"]
         }
         #expect(together, "the edge sees both nodes alive: \(String(describing: edge.state.cluster?.members.map { ($0.name, $0.status) }))")
@@ -114,8 +114,8 @@ import TestSupport
         let logger = Logger(label: "runtime-test")
         let origin = try NodeRuntime(config: config, node: "origin-1", logger: logger)
         let edge = try NodeRuntime(config: config, node: "edge-1", logger: logger)
-        let originTask = Task { try await origin.run() }
-        let edgeTask = Task { try await edge.run() }
+        let originTask = Task(executorPreference: DispatchTaskExecutor.shared) { try await origin.run() }
+        let edgeTask = Task(executorPreference: DispatchTaskExecutor.shared) { try await edge.run() }
         defer {
             originTask.cancel()
             edgeTask.cancel()

@@ -74,10 +74,11 @@ import TestSupport
         let config = try NodesConfig.parse(text, path: directory.path + "/nodes.conf", baseDirectory: directory.path)
         let logger = Logger(label: "routing-test")
         let runtimes = try ["origin-1", "edge-paris", "edge-berlin"].map { try NodeRuntime(config: config, node: $0, logger: logger) }
-        let tasks = runtimes.map { runtime in Task { try await runtime.run() } }
+        let tasks = runtimes.map { runtime in Task(executorPreference: DispatchTaskExecutor.shared) { try await runtime.run() } }
         defer { for task in tasks { task.cancel() } }
-        #expect(await NodeRuntimeTests.eventually(10) { runtimes[1].state.cluster?.members.allSatisfy { $0.status == .alive } == true
-                                                     && runtimes[1].state.cluster?.members.count == 3 })
+        #expect(await NodeRuntimeTests.eventually(20) {
+            runtimes.allSatisfy { runtime in runtime.state.cluster.map { $0.members.count == 3 && $0.members.allSatisfy { $0.status == .alive } } == true }
+        }, "every node sees all three alive")
 
         let master = "/content-ts/master.m3u8"
         let redirected = try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer)

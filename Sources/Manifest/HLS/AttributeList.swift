@@ -2,7 +2,8 @@
 public enum AttributeList {
     /// Attributes whose value RFC 8216 defines as a quoted-string.
     static let quotedStringAttributes: Set<String> = ["URI", "CODECS", "BYTERANGE", "KEYFORMAT", "KEYFORMATVERSIONS",
-                                                      "GROUP-ID", "NAME", "LANGUAGE", "AUDIO", "VIDEO", "SUBTITLES"]
+                                                      "GROUP-ID", "NAME", "LANGUAGE", "AUDIO", "VIDEO", "SUBTITLES",
+                                                      "SERVER-URI", "PATHWAY-ID"]
 
     /// Parses an attribute list; values keep their quotes stripped. Throws on a malformed pair, a duplicate name, a
     /// quote inside an unquoted value, or an unquoted value for an attribute that must be a quoted-string.
