@@ -1,6 +1,7 @@
 import Foundation
 import Gossip
 import Logging
+import Manifest
 import NIOCore
 import NIOHTTP1
 import Routing
@@ -108,15 +109,69 @@ import TestSupport
         #expect(answer.candidates.map(\.tier) == [0, 0, 1] && abs(answer.candidates[1].distanceKm - 877) < 10)
         #expect(try RawHTTPConnection.get(paris, 18500, "/route/..", source: berlinViewer).status == 404)
 
+        // Content steering: the steered playlist follows the specification's rules; a player model follows the
+        // steering manifest to the node it prefers.
+        let steeredResponse = try RawHTTPConnection.get(paris, 18500, "/content-ts/steered.m3u8", source: berlinViewer)
+        #expect(steeredResponse.status == 200 && steeredResponse.header("Content-Type") == "application/vnd.apple.mpegurl")
+        let steered = try MasterPlaylist.parse(String(decoding: steeredResponse.body, as: UTF8.self))
+        #expect(steered.violations().isEmpty, "\(steered.violations())")
+        #expect(steered.contentSteering?.serverURI == "http://\(paris):18500/steering/content-ts")
+        #expect(Set(steered.variants.compactMap(\.pathwayID)) == ["origin-1", "edge-paris", "edge-berlin"])
+        let fromOrigin = try RawHTTPConnection.get(origin, 18500, "/content-ts/steered.m3u8", source: parisViewer)
+        let originPlaylist = try MasterPlaylist.parse(String(decoding: fromOrigin.body, as: UTF8.self))
+        #expect(fromOrigin.status == 200 && originPlaylist.violations().isEmpty)
+        #expect(try RawHTTPConnection.get(paris, 18500, "/unknown/steered.m3u8", source: berlinViewer).status == 404)
+        let player = SteeringPlayer(playlist: steered, steeringHost: paris, port: 18500, viewer: berlinViewer)
+        #expect(try player.reload() == "edge-berlin")
+        #expect(try player.fetchVariant(host: berlin) == 200)
+
         // Berlin goes away: once gossip says so, its viewers are served by the next nearest.
         tasks[2].cancel()
         _ = await tasks[2].result
         #expect(await NodeRuntimeTests.eventually(15) { runtimes[1].state.isDown("edge-berlin") })
         #expect(try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer).status == 200)
+        #expect(try player.reload() == "edge-paris", "the steering manifest now prefers the next node")
+        #expect(try player.fetchVariant(host: paris) == 200, "and the player plays on from it")
         let after = try JSONDecoder().decode(RouteAnswer.self, from: Data(try RawHTTPConnection.get(paris, 18500, "/route/content-ts",
                                                                                                       source: berlinViewer).body))
         #expect(after.candidates.first?.name == "edge-paris")
         #expect(after.excluded.map(\.name) == ["edge-berlin"])
+    }
+}
+
+/// A steering player, as hls.js behaves: it reloads the steering manifest, takes the first pathway of its priority
+/// that the playlist offers, and fetches that pathway's variant.
+struct SteeringPlayer {
+    let playlist: MasterPlaylist
+    let steeringHost: String
+    let port: Int
+    let viewer: String
+    private let pathway = Box()
+
+    private final class Box: @unchecked Sendable { var value: String? }
+
+    init(playlist: MasterPlaylist, steeringHost: String, port: Int, viewer: String) {
+        self.playlist = playlist
+        self.steeringHost = steeringHost
+        self.port = port
+        self.viewer = viewer
+    }
+
+    /// Reloads the manifest (`_HLS_pathway` as hls.js sends it); returns the pathway now in use.
+    func reload() throws -> String? {
+        let path = "/steering/content-ts?_HLS_pathway=\(pathway.value ?? ".")&_HLS_throughput=500000"
+        let response = try RawHTTPConnection.get(steeringHost, port, path, source: viewer)
+        let manifest = try SteeringManifest.parse(Data(response.body))
+        let offered = Set(playlist.variants.compactMap(\.pathwayID))
+        pathway.value = manifest.pathwayPriority.first { offered.contains($0) }
+        return pathway.value
+    }
+
+    /// Fetches the first variant of the current pathway from `host` (its absolute URL must name it); the status.
+    func fetchVariant(host: String) throws -> Int {
+        guard let variant = playlist.variants.first(where: { $0.pathwayID == pathway.value }),
+              let url = URL(string: variant.uri), url.host == host, let port = url.port else { return -1 }
+        return try RawHTTPConnection.get(host, port, url.path, source: viewer).status
     }
 }
 

@@ -188,6 +188,10 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
+            if let contentID = ContentSteering.steeredContent(request.uri), let steering = endpoints.steering {
+                startSteered(context: context, request: request, contentID: contentID, steering: steering, keepAlive: keepAlive, http10: http10)
+                return
+            }
             let found = store.lookup(path: request.uri[...])
             if case .file(let file) = found {
                 serve(context: context, request: request, file: file, cacheFields: edge.map { cachedFields($0, uri: request.uri, file: file) },

@@ -14,6 +14,10 @@ struct NodeEndpoints: Sendable {
     let metrics: PrometheusCollectorRegistry?
     let state: NodeState?
     let router: ViewerRouter?
+    /// Steered playlists and steering manifests (nodes that route).
+    var steering: ContentSteering? {
+        router.map { router in ContentSteering(router: router, pathways: router.pathways) }
+    }
     /// Addresses of the fleet's nodes (their `http` hosts), which may read `/cluster`.
     let fleetHosts: Set<IPAddress>
 
@@ -39,6 +43,7 @@ struct NodeEndpoints: Sendable {
             break
         }
         if uri.hasPrefix("/route/") { return route(uri, headers: request.headers, peer: peer, isHead: isHead) }
+        if uri.hasPrefix("/steering/") { return steering(uri, headers: request.headers, peer: peer, isHead: isHead) }
         guard let router, uri.utf8.count > 6, uri.contains(".m3u8"), let components = RequestPath.components(of: uri[...]),
               let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return nil }
         guard let location = router.redirect(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers))
@@ -72,6 +77,19 @@ struct NodeEndpoints: Sendable {
             },
             excluded: decision.excluded.map { .init(name: $0.name, reason: $0.reason.rawValue) })
         return Self.json(answer, missing: "", isHead: isHead)
+    }
+
+    /// `GET /steering/{content}`: the steering manifest for the asking viewer.
+    private func steering(_ uri: String, headers: HTTPHeaders, peer: SocketAddress?, isHead: Bool) -> ResponsePlan {
+        guard let components = RequestPath.components(of: uri[...]), components.count == 2,
+              (try? ContentManifest.validateIdentifier(String(components[1]), field: "content id")) != nil else {
+            return ResponsePlanner.status(404, "not found: /steering/{content id}", isHead: isHead)
+        }
+        guard let steering, let address = peerAddress(peer) else {
+            return ResponsePlanner.status(404, "this node does not gossip, so it does not steer", isHead: isHead)
+        }
+        let placement = steering.router.place(peer: address, forwardedFor: Self.forwardedFor(headers))
+        return steering.manifest(contentID: String(components[1]), placement: placement, isHead: isHead)
     }
 
     private static func json<Value: Encodable>(_ value: Value?, missing: String, isHead: Bool) -> ResponsePlan {

@@ -19,6 +19,8 @@ struct ViewerRouter: Sendable {
 
     let me: NodesConfig.Node
     let urls: [String: String]
+    /// Every node of the fleet, in `nodes.conf` order.
+    let pathways: [String]
     let routing: RoutingConfig
     let state: NodeState
     private let policy: RoutingPolicy
@@ -27,6 +29,7 @@ struct ViewerRouter: Sendable {
     init(config: NodesConfig, me: NodesConfig.Node, state: NodeState) {
         self.me = me
         urls = Dictionary(uniqueKeysWithValues: config.nodes.map { ($0.name, $0.url) })
+        pathways = config.nodes.map(\.name)
         routing = config.routing
         self.state = state
         policy = RoutingPolicy(settings: config.routing.policy)
@@ -65,7 +68,9 @@ struct ViewerRouter: Sendable {
     /// For a playlist request: the URL to redirect to, or nil to serve it here (this node is the best, nothing else
     /// is eligible, the node does not gossip, or the request was redirected already).
     func redirect(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> String? {
-        guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), !Self.wasRouted(uri) else { return nil }
+        // A steered playlist is not redirected: steering moves its player between nodes.
+        guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), last != "steered.m3u8" || components.count != 2,
+              !Self.wasRouted(uri) else { return nil }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
         guard let first = decide(placement, contentID: String(components[0]), limit: 1)?.candidates.first, first.name != me.name,
               let base = urls[first.name] else { return nil }

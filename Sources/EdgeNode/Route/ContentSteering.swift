@@ -1,0 +1,49 @@
+import Foundation
+import HTTPSemantics
+import Manifest
+import Routing
+
+/// HLS Content Steering from any routing node: `GET /{content}/steered.m3u8` is the content's multivariant playlist
+/// with every variant cloned once per pathway (one pathway per node of the fleet that may serve viewers, absolute
+/// URLs to that node), and `GET /steering/{content}` the steering manifest that orders those pathways for the asking
+/// viewer by the routing policy. A steering player moves between nodes at its next reload, without restarting; the
+/// media playlists and segments it fetches are the origin-signed ones.
+struct ContentSteering: Sendable {
+    /// Seconds between a player's reloads of the steering manifest (hls.js takes the TTL as given).
+    static let ttlSeconds = 10
+
+    let router: ViewerRouter
+    /// Every node of the fleet, in `nodes.conf` order: the pathways of a steered playlist.
+    let pathways: [String]
+
+    /// The steered multivariant playlist of `manifest`'s content.
+    func playlist(_ manifest: ContentManifest, isHead: Bool) -> ResponsePlan {
+        let master = MasterPlaylist(independentSegments: true, variants: manifest.renditions.map { rendition in
+            MasterPlaylist.Variant(bandwidth: rendition.bandwidth, averageBandwidth: rendition.averageBandwidth, codecs: rendition.codecs,
+                                   resolution: rendition.resolution, frameRate: rendition.frameRate, uri: rendition.playlist)
+        })
+        let content = manifest.contentID
+        let steered = master.steered(pathways: pathways, serverURI: router.me.url + "/steering/" + content,
+                                     base: { router.urls[$0].map { $0 + "/" + content + "/" } ?? "" })
+        return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/vnd.apple.mpegurl"), .init("Cache-Control", "no-store")],
+                            body: .text(steered.render()), sendsBody: !isHead)
+    }
+
+    /// The steering manifest for a viewer at `placement`: the policy's candidates first, in order, then every other
+    /// pathway (a player keeps them as fallbacks; none is left out, so a pathway never disappears from under it).
+    func manifest(contentID: String, placement: ViewerRouter.Placement, isHead: Bool) -> ResponsePlan {
+        let ranked = router.decide(placement, contentID: contentID)?.candidates.map(\.name) ?? [router.me.name]
+        let priority = ranked + pathways.filter { !ranked.contains($0) }
+        let manifest = SteeringManifest(ttl: Self.ttlSeconds, reloadURI: nil, pathwayPriority: priority)
+        return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")],
+                            body: .text(String(decoding: manifest.encoded(), as: UTF8.self)), sendsBody: !isHead)
+    }
+
+    /// The content id of a steered-playlist request (`/{content}/steered.m3u8`), if it is one.
+    static func steeredContent(_ uri: String) -> String? {
+        guard uri.contains("/steered.m3u8"), let components = RequestPath.components(of: uri[...]), components.count == 2,
+              components[1] == "steered.m3u8", (try? ContentManifest.validateIdentifier(String(components[0]), field: "content id")) != nil
+        else { return nil }
+        return String(components[0])
+    }
+}
