@@ -88,6 +88,8 @@ let package = Package(
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // The routing policy's cost and its effect on a group's hit ratio, run by bench/route.sh.
         .executableTarget(name: "RouteBench", dependencies: ["Routing", "EdgeCache"]),
+        // libmaxminddb from the system: the GeoIP fallback for viewers in no coverage zone.
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         // Linux system calls Swift cannot call directly (openat2 is reached through the variadic syscall()).
         .target(name: "CEdgeSys"),
         // The node daemon's library: configuration, the HTTP data plane, content verification, keys.
@@ -97,6 +99,7 @@ let package = Package(
                 "Manifest",
                 "HTTPSemantics",
                 "Routing",
+                "CMaxMindDB",
                 "Control",
                 "LedgerStore",
                 "EdgeCache",

@@ -2,7 +2,7 @@
 # Installs the Debian packages edgenode needs (only the missing ones), plus any extra package names given.
 set -euo pipefail
 
-packages=(libavformat-dev libavcodec-dev libavutil-dev libssl-dev libsqlite3-dev pkg-config ffmpeg python3 python3-venv "$@")
+packages=(libavformat-dev libavcodec-dev libavutil-dev libssl-dev libsqlite3-dev libmaxminddb-dev pkg-config ffmpeg python3 python3-venv "$@")
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

@@ -118,7 +118,7 @@ struct NodeEndpoints: Sendable {
 struct RouteAnswer: Codable, Equatable {
     struct Viewer: Codable, Equatable {
         let address: String
-        /// `zone:NAME`, or `node:NAME` when no zone covers the address.
+        /// `zone:NAME`, `geoip`, or `node:NAME` when neither places the address.
         let source: String
         let latitude: Double
         let longitude: Double

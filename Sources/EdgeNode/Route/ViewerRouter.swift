@@ -3,7 +3,8 @@ import NIOHTTP1
 import Routing
 
 /// Where this node sends a viewer: the viewer is placed by coverage zone (longest prefix of its address, the socket's
-/// peer or, behind a trusted proxy, `X-Forwarded-For`), else at this node; the routing policy ranks the nodes gossip
+/// peer or, behind a trusted proxy, `X-Forwarded-For`), else by the GeoIP database when it knows the city, else at
+/// this node; the routing policy ranks the nodes gossip
 /// reports healthy; a playlist request is redirected to the first when that is another node.
 struct ViewerRouter: Sendable {
     /// Added to redirect targets: a redirected request is never redirected again.
@@ -13,7 +14,7 @@ struct ViewerRouter: Sendable {
     struct Placement: Sendable, Equatable {
         let address: IPAddress
         let location: GeoPoint
-        /// `zone:NAME`, or `node:NAME` when no zone covers the address.
+        /// `zone:NAME`, `geoip`, or `node:NAME` when neither places the address.
         let source: String
     }
 
@@ -23,11 +24,13 @@ struct ViewerRouter: Sendable {
     let pathways: [String]
     let routing: RoutingConfig
     let state: NodeState
+    private let geoip: GeoIPDatabase?
     private let policy: RoutingPolicy
     private let myLocation: GeoPoint
 
-    init(config: NodesConfig, me: NodesConfig.Node, state: NodeState) {
+    init(config: NodesConfig, me: NodesConfig.Node, state: NodeState, geoip: GeoIPDatabase? = nil) {
         self.me = me
+        self.geoip = geoip
         urls = Dictionary(uniqueKeysWithValues: config.nodes.map { ($0.name, $0.url) })
         pathways = config.nodes.map(\.name)
         routing = config.routing
@@ -41,6 +44,9 @@ struct ViewerRouter: Sendable {
         let address = ViewerAddress.resolve(peer: peer, forwardedFor: forwardedFor, trustedProxies: routing.trustedProxies)
         if let zone = routing.zones.zone(of: address) {
             return Placement(address: address, location: zone.location, source: "zone:\(zone.name)")
+        }
+        if let location = geoip?.location(of: address) {
+            return Placement(address: address, location: location, source: "geoip")
         }
         return Placement(address: address, location: myLocation, source: "node:\(me.name)")
     }

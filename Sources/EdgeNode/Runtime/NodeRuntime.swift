@@ -56,7 +56,15 @@ public final class NodeRuntime: Service, Sendable {
         self.state = state
         var settings = try Self.serverSettings(config: config, entry: entry, overrides: overrides, state: state)
         settings.metrics = metrics
-        if entry.gossip != nil { settings.router = ViewerRouter(config: config, me: entry, state: state) }
+        if entry.gossip != nil {
+            let geoip: GeoIPDatabase?
+            do {
+                geoip = try config.routing.geoipDatabase.map { path throws(GeoIPDatabase.OpenError) in try GeoIPDatabase(path: path) }
+            } catch {
+                throw RuntimeError(description: "\(config.path): routing.geoip_db: \(error)")
+            }
+            settings.router = ViewerRouter(config: config, me: entry, state: state, geoip: geoip)
+        }
         settings.fleetHosts = Set(config.nodes.compactMap { IPAddress($0.http.host) })
         let server = try HTTPServer(settings: settings, logger: logger)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
