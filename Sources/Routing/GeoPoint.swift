@@ -6,6 +6,10 @@ import Glibc
 public struct GeoPoint: Sendable, Hashable {
     public let latitude: Double
     public let longitude: Double
+    /// Kept from construction: a routing decision measures one distance per member.
+    private let latitudeRadians: Double
+    private let longitudeRadians: Double
+    private let cosLatitude: Double
 
     /// Mean Earth radius, as Apache Traffic Router's `Geolocation` uses.
     public static let earthRadiusKm = 6371.0
@@ -15,15 +19,16 @@ public struct GeoPoint: Sendable, Hashable {
         guard latitude.isFinite, longitude.isFinite, (-90...90).contains(latitude), (-180...180).contains(longitude) else { return nil }
         self.latitude = latitude
         self.longitude = longitude
+        latitudeRadians = latitude * .pi / 180
+        longitudeRadians = longitude * .pi / 180
+        cosLatitude = cos(latitudeRadians)
     }
 
     /// Great-circle distance by the haversine formula, in kilometres.
     public func distanceKm(to other: GeoPoint) -> Double {
-        let radians = Double.pi / 180
-        let phi1 = latitude * radians, phi2 = other.latitude * radians
-        let deltaPhi = (other.latitude - latitude) * radians
-        let deltaLambda = (other.longitude - longitude) * radians
-        let a = sin(deltaPhi / 2) * sin(deltaPhi / 2) + cos(phi1) * cos(phi2) * sin(deltaLambda / 2) * sin(deltaLambda / 2)
-        return 2 * Self.earthRadiusKm * atan2(a.squareRoot(), max(0, 1 - a).squareRoot())
+        let sinHalfPhi = sin((other.latitudeRadians - latitudeRadians) / 2)
+        let sinHalfLambda = sin((other.longitudeRadians - longitudeRadians) / 2)
+        let a = sinHalfPhi * sinHalfPhi + cosLatitude * other.cosLatitude * sinHalfLambda * sinHalfLambda
+        return 2 * Self.earthRadiusKm * asin(min(1, a.squareRoot()))
     }
 }

@@ -180,9 +180,11 @@ public struct RoutingPolicy: Sendable {
                                  settled: member.aliveForSeconds >= settings.recoverySeconds))
         }
         let cap = max(0, limit ?? Int.max)
+        let previous = request.previous.flatMap { name in members.firstIndex { $0.name == name } }
         var candidates: [Candidate] = []
         for tier in request.roleTiers.indices where candidates.count < cap {
-            candidates += rank(entries.filter { $0.tier == tier }, of: members, tier: tier, request: request, limit: cap - candidates.count)
+            candidates += rank(entries.filter { $0.tier == tier }, of: members, tier: tier, request: request, previous: previous,
+                               limit: cap - candidates.count)
         }
         return Decision(candidates: candidates, excluded: excluded)
     }
@@ -196,7 +198,8 @@ public struct RoutingPolicy: Sendable {
         let settled: Bool
     }
 
-    private func rank(_ entries: [Entry], of members: [Member], tier: Int, request: Request, limit: Int) -> [Candidate] {
+    /// - Parameter previous: the index of the request's previous node in `members`, if any.
+    private func rank(_ entries: [Entry], of members: [Member], tier: Int, request: Request, previous: Int?, limit: Int) -> [Candidate] {
         func candidate(_ entry: Entry, _ reason: Reason) -> Candidate {
             let member = members[entry.index]
             return Candidate(name: member.name, role: member.role, distanceKm: entry.distance, effectiveKm: entry.effective, tier: tier,
@@ -229,8 +232,7 @@ public struct RoutingPolicy: Sendable {
         let rest = settled.filter { $0.effective > bound }
         var ranked = group.map { candidate($0, .nearestGroup) }
         // Hysteresis: the previous node, outside the group but within the margin, goes first.
-        if let previous = request.previous,
-           let kept = rest.first(where: { members[$0.index].name == previous && $0.effective <= best.effective + settings.hysteresisKm }) {
+        if let previous, let kept = rest.first(where: { $0.index == previous && $0.effective <= best.effective + settings.hysteresisKm }) {
             ranked.insert(candidate(kept, .previous), at: 0)
             ranked += nearest(rest.filter { $0.index != kept.index }, max(0, limit - ranked.count)).map { candidate($0, .distance) }
         } else {
