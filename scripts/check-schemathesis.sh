@@ -41,21 +41,21 @@ CONF
 "$binary" serve --config "$work/nodes.conf" --node origin-1 --log-level warning >"$work/serve.log" 2>&1 &
 server=$!
 token=$(cat "$work/admin.token")
-python3 - "$host" "$token" <<'PY'
+python3 - "$host" "$token" <<'PY' || { echo "origin log:" >&2; sed 's/^/  /' "$work/serve.log" >&2; exit 1; }
 import json, sys, time, urllib.request
 host, token = sys.argv[1], sys.argv[2]
 def call(method, path, body=None):
     request = urllib.request.Request(f"http://{host}:19480{path}", method=method, data=body,
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
     return urllib.request.urlopen(request, timeout=5)
-for _ in range(100):
+for _ in range(300):
     try:
         call("GET", "/v1/integrity")
         break
     except Exception:
         time.sleep(0.1)
 else:
-    sys.exit("the control API did not come up")
+    sys.exit("the control API did not come up within 30 s")
 # A few entries and a checkpoint, so that reads, proofs and exports have something to return.
 for index in range(3):
     body = {"idempotency_key": f"seed-{index}", "kind": "royalty", "postings": [
