@@ -188,7 +188,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            if let contentID = ContentSteering.steeredContent(request.uri), let steering = endpoints.steering {
+            if endpoints.router != nil, let contentID = ContentSteering.steeredContent(request.uri), let steering = endpoints.steering {
                 startSteered(context: context, request: request, contentID: contentID, steering: steering, keepAlive: keepAlive, http10: http10)
                 return
             }

@@ -55,19 +55,16 @@ struct NodeEndpoints: Sendable {
 
     /// `GET /route/{content}`: the viewer's placement and the ranked candidates, as JSON.
     private func route(_ uri: String, headers: HTTPHeaders, peer: SocketAddress?, isHead: Bool) -> ResponsePlan {
-        guard let components = RequestPath.components(of: uri[...]), components.count == 2,
-              (try? ContentManifest.validateIdentifier(String(components[1]), field: "content id")) != nil else {
-            return ResponsePlanner.status(404, "not found: /route/{content id}", isHead: isHead)
-        }
+        guard let contentID = Self.contentID(uri) else { return ResponsePlanner.status(404, "not found: /route/{content id}", isHead: isHead) }
         guard let router, let address = peerAddress(peer) else {
             return ResponsePlanner.status(404, "this node does not gossip, so it does not route", isHead: isHead)
         }
         let placement = router.place(peer: address, forwardedFor: Self.forwardedFor(headers))
-        guard let decision = router.decide(placement, contentID: String(components[1])) else {
+        guard let decision = router.decide(placement, contentID: contentID) else {
             return ResponsePlanner.status(503, "no cluster view yet", isHead: isHead)
         }
         let answer = RouteAnswer(
-            content: String(components[1]), node: router.me.name,
+            content: contentID, node: router.me.name,
             viewer: .init(address: placement.address.description, source: placement.source, latitude: placement.location.latitude,
                           longitude: placement.location.longitude),
             candidates: decision.candidates.map { candidate in
@@ -81,15 +78,19 @@ struct NodeEndpoints: Sendable {
 
     /// `GET /steering/{content}`: the steering manifest for the asking viewer.
     private func steering(_ uri: String, headers: HTTPHeaders, peer: SocketAddress?, isHead: Bool) -> ResponsePlan {
-        guard let components = RequestPath.components(of: uri[...]), components.count == 2,
-              (try? ContentManifest.validateIdentifier(String(components[1]), field: "content id")) != nil else {
-            return ResponsePlanner.status(404, "not found: /steering/{content id}", isHead: isHead)
-        }
+        guard let contentID = Self.contentID(uri) else { return ResponsePlanner.status(404, "not found: /steering/{content id}", isHead: isHead) }
         guard let steering, let address = peerAddress(peer) else {
             return ResponsePlanner.status(404, "this node does not gossip, so it does not steer", isHead: isHead)
         }
         let placement = steering.router.place(peer: address, forwardedFor: Self.forwardedFor(headers))
-        return steering.manifest(contentID: String(components[1]), placement: placement, isHead: isHead)
+        return steering.manifest(contentID: contentID, placement: placement, isHead: isHead)
+    }
+
+    /// The valid content id of `/{endpoint}/{content id}`, or nil.
+    private static func contentID(_ uri: String) -> String? {
+        guard let components = RequestPath.components(of: uri[...]), components.count == 2,
+              (try? ContentManifest.validateIdentifier(String(components[1]), field: "content id")) != nil else { return nil }
+        return String(components[1])
     }
 
     private static func json<Value: Encodable>(_ value: Value?, missing: String, isHead: Bool) -> ResponsePlan {
