@@ -34,7 +34,9 @@ extension GossipCore {
         if probe == nil && now >= nextProbeAt {
             nextProbeAt = now + scaled(settings.probeInterval)
             let candidates = others
-            if let target = order.next(using: &generator, eligible: { candidates[$0]?.status.isActive ?? false }) {
+            let wall = UInt64(clamping: Int64(clamping: now) &+ clockOffset)
+            if let target = order.next(slot: wall / settings.probeInterval, me: me.info.name, others: activeNames, version: membershipVersion,
+                                       suspected: { candidates[$0]?.status == .suspect }, eligible: { candidates[$0]?.status.isActive ?? false }) {
                 let member = others[target]!
                 let sequence = nextSequence()
                 probe = Probe(target: target, sequence: sequence, directDeadline: now + scaled(settings.probeTimeout), end: nextProbeAt)
@@ -58,9 +60,25 @@ extension GossipCore {
         var directives: [GossipDirective] = []
         let n = activeCount
         for name in suspicions.keys.sorted() {
-            guard let suspicion = suspicions[name],
+            guard var suspicion = suspicions[name],
                   now >= suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n),
                   let member = others[name], member.status == .suspect else { continue }
+            if suspicion.confirmations.count <= settings.suspicionConfirmations && !suspicion.confirmations.contains(me.info.name) {
+                // Few accusers, none of them this node: one ping of its own first (carrying the suspicion, so an answer
+                // brings the refutation). A suspicion whose refutation this node missed, or that one member forged,
+                // does not become a death here; a silent suspect is declared dead one period later.
+                if suspicion.checkedUntil == nil {
+                    let sequence = nextSequence()
+                    checks[sequence] = name
+                    suspicion.checkedUntil = now + settings.probeInterval
+                    suspicions[name] = suspicion
+                    // Twice: a lost datagram must not be what turns a suspicion into a death.
+                    for _ in 0..<2 { directives.append(send(.ping(sequence: sequence, target: name), to: member.info.gossip, recipient: name)) }
+                    continue
+                }
+                if now < suspicion.checkedUntil! { continue }
+            }
+            checks = checks.filter { $0.value != name }
             counters.deathsDeclared += 1
             directives += apply(.dead(name: name, incarnation: member.incarnation, from: me.info.name), now: now)
         }

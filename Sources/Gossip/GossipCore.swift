@@ -41,6 +41,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         /// The first member to suspect (passed on in anti-entropy, so that a sync is not taken as a confirmation).
         let accuser: String
         var confirmations: Set<String>
+        /// This node's own check of a weakly confirmed suspect is out until then (see `expireSuspicions`).
+        var checkedUntil: UInt64?
     }
 
     public let settings: GossipSettings
@@ -53,7 +55,12 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     /// Alive and suspected members other than this node, sorted (a stable base for seeded random choices).
     private(set) var activeNames: [String] = []
     var generator: Generator
-    var order = ProbeOrder()
+    var order = ProbeSchedule()
+    /// Changes whenever `activeNames` does (the probe schedule is rebuilt then).
+    var membershipVersion: UInt64 = 0
+    /// The wall clock minus `now`, in nanoseconds: probe slots are counted on the wall clock (see `ProbeSchedule`).
+    /// Set by the shell; 0 in a simulation, whose clock every member shares.
+    public var clockOffset: Int64 = 0
     var queue = DisseminationQueue()
     public internal(set) var records: [String: ClusterRecord] = [:]
     let validator: RecordValidator
@@ -62,6 +69,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     var probe: Probe?
     var relays: [UInt32: Relay] = [:]
     var suspicions: [String: Suspicion] = [:]
+    /// Pings checking a suspect before it is declared dead, by sequence.
+    var checks: [UInt32: String] = [:]
     var sequence: UInt32 = 0
     var nextProbeAt: UInt64
     var nextGossipAt: UInt64
@@ -99,8 +108,15 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     mutating func store(_ member: Member) {
         let name = member.info.name
         let wasActive = others[name]?.status.isActive ?? false
+        var member = member
+        if let previous = others[name], previous.status == member.status {
+            member.statusSince = previous.statusSince
+        } else {
+            member.statusSince = member.changedAt
+        }
         others[name] = member
         guard wasActive != member.status.isActive else { return }
+        membershipVersion &+= 1
         let index = activeNames.partitioningIndex(where: { $0 >= name })
         if member.status.isActive {
             activeNames.insert(name, at: index)
@@ -127,7 +143,6 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         for info in infos { roster[info.name] = info }
         for info in infos where info.name != me.info.name && others[info.name] == nil {
             store(Member(info: info, incarnation: 0, status: .alive, health: NodeHealth(), changedAt: now))
-            order.insert(info.name, using: &generator)
         }
     }
 
@@ -178,7 +193,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         for relay in relays.values { deadline = min(deadline, relay.deadline) }
         let n = activeCount
         for suspicion in suspicions.values {
-            deadline = min(deadline, suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n))
+            deadline = min(deadline, suspicion.checkedUntil ?? suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n))
         }
         return deadline
     }
@@ -230,6 +245,9 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
             } else if probe?.sequence == sequence {
                 probe = nil
                 adjustLocalHealth(-1)
+            } else if let suspect = checks.removeValue(forKey: sequence) {
+                // The suspect answered the check; its refutation normally came with the answer. If not, checked again.
+                suspicions[suspect]?.checkedUntil = nil
             }
         case .nack(let sequence):
             if probe?.sequence == sequence { probe?.nacks += 1 }

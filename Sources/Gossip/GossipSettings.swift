@@ -17,7 +17,7 @@ public struct GossipSettings: Sendable, Equatable {
     /// Cluster records are sent this many times more often than member updates (they are rare and must arrive).
     public var recordRetransmitFactor = 2
     /// Suspicion timeout bounds, in protocol periods times max(1, log10 n) (as memberlist scales them).
-    public var suspicionMinimumPeriods = 1.5
+    public var suspicionMinimumPeriods = 1.0
     public var suspicionMaximumPeriods = 4.5
     /// K: independent confirmations that shrink a suspicion to its minimum (Lifeguard).
     public var suspicionConfirmations = 3

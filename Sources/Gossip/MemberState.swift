@@ -97,8 +97,11 @@ public struct Member: Hashable, Sendable {
     public var incarnation: UInt64
     public var status: MemberStatus
     public var health: NodeHealth
-    /// When this node last changed its view of the member (uptime ns).
+    /// When this node last changed its view of the member (uptime ns): health announcements move it too.
     public var changedAt: UInt64
+    /// Since when the member has had its current status in this node's view (uptime ns): how long it has been alive
+    /// since it (re)joined or refuted a suspicion, whatever it announced meanwhile.
+    public var statusSince: UInt64
 
     public init(info: MemberInfo, incarnation: UInt64, status: MemberStatus, health: NodeHealth, changedAt: UInt64) {
         self.info = info
@@ -106,5 +109,6 @@ public struct Member: Hashable, Sendable {
         self.status = status
         self.health = health
         self.changedAt = changedAt
+        statusSince = changedAt
     }
 }

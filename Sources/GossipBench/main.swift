@@ -10,6 +10,8 @@ import GossipSimulation
 //   gossip-bench false-positives [MEMBERS] [MINUTES]
 //                                                 false deaths over simulated minutes at 10 % loss with 5 % of members
 //                                                 CPU-stalled, local health multiplier on and off
+//   gossip-bench detection [MEMBERS] [TRIALS]     time from a member's crash until every other member has declared
+//                                                 it dead, at 0 % and 10 % loss (one seeded cluster per trial)
 
 let second: UInt64 = 1_000_000_000
 let arguments = CommandLine.arguments.dropFirst()
@@ -83,7 +85,46 @@ case "false-positives":
         print(String(format: "local health %@: false deaths %d (of healthy members: %d, declared by stalled ones: %d), traffic %.1f kbit/s per member",
                      lhm ? "on " : "off", simulation.falseDeaths.count, aboutHealthy.count, byStalled.count, kbits))
     }
+case "detection":
+    let members = arguments.dropFirst().first.flatMap(Int.init) ?? 32
+    let trials = arguments.dropFirst(2).first.flatMap(Int.init) ?? 100
+    print("members \(members), \(trials) trials, probe interval 1 s: crash one member after 20 s, time until all others declare it dead")
+    for loss in [0.0, 0.10] {
+        var times: [Double] = []
+        var falseDeaths = 0
+        var suspectTimes: [Double] = [], firstDead: [Double] = []
+        for trial in 0..<trials {
+            var settings = GossipSimulation.Settings(members: members, seed: UInt64(1_000 + trial))
+            settings.loss = loss
+            let simulation = GossipSimulation(settings)
+            let crashAt = 20 * second + UInt64(trial) * 37_000_000 % second
+            simulation.run(until: crashAt)
+            let victim = trial % members
+            simulation.crash(victim)
+            var step = crashAt
+            var firstSuspect: UInt64?
+            while step < crashAt + 30 * second {
+                step += 50_000_000
+                simulation.run(until: step)
+                if firstSuspect == nil, (0..<members).contains(where: { $0 != victim && simulation.status(of: victim, seenBy: $0) != .alive }) {
+                    firstSuspect = step - crashAt
+                }
+            }
+            suspectTimes.append(Double(firstSuspect ?? 0) / 1e9)
+            firstDead.append(Double((0..<members).compactMap { $0 == victim ? nil : simulation.deadSeen[$0][victim] }.min()! - crashAt) / 1e9)
+            let seen = (0..<members).filter { $0 != victim }.map { simulation.deadSeen[$0][victim] }
+            falseDeaths += simulation.falseDeaths.count
+            times.append(seen.contains(where: { $0 == nil }) ? .infinity : Double(seen.compactMap { $0 }.max()! - crashAt) / 1e9)
+        }
+        times.sort()
+        suspectTimes.sort(); firstDead.sort()
+        print(String(format: "loss %2.0f %%: first suspicion median %.2f s, max %.2f s; first death median %.2f s, max %.2f s", loss * 100,
+                     suspectTimes[trials / 2], suspectTimes.last!, firstDead[trials / 2], firstDead.last!))
+        func at(_ fraction: Double) -> String { format(times[min(times.count - 1, Int(Double(times.count) * fraction))]) }
+        print(String(format: "loss %2.0f %%: median %@  p90 %@  p99 %@  max %@  false deaths %d", loss * 100,
+                     at(0.5), at(0.9), at(0.99), format(times.last), falseDeaths))
+    }
 default:
-    print("usage: gossip-bench record [MEMBERS] [SEEDS] | false-positives [MEMBERS] [MINUTES]")
+    print("usage: gossip-bench record [MEMBERS] [SEEDS] | false-positives [MEMBERS] [MINUTES] | detection [MEMBERS] [TRIALS]")
     exit(2)
 }

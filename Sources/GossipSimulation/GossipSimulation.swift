@@ -15,6 +15,8 @@ public final class GossipSimulation {
         public var jitter: UInt64 = 1_000_000
         /// Probability that a datagram is lost.
         public var loss: Double = 0
+        /// Each member's wall clock is off by up to this much either way (NTP keeps real fleets within milliseconds).
+        public var clockSkew: UInt64 = 20_000_000
 
         public init(members: Int, gossip: GossipSettings = GossipSettings(), seed: UInt64) {
             self.members = members
@@ -73,6 +75,7 @@ public final class GossipSimulation {
             var core = GossipCore(info: infos[index], seeds: [], settings: settings.gossip,
                                   generator: SplitMix64(seed: network.next()), now: 0, validator: validator)
             core.assume(infos, now: 0)
+            core.clockOffset = Int64.random(in: -Int64(settings.clockSkew)...Int64(settings.clockSkew), using: &network)
             cores.append(core)
         }
         for index in 0..<count {

@@ -171,7 +171,7 @@ import Testing
         let timeouts = (1...5).map { core.suspicionTimeout(confirmations: $0, members: 100) }
         #expect(timeouts == timeouts.sorted(by: >), "more confirmations, shorter wait: \(timeouts)")
         #expect(timeouts[0] == UInt64(4.5 * 2 * Double(Self.second)), "maximum at n = 100")
-        #expect(timeouts[3] == UInt64(1.5 * 2 * Double(Self.second)) && timeouts[4] == timeouts[3], "minimum after K = 3 confirmations")
+        #expect(timeouts[3] == UInt64(GossipSettings().suspicionMinimumPeriods * 2 * Double(Self.second)) && timeouts[4] == timeouts[3], "minimum after K = 3 confirmations")
         // Declared dead at the minimum with confirmations, only at the maximum without.
         var confirmed = cores["a"]!, alone = cores["a"]!
         for from in ["a", "c", "d", "e"] { _ = confirmed.apply(.suspect(name: "b", incarnation: 0, from: from), now: 0) }
@@ -270,6 +270,20 @@ import Testing
         queue.enqueue(.heartbeat(name: "z", incarnation: 1, health: NodeHealth(loadScore: 9)))
         #expect(queue.take(budget: 1_000, recordShare: 0.5, memberLimit: 4, recordLimit: 8)
                 == [.alive(Self.info("z"), incarnation: 1, health: NodeHealth(loadScore: 9))])
+    }
+
+    /// How long a member has been alive counts from when it became alive (joined, or refuted a suspicion), not from
+    /// its latest health announcement: routing's recovery time must not restart at every heartbeat.
+    @Test func statusSinceMovesOnlyWithTheStatus() {
+        var cores = Self.cluster()
+        #expect(cores["a"]!.member("b")?.statusSince == 0)
+        _ = cores["a"]!.apply(.heartbeat(name: "b", incarnation: 1, health: NodeHealth(loadScore: 7)), now: 5)
+        #expect(cores["a"]!.member("b")?.statusSince == 0 && cores["a"]!.member("b")?.changedAt == 5)
+        _ = cores["a"]!.apply(.suspect(name: "b", incarnation: 1, from: "c"), now: 6)
+        #expect(cores["a"]!.member("b")?.statusSince == 6)
+        _ = cores["a"]!.apply(.heartbeat(name: "b", incarnation: 2, health: NodeHealth(loadScore: 8)), now: 7)
+        _ = cores["a"]!.apply(.heartbeat(name: "b", incarnation: 3, health: NodeHealth(loadScore: 9)), now: 8)
+        #expect(cores["a"]!.member("b")?.status == .alive && cores["a"]!.member("b")?.statusSince == 7)
     }
 
     @Test func smallHealthChangesWaitForTheRefreshInterval() {

@@ -18,6 +18,8 @@ public struct ClusterView: Sendable, Equatable {
         public var health: NodeHealth
         /// When this node's view of the member last changed (uptime ns).
         public var changedAt: UInt64
+        /// Since when the member has had its current status (uptime ns).
+        public var statusSince: UInt64
     }
 
     /// A cluster record (emergency flag, …) as held now.
@@ -48,7 +50,7 @@ public struct ClusterView: Sendable, Equatable {
             else { return nil }
             return Member(name: member.info.name, role: role, region: member.info.region, location: location, http: member.info.http,
                           gossip: member.info.gossip.description, status: member.status, incarnation: member.incarnation,
-                          health: member.health, changedAt: member.changedAt)
+                          health: member.health, changedAt: member.changedAt, statusSince: member.statusSince)
         }.sorted { $0.name < $1.name }
         self.records = records.keys.sorted().map { key in
             let record = records[key]!
@@ -57,7 +59,7 @@ public struct ClusterView: Sendable, Equatable {
     }
 
     /// The members as the routing policy takes them, at `now` (uptime ns): load from their gossiped health; a member
-    /// counts as alive since its view last changed.
+    /// counts as alive since its status last changed (not since its last health announcement).
     public func routingMembers(now: UInt64) -> [RoutingPolicy.Member] {
         members.map { member in
             let status: RoutingPolicy.Status = switch member.status {
@@ -68,7 +70,7 @@ public struct ClusterView: Sendable, Equatable {
             }
             return RoutingPolicy.Member(name: member.name, role: member.role, location: member.location, status: status,
                                         load: member.health.loadScore, draining: false,
-                                        aliveForSeconds: status == .alive ? Double(now &- min(now, member.changedAt)) / 1e9 : 0)
+                                        aliveForSeconds: status == .alive ? Double(now &- min(now, member.statusSince)) / 1e9 : 0)
         }
     }
 

@@ -34,17 +34,21 @@ final class GossipShell: @unchecked Sendable {
         core = GossipCore(info: settings.me, seeds: settings.seeds, settings: settings.protocolSettings,
                           generator: SystemRandomNumberGenerator(), now: now)
         core.assume(settings.fleet, now: now)
+        core.clockOffset = Self.clockOffset()
         sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000), fleet: settings.fleetName)
         keyringModified = Self.modified(settings.keyringPath)
     }
 
     static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
     static func wallMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1000) }
+    /// The wall clock minus the uptime clock (ns), for the core's probe slots; refreshed every second to follow NTP.
+    static func clockOffset() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) - Int64(clamping: now()) }
 
     func start(channel: Channel) {
         self.channel = channel
         perform(core.start(now: Self.now()))
         housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+            core.clockOffset = Self.clockOffset()
             perform(core.setHealth(health(), now: Self.now()))
             reloadKeyringIfChanged()
         }
