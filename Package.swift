@@ -154,7 +154,10 @@ let package = Package(
             dependencies: [
                 "EdgeNode", "EdgeCache", "Gossip", "HTTPSemantics", "Manifest", "Routing", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ],

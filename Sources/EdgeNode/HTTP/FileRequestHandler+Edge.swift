@@ -49,7 +49,7 @@ extension FileRequestHandler {
         }
         let contentID = String(components[0])
         let path = components.dropFirst().joined(separator: "/")
-        asyncBusy = true
+        state.beginAsync()
         let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         edge.manifests.content(contentID, on: context.eventLoop).whenComplete { result in
             let (handler, context) = connection.value
@@ -60,8 +60,8 @@ extension FileRequestHandler {
 
     private func continueMiss(context: ChannelHandlerContext, request: HTTPRequestHead, edge: EdgeService, contentID: String, path: String,
                               manifest: Result<EdgeContent, Error>, keepAlive: Bool, http10: Bool, retryIfGone: Bool = true) {
-        guard !closing, context.channel.isActive else {
-            asyncBusy = false
+        guard !state.closing, context.channel.isActive else {
+            state.endAsync()
             return
         }
         let isHead = request.method == .HEAD
@@ -85,7 +85,7 @@ extension FileRequestHandler {
         }
         if case .file(let file) = store.lookup(path: request.uri[...]) {
             // The manifest itself (just stored), or an object committed meanwhile.
-            asyncBusy = false
+            state.endAsync()
             let outcome: EdgeMetrics.Outcome = path == "manifest.json" ? .miss : .hit
             answered(outcome)
             serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", outcome.rawValue), .init("Age", "0"), edge.via],
@@ -137,7 +137,7 @@ extension FileRequestHandler {
             break
         case .committed:
             inFlight = nil
-            asyncBusy = false
+            state.endAsync()
             if case .file(let file) = store.lookup(path: request.uri[...]) {
                 answered(.hit)
                 serve(context: context, request: request, file: file, cacheFields: [.init("X-Cache", "HIT"), .init("Age", "0"), edge.via],
@@ -147,7 +147,7 @@ extension FileRequestHandler {
                 // The index holds an object the disk no longer has (deleted under the node, or evicted because its
                 // bytes failed verification): forget it and fill it again.
                 edge.cache.remove("\(contentID)/\(path)")
-                asyncBusy = true
+                state.beginAsync()
                 continueMiss(context: context, request: request, edge: edge, contentID: contentID, path: path, manifest: manifest,
                              keepAlive: keepAlive, http10: http10, retryIfGone: false)
             } else {
@@ -162,7 +162,7 @@ extension FileRequestHandler {
 
     /// Ends an asynchronous request with a complete, short response.
     func finishAsync(context: ChannelHandlerContext, plan: ResponsePlan, outcome: EdgeMetrics.Outcome?, keepAlive: Bool, http10: Bool) {
-        asyncBusy = false
+        state.endAsync()
         inFlight = nil
         var plan = plan
         if let outcome {
@@ -179,21 +179,14 @@ extension FileRequestHandler {
     func streamEnded(context: ChannelHandlerContext, reader: SharedFile?, failed: Bool, keepAlive: Bool) {
         inFlight = nil
         if failed {
-            closing = true
+            state.end()
             context.close(promise: nil)
             return
         }
-        asyncBusy = false
-        if !keepAlive { closing = true }
+        state.endAsync()
+        state.responseWritten(keepAlive: keepAlive)
         let done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(context.channel.allocator.buffer(capacity: 0))))
-        let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        done.whenComplete { result in
-            withExtendedLifetime(reader) {}
-            let (handler, context) = connection.value
-            handler.responding = false
-            handler.lastActivity = DispatchTime.now().uptimeNanoseconds
-            if case .failure = result { context.close(promise: nil) } else if !keepAlive || handler.draining { context.close(promise: nil) }
-        }
+        responseEnds(context: context, written: done, keepAlive: keepAlive, holding: reader)
         answerWaiting(context: context)
     }
 

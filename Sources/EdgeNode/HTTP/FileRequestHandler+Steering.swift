@@ -22,12 +22,12 @@ extension FileRequestHandler {
             respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
             return
         }
-        asyncBusy = true
+        state.beginAsync()
         let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         edge.manifests.content(contentID, on: context.eventLoop).whenComplete { result in
             let (handler, context) = connection.value
-            guard !handler.closing, context.channel.isActive else {
-                handler.asyncBusy = false
+            guard !handler.state.closing, context.channel.isActive else {
+                handler.state.endAsync()
                 return
             }
             let plan: ResponsePlan

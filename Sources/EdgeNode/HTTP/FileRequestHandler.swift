@@ -22,30 +22,15 @@ final class FileRequestHandler: ChannelInboundHandler {
     let store: ContentStore
     let settings: ServerSettings
     let logger: Logger
-    private var head: HTTPRequestHead?
-    private var bodyBytes = 0
-    var responding = false
-    var draining = false
-    /// The connection is ending: later requests on it are not answered.
-    var closing = false
-    /// When the connection last received bytes or finished a response (uptime ns): the idle timeout counts from here.
-    var lastActivity: UInt64 = 0
-    /// When the response under way last made progress — started, drained its write buffer, or was acknowledged by
-    /// the client at the minimum pace (uptime ns): the send timeout counts from here.
-    var lastProgress: UInt64 = 0
+    /// The connection's state: every event goes through it, and this handler performs what it answers.
+    var state: ConnectionStateMachine
     /// What `SendProgress` measured at the last timeout check.
     private var progress = SendProgress()
     private var timeoutCheck: RepeatedTask?
-    private var corked = false
-    /// Requests that arrived while the client was not reading its responses, answered once it does.
-    private var waiting = CircularBuffer<(head: HTTPRequestHead, bodyBytes: Int)>()
-    /// More requests than this waiting and the client is pipelining without reading: the connection is closed.
-    static let maximumWaiting = 64
+    var corked = false
     /// A caching node's cache, manifests and fills (nil on an origin).
     let edge: EdgeService?
     let traffic: TrafficMeter
-    /// A response is being produced asynchronously (a cache miss): later requests wait their turn.
-    var asyncBusy = false
     /// The miss response streaming now, if any.
     var inFlight: MissResponse?
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
@@ -61,10 +46,14 @@ final class FileRequestHandler: ChannelInboundHandler {
         self.traffic = traffic
         self.settings = settings
         self.logger = logger
+        let limits = ConnectionStateMachine.Limits(maximumBodyBytes: settings.maxBodyBytes,
+                                                   idleTimeout: UInt64(settings.idleTimeoutSeconds) * 1_000_000_000,
+                                                   sendTimeout: UInt64(settings.sendTimeoutSeconds) * 1_000_000_000)
+        state = ConnectionStateMachine(limits: limits, now: DispatchTime.now().uptimeNanoseconds)
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        lastActivity = DispatchTime.now().uptimeNanoseconds
+        state.noteActivity(now: DispatchTime.now().uptimeNanoseconds)
         // One timer per connection, not one per request: idle keep-alive connections and responses that make no
         // progress are closed.
         let interval = TimeAmount.seconds(max(1, min(settings.idleTimeoutSeconds, settings.sendTimeoutSeconds) / 2))
@@ -85,120 +74,97 @@ final class FileRequestHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
-    /// Idle keep-alive connections are closed after the idle timeout. A response is abandoned only when its client
-    /// has not acknowledged bytes at the minimum pace for the send timeout — progress, not total duration, so a slow
-    /// but steady viewer is served to the end — and a response counts as under way until the client has acknowledged
-    /// it, not only until it was handed to the kernel (whose buffers can hold megabytes for a reader that stopped).
-    /// Bytes the client sends meanwhile count for nothing here (each request has its own deadline in
-    /// `RequestHeadGuard`).
+    /// A response counts as under way until the client has acknowledged it, not only until it was handed to the
+    /// kernel (whose buffers can hold megabytes for a reader that stopped). Bytes the client sends meanwhile count for
+    /// nothing here (each request has its own deadline in `RequestHeadGuard`).
     private func checkTimeouts(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         SendProgress.measure(context.channel).whenComplete { result in
             let (handler, context) = loopBound.value
             let now = DispatchTime.now().uptimeNanoseconds
-            var sending = handler.responding
+            var atPace = false, pending = false
             if case .success(let measurement) = result {
-                if handler.progress.advanced(to: measurement.acknowledged, at: now, minimumPerSecond: handler.settings.sendMinimumBytesPerSecond) {
-                    handler.lastProgress = now
-                }
-                sending = sending || measurement.pending
+                atPace = handler.progress.advanced(to: measurement.acknowledged, at: now, minimumPerSecond: handler.settings.sendMinimumBytesPerSecond)
+                pending = measurement.pending
             }
-            if sending {
-                if now &- handler.lastProgress > UInt64(handler.settings.sendTimeoutSeconds) * 1_000_000_000 {
-                    handler.logger.debug("resetting a response that made no progress", metadata: ["send-timeout": "\(handler.settings.sendTimeoutSeconds)"])
-                    // A reset, not a close: the kernel would otherwise keep trying to deliver what its buffers hold.
-                    let reset = (context.channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-                    (reset ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in loopBound.value.1.close(promise: nil) }
-                }
-            } else if now &- handler.lastActivity > UInt64(handler.settings.idleTimeoutSeconds) * 1_000_000_000 {
-                context.close(promise: nil)
+            let action = handler.state.checkTimeouts(now: now, acknowledgedAtPace: atPace, bytesPending: pending)
+            if case .reset = action {
+                handler.logger.debug("resetting a response that made no progress", metadata: ["send-timeout": "\(handler.settings.sendTimeoutSeconds)"])
             }
+            handler.perform(Step(action: action), context: context)
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        lastActivity = DispatchTime.now().uptimeNanoseconds
+        state.noteActivity(now: DispatchTime.now().uptimeNanoseconds)
         context.fireChannelReadComplete()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .head(let requestHead):
-            head = requestHead
-            bodyBytes = 0
-            if !responding { lastProgress = DispatchTime.now().uptimeNanoseconds }
-            responding = true
+            perform(state.receivedHead(requestHead, now: DispatchTime.now().uptimeNanoseconds), context: context)
         case .body(let buffer):
-            bodyBytes += buffer.readableBytes
-            if bodyBytes > settings.maxBodyBytes, head != nil {
-                head = nil
-                closing = true
-                context.pipeline.fireUserInboundEventTriggered(StopReading())
-                respond(context: context, plan: ResponsePlanner.status(413, "request body too large"), file: nil,
-                        keepAlive: false, http10: false, lingering: true)
-            }
+            perform(state.receivedBody(bytes: buffer.readableBytes), context: context)
         case .end:
-            guard let requestHead = head else { return }
-            head = nil
-            if Self.carriesBody(requestHead, bodyBytes: bodyBytes) {
-                // A request with a body (even an empty chunked one) is answered, then the connection ends: stop
-                // reading and timing what follows (the head guard cannot see where a chunked body ends).
-                context.pipeline.fireUserInboundEventTriggered(StopReading())
+            let step = state.receivedEnd(writable: context.channel.isWritable)
+            if case .close = step.action {
+                logger.debug("closing a connection that pipelines without reading", metadata: ["waiting": "\(state.waitingCount)"])
             }
-            guard context.channel.isWritable && waiting.isEmpty && !asyncBusy else {
-                // Back-pressure: answer later, when the client has read what it was sent.
-                waiting.append((requestHead, bodyBytes))
-                if waiting.count > Self.maximumWaiting {
-                    logger.debug("closing a connection that pipelines without reading", metadata: ["waiting": "\(waiting.count)"])
-                    closing = true
-                    context.close(promise: nil)
-                }
-                return
-            }
-            handle(context: context, request: requestHead)
+            perform(step, context: context)
         }
     }
 
+    typealias Step = ConnectionStateMachine.Step
+
+    /// Carries out what the state machine answered.
+    func perform(_ step: Step, context: ChannelHandlerContext) {
+        if step.stopReading { context.pipeline.fireUserInboundEventTriggered(StopReading()) }
+        switch step.action {
+        case .nothing:
+            break
+        case .answer(let request):
+            handle(context: context, request: request)
+        case .refuse(let status, let reason, let http10):
+            respond(context: context, plan: ResponsePlanner.status(status, reason), file: nil, keepAlive: false, http10: http10, lingering: true)
+        case .close:
+            context.close(promise: nil)
+        case .reset:
+            // A reset, not a close: the kernel would otherwise keep trying to deliver what its buffers hold.
+            let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let reset = (context.channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+            (reset ?? context.eventLoop.makeSucceededVoidFuture()).whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
+    }
+
+    /// Answers the requests that waited, as far as the client reads and no asynchronous response is under way.
     func answerWaiting(context: ChannelHandlerContext) {
-        while context.channel.isWritable && !closing && !asyncBusy, let next = waiting.popFirst() {
-            bodyBytes = next.bodyBytes
-            handle(context: context, request: next.head)
+        while let step = state.nextWaiting(writable: context.channel.isWritable) {
+            perform(step, context: context)
         }
     }
 
-    func handle(context: ChannelHandlerContext, request: HTTPRequestHead) {
-        // A request that carried a body is answered, then the connection is not reused.
-        let keepAlive = request.isKeepAlive && !draining && !Self.carriesBody(request, bodyBytes: bodyBytes)
-        let http10 = request.version.major == 1 && request.version.minor == 0
-        if !keepAlive { context.pipeline.fireUserInboundEventTriggered(StopReading()) }
-        let hosts = Self.hostFieldCount(request.headers)
-        if hosts > 1 || (hosts == 0 && !http10) {
-            // RFC 9112 §3.2: an HTTP/1.1 request must carry exactly one Host; no request may carry two.
-            closing = true
-            context.pipeline.fireUserInboundEventTriggered(StopReading())
-            respond(context: context, plan: ResponsePlanner.status(400, hosts == 0 ? "missing Host header" : "more than one Host header"),
-                    file: nil, keepAlive: false, http10: http10, lingering: true)
-            return
-        }
-        switch request.method {
+    func handle(context: ChannelHandlerContext, request: ConnectionStateMachine.Request) {
+        let (keepAlive, http10) = (request.keepAlive, request.http10)
+        let head = request.head
+        switch head.method {
         case .GET, .HEAD:
-            let isHead = request.method == .HEAD
-            if let plan = endpoints.answer(request, isHead: isHead, peer: context.channel.remoteAddress) {
+            let isHead = head.method == .HEAD
+            if let plan = endpoints.answer(head, isHead: isHead, peer: context.channel.remoteAddress) {
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            if endpoints.router != nil, let contentID = ContentSteering.steeredContent(request.uri), let steering = endpoints.steering {
-                startSteered(context: context, request: request, contentID: contentID, steering: steering, keepAlive: keepAlive, http10: http10)
+            if endpoints.router != nil, let contentID = ContentSteering.steeredContent(head.uri), let steering = endpoints.steering {
+                startSteered(context: context, request: head, contentID: contentID, steering: steering, keepAlive: keepAlive, http10: http10)
                 return
             }
-            let found = store.lookup(path: request.uri[...])
+            let found = store.lookup(path: head.uri[...])
             if case .file(let file) = found {
-                serve(context: context, request: request, file: file, cacheFields: edge.map { cachedFields($0, uri: request.uri, file: file) },
+                serve(context: context, request: head, file: file, cacheFields: edge.map { cachedFields($0, uri: head.uri, file: file) },
                       keepAlive: keepAlive, http10: http10)
             } else if let edge {
                 // Not held, or held with bytes that failed verification (evicted as it was found): filled again.
-                startMiss(context: context, request: request, edge: edge, keepAlive: keepAlive, http10: http10)
+                startMiss(context: context, request: head, edge: edge, keepAlive: keepAlive, http10: http10)
             } else if case .tampered = found {
                 // An origin's own copy rotted: refuse to spread it (caches then ask their next parent).
                 respond(context: context, plan: ResponsePlanner.status(500, "stored content does not match its signed manifest", isHead: isHead),
@@ -211,20 +177,6 @@ final class FileRequestHandler: ChannelInboundHandler {
         default:
             respond(context: context, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive, http10: http10)
         }
-    }
-
-    /// Whether a request came with a body (bytes, or chunked framing even if empty).
-    static func carriesBody(_ request: HTTPRequestHead, bodyBytes: Int) -> Bool {
-        bodyBytes > 0 || request.headers.contains { $0.name.isASCIIEqual(caseInsensitive: "transfer-encoding") }
-    }
-
-    /// How many `Host` fields a request has (without allocating: this runs for every request).
-    static func hostFieldCount(_ headers: HTTPHeaders) -> Int {
-        var count = 0
-        for (name, value) in headers where name.isASCIIEqual(caseInsensitive: "host") {
-            count += value.utf8.contains(UInt8(ascii: ",")) ? 2 : 1
-        }
-        return count
     }
 
     /// Answers a GET or HEAD of a file at hand; `cacheFields` (`X-Cache`, `Age`) on a caching node.
@@ -326,28 +278,30 @@ final class FileRequestHandler: ChannelInboundHandler {
             writeBody(context: context, plan: plan, file: file)
         }
         let done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)))
-        if !keepAlive { closing = true }
+        state.responseWritten(keepAlive: keepAlive)
         if lingering {
             LingeringClose.start(context, after: done)
             return
         }
-        let shared = file?.shared
+        responseEnds(context: context, written: done, keepAlive: keepAlive, holding: file?.shared)
+    }
+
+    /// Where every response ends, written in one piece or streamed from a fill: once its last byte is written, the
+    /// connection uncorks, counts as idle from now, and closes if the write failed, the response was the last one, or
+    /// the server is draining. `holding` (a shared file descriptor) stays open until then.
+    func responseEnds(context: ChannelHandlerContext, written: EventLoopFuture<Void>, keepAlive: Bool, holding: SharedFile?) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        done.whenComplete { result in
-            // The shared descriptor stays open until this response no longer needs it.
-            withExtendedLifetime(shared) {}
+        written.whenComplete { result in
+            withExtendedLifetime(holding) {}
             let (handler, context) = loopBound.value
             if handler.corked {
                 handler.corked = false
                 context.channel.setOption(Self.cork, value: 0).whenFailure { _ in }
             }
-            handler.responding = false
-            handler.lastActivity = DispatchTime.now().uptimeNanoseconds
-            let failed: Bool
-            if case .failure = result { failed = true } else { failed = false }
-            if failed || !keepAlive || handler.draining {
-                context.close(promise: nil)
-            }
+            let succeeded: Bool
+            if case .failure = result { succeeded = false } else { succeeded = true }
+            let action = handler.state.responseCompleted(succeeded: succeeded, keepAlive: keepAlive, now: DispatchTime.now().uptimeNanoseconds)
+            handler.perform(Step(action: action), context: context)
         }
     }
 
@@ -380,8 +334,7 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is DrainRequest {
-            draining = true
-            if !responding { context.close(promise: nil) }
+            perform(Step(action: state.drainRequested()), context: context)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -389,7 +342,7 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // A drained write buffer is progress on a long response.
-        if context.channel.isWritable { lastProgress = DispatchTime.now().uptimeNanoseconds }
+        if context.channel.isWritable { state.becameWritable(now: DispatchTime.now().uptimeNanoseconds) }
         // Back-pressure: a client that pipelines requests but does not read responses stops being read from.
         context.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         if context.channel.isWritable { answerWaiting(context: context) }
@@ -398,17 +351,12 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     /// Parser errors: 431 for oversized header fields, 400 for anything malformed; then the connection ends.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let parserError = error as? HTTPParserError, !closing else {
+        guard let parserError = error as? HTTPParserError else {
             logger.debug("connection error", metadata: ["error": "\(error)"])
             context.close(promise: nil)
             return
         }
-        closing = true
-        context.pipeline.fireUserInboundEventTriggered(StopReading())
-        let plan = parserError == .headerOverflow
-            ? ResponsePlanner.status(431, "request header fields too large")
-            : ResponsePlanner.status(400, "bad request")
-        respond(context: context, plan: plan, file: nil, keepAlive: false, http10: false, lingering: true)
+        perform(state.parserFailed(headerOverflow: parserError == .headerOverflow), context: context)
     }
 }
 
