@@ -36,6 +36,14 @@ def view(i):
     except Exception:
         return None
 
+def local_health(i):
+    try:
+        with urllib.request.urlopen(f"http://{hosts[i]}:{http_port}/cluster", timeout=1) as response:
+            return json.load(response)["localHealthMultiplier"]
+    except Exception:
+        return None
+
+
 def converged(alive, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -53,6 +61,7 @@ try:
     results = []
     for trial in range(trials):
         victim = 2 + (trial * 7) % (size - 2)
+        raised = sum(1 for i in range(size) if (local_health(i) or 0) > 0)
         killed = time.time()
         processes[victim].send_signal(signal.SIGKILL)
         processes[victim].wait()
@@ -69,7 +78,7 @@ try:
         all_dead = times[-1] if len(times) == len(others) else None
         results.append(all_dead)
         print(f"trial {trial + 1}: killed node-{victim}; first declared dead after {times[0]:.2f} s, "
-              f"by every member after {all_dead:.2f} s" if all_dead else f"trial {trial + 1}: not declared dead by all within 60 s")
+              f"by every member after {all_dead:.2f} s ({raised} members had a raised local health multiplier)" if all_dead else f"trial {trial + 1}: not declared dead by all within 60 s")
         start(victim)
         if not converged(range(size)):
             sys.exit("the cluster did not reconverge after the restart")

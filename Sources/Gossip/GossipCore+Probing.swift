@@ -22,8 +22,14 @@ extension GossipCore {
             if now >= current.end {
                 probe = nil
                 counters.probesFailed += 1
-                adjustLocalHealth(1)
-                if current.expectedNacks > 0 && current.nacks < current.expectedNacks { adjustLocalHealth(1) }
+                // Lifeguard as memberlist implements it: helpers that answered `nack` show this node's network works
+                // and the target is the silent one, so only missing nacks count against local health (without
+                // helpers, the failed probe itself does). Every member probing a dead one must not slow them all.
+                if current.expectedNacks > 0 {
+                    adjustLocalHealth(max(0, current.expectedNacks - current.nacks))
+                } else {
+                    adjustLocalHealth(1)
+                }
                 if let target = others[current.target], target.status.isActive {
                     // A new suspicion, or an independent confirmation of an existing one (Lifeguard).
                     if target.status == .alive { counters.suspicionsRaised += 1 }
@@ -64,16 +70,21 @@ extension GossipCore {
                   now >= suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n),
                   let member = others[name], member.status == .suspect else { continue }
             if suspicion.confirmations.count <= settings.suspicionConfirmations && !suspicion.confirmations.contains(me.info.name) {
-                // Few accusers, none of them this node: one ping of its own first (carrying the suspicion, so an answer
-                // brings the refutation). A suspicion whose refutation this node missed, or that one member forged,
+                // Few accusers, none of them this node: a check of its own first (pings carrying the suspicion, so an
+                // answer brings the refutation). A suspicion whose refutation this node missed, or that one member forged,
                 // does not become a death here; a silent suspect is declared dead one period later.
                 if suspicion.checkedUntil == nil {
                     let sequence = nextSequence()
                     checks[sequence] = name
                     suspicion.checkedUntil = now + settings.probeInterval
                     suspicions[name] = suspicion
-                    // Twice: a lost datagram must not be what turns a suspicion into a death.
+                    // Twice directly and through k helpers at once: a lost datagram must not be what turns a suspicion
+                    // into a death.
                     for _ in 0..<2 { directives.append(send(.ping(sequence: sequence, target: name), to: member.info.gossip, recipient: name)) }
+                    for helper in randomActive(count: settings.indirectProbes, excluding: [name]) {
+                        directives.append(send(.pingRequest(sequence: sequence, target: name, address: member.info.gossip),
+                                               to: helper.info.gossip, recipient: helper.info.name))
+                    }
                     continue
                 }
                 if now < suspicion.checkedUntil! { continue }

@@ -11,8 +11,9 @@ import Foundation
 /// - Suspicion: the member is told (buddy system: every packet to a suspect carries the suspicion) and refutes by
 ///   raising its incarnation; otherwise it is declared dead after a timeout that shrinks from its maximum to its
 ///   minimum as independent confirmations arrive (Lifeguard).
-/// - Local health: failed probes, missing nacks and refuting raise a saturating multiplier that stretches this
-///   node's probe interval and timeouts, so a slow node stops accusing healthy ones; successful probes lower it.
+/// - Local health: missing nacks (a failed probe without helpers) and refuting raise a saturating multiplier that
+///   stretches this node's probe interval and timeouts, so a slow node stops accusing healthy ones; successful probes
+///   lower it.
 /// - Dissemination: updates ride on every message and on gossip rounds to random members, each sent
 ///   λ·ceil(log10(n+1)) times, packed into a byte budget with a reserved share for cluster records.
 /// - Anti-entropy: the full state is exchanged with one random member per interval (sometimes a dead one, so that

@@ -77,16 +77,16 @@ import TestSupport
     }
 }
 
-/// Two gossip services in one process: the change stream reports a peer joining and then leaving.
-@Suite struct ClusterChangeStreamTests {
-    @Test func changesFollowMembership() async throws {
-        let directory = try TemporaryDirectory("cluster-stream")
-        defer { directory.remove() }
+/// Two gossip services in one process: the change stream reports a peer joining and then leaving; a record published
+/// at one reaches the other.
+@Suite(.serialized) struct ClusterChangeStreamTests {
+    /// Two services on 127.0.77.`host`+1 and +2, probing every 200 ms.
+    static func pair(_ directory: TemporaryDirectory, host: Int) throws -> (GossipService, GossipService) {
         let keyring = directory.path + "/gossip.keyring"
         try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
         func info(_ index: Int) -> MemberInfo {
             MemberInfo(name: "node-\(index)", role: "edge", region: "eu", latitude: 0, longitude: 0, http: "127.0.0.1:1",
-                       gossip: GossipAddress(host: "127.0.77.\(index + 1)", port: 17_780))
+                       gossip: GossipAddress(host: "127.0.77.\(host + index + 1)", port: 17_780))
         }
         func service(_ index: Int) -> GossipService {
             var settings = GossipNodeSettings(me: info(index), fleet: [info(1 - index)], seeds: [info(0).gossip], keyringPath: keyring,
@@ -95,7 +95,36 @@ import TestSupport
             settings.protocolSettings.probeTimeout = 100_000_000
             return GossipService(settings: settings, health: { NodeHealth() }, logger: Logger(label: "test"))
         }
-        let watcher = service(0), peer = service(1)
+        return (service(0), service(1))
+    }
+
+    @Test func aPublishedRecordReachesThePeer() async throws {
+        let directory = try TemporaryDirectory("cluster-record")
+        defer { directory.remove() }
+        let (publisher, peer) = try Self.pair(directory, host: 10)
+        await #expect(throws: GossipNotRunning.self) { try await publisher.publish(ClusterRecord(key: "k", epoch: 1, value: [1])) }
+        let tasks = [publisher, peer].map { service in
+            Task(executorPreference: DispatchTaskExecutor.shared) {
+                try await ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
+            }
+        }
+        defer { for task in tasks { task.cancel() } }
+        var taken = false
+        for _ in 0..<50 where !taken {
+            taken = (try? await publisher.publish(ClusterRecord(key: "flag", epoch: 2, value: [7]))) ?? false
+            if !taken { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(taken)
+        #expect(try await !publisher.publish(ClusterRecord(key: "flag", epoch: 1, value: [9])), "an older epoch is not taken")
+        #expect(await NodeRuntimeTests.eventually(10) {
+            peer.view()?.records.contains { $0.key == "flag" && $0.epoch == 2 && $0.value == [7] } == true
+        }, "the peer holds the record")
+    }
+
+    @Test func changesFollowMembership() async throws {
+        let directory = try TemporaryDirectory("cluster-stream")
+        defer { directory.remove() }
+        let (watcher, peer) = try Self.pair(directory, host: 0)
         let watching = Task(executorPreference: DispatchTaskExecutor.shared) {
             try await ServiceGroup(services: [watcher], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
         }

@@ -90,7 +90,7 @@ import Testing
         let end = Self.sends(cores["a"]!.tick(now: 2 * Self.second))
         #expect(cores["a"]!.member(target)?.status == .suspect)
         #expect(cores["a"]!.counters.suspicionsRaised == 1 && cores["a"]!.counters.probesFailed == 1)
-        #expect(cores["a"]!.localHealth == 1, "a failed probe, but every helper sent its nack: +1 only")
+        #expect(cores["a"]!.localHealth == 0, "a failed probe, but every helper sent its nack: the target is the silent one")
         _ = end
     }
 
@@ -99,16 +99,16 @@ import Testing
         _ = Self.firstProbe(&cores)
         _ = cores["a"]!.tick(now: Self.second + 400_000_000)
         _ = cores["a"]!.tick(now: 2 * Self.second)
-        #expect(cores["a"]!.localHealth == 2, "failed probe +1, no nack from helpers +1")
+        #expect(cores["a"]!.localHealth == 3, "+1 for each of the k = 3 helpers that sent no nack")
         // The next probe's period and timeout are stretched by the multiplier: (LHM + 1) ×.
         let probe = cores["a"]!.probe
-        #expect(probe?.end == 2 * Self.second + 3 * Self.second)
-        #expect(probe?.directDeadline == 2 * Self.second + 3 * 400_000_000)
+        #expect(probe?.end == 2 * Self.second + 4 * Self.second)
+        #expect(probe?.directDeadline == 2 * Self.second + 4 * 400_000_000)
         // A successful probe brings it down by one.
         let target = probe!.target
         _ = cores["a"]!.receive(GossipMessage(sender: target, kind: .ack(sequence: probe!.sequence)), from: Self.info(target).gossip,
                                 now: 2 * Self.second + 1)
-        #expect(cores["a"]!.localHealth == 1)
+        #expect(cores["a"]!.localHealth == 2)
     }
 
     @Test func aHelperRelaysTheTargetsAck() {
@@ -183,6 +183,33 @@ import Testing
         #expect(alone.member("b")?.status == .suspect)
         _ = alone.tick(now: alone.suspicionTimeout(confirmations: 1, members: 5))
         #expect(alone.member("b")?.status == .dead)
+    }
+
+    /// A suspicion that only another member raised is checked by this node before it becomes a death: pings (carrying
+    /// the suspicion) and ping-reqs at the timeout; an answer keeps the member; silence for a period makes it dead.
+    @Test func aWeaklyConfirmedSuspicionIsCheckedBeforeADeath() {
+        var cores = Self.cluster()
+        _ = cores["a"]!.apply(.suspect(name: "b", incarnation: 0, from: "c"), now: 0)
+        let timeout = cores["a"]!.suspicionTimeout(confirmations: 1, members: 5)
+        let check = Self.sends(cores["a"]!.tick(now: timeout))
+        // (b is also a's next probe, out of turn: that ping has a sequence of its own.)
+        let sequences = check.compactMap { if case .ping(let sequence, "b") = $0.0.kind { sequence } else { nil } }
+        let checkSequence = try! #require(sequences.first { sequence in sequences.filter { $0 == sequence }.count == 2 })
+        let pings = check.filter { $0.0.kind == .ping(sequence: checkSequence, target: "b") }
+        #expect(pings.count == 2 && pings.allSatisfy { $0.1 == Self.info("b").gossip })
+        #expect(pings[0].0.updates.first == .suspect(name: "b", incarnation: 0, from: "a"), "the check tells b it is suspected")
+        #expect(check.filter { if case .pingRequest = $0.0.kind { true } else { false } }.count == 3)
+        #expect(cores["a"]!.member("b")?.status == .suspect, "not dead on the timeout alone")
+        // b answers: its ack carries the refutation, and b is alive again.
+        var silent = cores["a"]!
+        let answer = Self.sends(cores["b"]!.receive(pings[0].0, from: Self.info("a").gossip, now: timeout + 1))
+        for (message, _) in answer where message.kind != .gossip { _ = cores["a"]!.receive(message, from: Self.info("b").gossip, now: timeout + 2) }
+        #expect(cores["a"]!.member("b")?.status == .alive && cores["a"]!.counters.deathsDeclared == 0)
+        // Nothing answers: dead one period after the check.
+        _ = silent.tick(now: timeout + GossipSettings().probeInterval - 1)
+        #expect(silent.member("b")?.status == .suspect)
+        _ = silent.tick(now: timeout + GossipSettings().probeInterval)
+        #expect(silent.member("b")?.status == .dead && silent.counters.deathsDeclared == 1)
     }
 
     @Test func precedenceDeadOverridesAliveAtTheSameIncarnationAndAHigherOneRevives() {

@@ -17,6 +17,8 @@ public final class GossipService: Service, Sendable {
     private let logger: Logger
     private typealias State = (view: ClusterView?, subscribers: [Int: AsyncStream<ClusterView>.Continuation], next: Int)
     private let state = NIOLockedValueBox<State>((nil, [:], 0))
+    /// The running shell and its event loop (nil before the service runs and after it stopped).
+    private let running = NIOLockedValueBox<(shell: GossipShell, eventLoop: EventLoop)?>(nil)
 
     /// `health` is sampled every second on the gossip thread.
     public init(settings: GossipNodeSettings, health: @escaping @Sendable () -> NodeHealth, logger: Logger) {
@@ -43,6 +45,15 @@ public final class GossipService: Service, Sendable {
         if let current { continuation.yield(current) }
         continuation.onTermination = { [state] _ in state.withLockedValue { _ = $0.subscribers.removeValue(forKey: id) } }
         return stream
+    }
+
+    /// Publishes a cluster record (an emergency flag, …) from this node: applied here if the core's validator accepts
+    /// it and it supersedes what is held, then spread by gossip. Returns whether it was taken; throws
+    /// `GossipNotRunning` before the service runs.
+    @discardableResult
+    public func publish(_ record: ClusterRecord) async throws -> Bool {
+        guard let (shell, eventLoop) = running.withLockedValue({ $0 }) else { throw GossipNotRunning() }
+        return try await eventLoop.submit { shell.publish(record) }.get()
     }
 
     private static func update(_ state: NIOLockedValueBox<State>, with view: ClusterView) {
@@ -80,6 +91,8 @@ public final class GossipService: Service, Sendable {
                 throw ListenError(service: "gossip", address: "\(settings.me.gossip)", underlying: error)
             }
             try await eventLoop.submit { shell.start(channel: channel) }.get()
+            running.withLockedValue { $0 = (shell, eventLoop) }
+            defer { running.withLockedValue { $0 = nil } }
             logger.info("gossip started", metadata: ["gossip": "\(settings.me.gossip)", "fleet": "\(settings.fleet.count + 1)",
                                                      "seeds": "\(settings.seeds.count)"])
             // Graceful shutdown leaves the cluster; cancellation (another service failed at start) closes at once.
@@ -98,6 +111,11 @@ public final class GossipService: Service, Sendable {
         }
         try await group.shutdownGracefully()
     }
+}
+
+/// `GossipService.publish` was called while the service is not running.
+public struct GossipNotRunning: Error, CustomStringConvertible {
+    public var description: String { "gossip is not running on this node" }
 }
 
 /// Datagrams in.

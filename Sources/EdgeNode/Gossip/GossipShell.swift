@@ -84,6 +84,13 @@ final class GossipShell: @unchecked Sendable {
         }
     }
 
+    /// Publishes a record from this node; whether the core took it (valid, and newer than the one held).
+    func publish(_ record: ClusterRecord) -> Bool {
+        perform(core.publish(record, now: Self.now()))
+        publishSnapshot()
+        return core.records[record.key] == record
+    }
+
     private func tick() {
         timer = nil
         timerDeadline = .max
