@@ -69,8 +69,9 @@ extension GossipCore {
             guard var suspicion = suspicions[name],
                   now >= suspicion.start + suspicionTimeout(confirmations: suspicion.confirmations.count, members: n),
                   let member = others[name], member.status == .suspect else { continue }
-            if suspicion.confirmations.count <= settings.suspicionConfirmations && !suspicion.confirmations.contains(me.info.name) {
-                // Few accusers, none of them this node: a check of its own first (pings carrying the suspicion, so an
+            let ownProbeFailed = suspicion.confirmations.contains(me.info.name)
+            if suspicion.confirmations.count <= settings.suspicionConfirmations && (!ownProbeFailed || suspicion.confirmations.count == 1) {
+                // Few accusers and not this node, or this node alone: a check of its own first (pings carrying the suspicion, so an
                 // answer brings the refutation). A suspicion whose refutation this node missed, or that one member forged,
                 // does not become a death here; a silent suspect is declared dead one period later.
                 if suspicion.checkedUntil == nil {

@@ -42,14 +42,15 @@ extension GossipCore {
             return previous.status == .alive ? [] : [.memberChanged(member, previous: previous.status)]
         case .suspect(let name, let incarnation, let from):
             if name == me.info.name {
-                if incarnation >= me.incarnation && !leaving {
+                guard !leaving else { return [] }
+                // Refuted (or still holding an old suspicion, someone says it again): gossip spreads the heartbeat, and
+                // the accuser — the member that most needs it — is told directly.
+                if incarnation >= me.incarnation {
                     refute(above: incarnation, now: now)
-                } else if !leaving {
-                    // Someone still holds an old suspicion: say again that this node is alive.
+                } else {
                     queue.enqueue(selfHeartbeat)
-                    return tellAccuser(from, now: now)
                 }
-                return []
+                return tellAccuser(from, now: now)
             }
             guard var member = others[name] else { return [] }
             switch member.status {
@@ -92,15 +93,25 @@ extension GossipCore {
         case .dead(let name, let incarnation, _), .left(let name, let incarnation):
             let status: MemberStatus = if case .dead = update { .dead } else { .left }
             if name == me.info.name {
-                if !leaving && incarnation >= me.incarnation {
+                guard !leaving else { return [] }
+                if incarnation >= me.incarnation {
                     refute(above: incarnation, now: now)
-                } else if !leaving {
+                } else {
                     queue.enqueue(selfHeartbeat)
-                    if case .dead(_, _, let accuser) = update { return tellAccuser(accuser, now: now) }
+                }
+                if case .dead(_, _, let accuser) = update { return tellAccuser(accuser, now: now) }
+                return []
+            }
+            guard var member = others[name], member.status.isActive else { return [] }
+            if incarnation < member.incarnation {
+                // Declared dead at an incarnation older than the suspicion held here (the member's last announcement
+                // reached only some before it failed): not a death here, but independent evidence for the suspicion.
+                if case .dead(_, _, let accuser) = update, member.status == .suspect, var suspicion = suspicions[name],
+                   suspicion.confirmations.count <= settings.suspicionConfirmations, suspicion.confirmations.insert(accuser).inserted {
+                    suspicions[name] = suspicion
                 }
                 return []
             }
-            guard var member = others[name], member.status.isActive, incarnation >= member.incarnation else { return [] }
             let previous = member.status
             member.status = status
             member.incarnation = incarnation

@@ -111,7 +111,8 @@ case "detection":
                 }
             }
             suspectTimes.append(Double(firstSuspect ?? 0) / 1e9)
-            firstDead.append(Double((0..<members).compactMap { $0 == victim ? nil : simulation.deadSeen[$0][victim] }.min()! - crashAt) / 1e9)
+            firstDead.append((0..<members).compactMap { $0 == victim ? nil : simulation.deadSeen[$0][victim] }.min()
+                .map { Double($0 - crashAt) / 1e9 } ?? .infinity)
             let seen = (0..<members).filter { $0 != victim }.map { simulation.deadSeen[$0][victim] }
             falseDeaths += simulation.falseDeaths.count
             times.append(seen.contains(where: { $0 == nil }) ? .infinity : Double(seen.compactMap { $0 }.max()! - crashAt) / 1e9)
