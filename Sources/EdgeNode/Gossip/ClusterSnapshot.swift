@@ -22,6 +22,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
         public var health: Health
         /// Seconds since this node's view of the member last changed.
         public var lastChangeSecondsAgo: Double
+        /// Seconds the member has had its status (how long it has been alive, for routing's `recovery_seconds`).
+        public var statusSecondsAgo: Double
     }
 
     public struct Record: Codable, Sendable, Equatable {
@@ -46,7 +48,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
                   incarnation: member.incarnation,
                   health: Health(activeConnections: member.health.activeConnections, egressBytesPerSecond: member.health.egressBytesPerSecond,
                                  cacheHitRatio: Double(member.health.cacheHitPermille) / 1000, loadScore: member.health.loadScore),
-                  lastChangeSecondsAgo: Double(now &- min(now, member.changedAt)) / 1e9)
+                  lastChangeSecondsAgo: Double(now &- min(now, member.changedAt)) / 1e9,
+                  statusSecondsAgo: Double(now &- min(now, member.statusSince)) / 1e9)
         }
         records = view.records.map { Record(key: $0.key, epoch: $0.epoch, valueBase64: Data($0.value).base64EncodedString(), signed: $0.signed) }
     }
