@@ -4,6 +4,8 @@ Each trial kills one member with SIGKILL and measures, by polling every member's
 until every other member has declared it dead. The victim is restarted (it rejoins) before the next trial."""
 import json, os, signal, subprocess, sys, tempfile, time, urllib.request
 
+from fleet_processes import stop_all
+
 binary, size, trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 work = tempfile.mkdtemp(prefix="edgenode-gossip-bench-")
 hosts = [f"127.0.{40 + i // 250}.{i % 250 + 2}" for i in range(size)]
@@ -87,12 +89,5 @@ try:
         print(f"N={size}: time until every member declared the killed one dead: median {done[len(done) // 2]:.2f} s, "
               f"max {done[-1]:.2f} s over {len(done)} trials")
 finally:
-    for p in processes.values():
-        if p.poll() is None:
-            p.terminate()
-    for p in processes.values():
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_all(processes)
     subprocess.run(["rm", "-rf", work])

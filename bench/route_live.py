@@ -13,6 +13,8 @@ edges, spread over the globe) gossiping and routing on 127.0.x.y, probe interval
    route_live.py BINARY WORK N TRIALS RUNS SECONDS"""
 import http.client, json, os, re, signal, subprocess, sys, time
 
+from fleet_processes import stop_all
+
 binary, work, size, trials, runs, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 hosts = [f"127.0.{50 + i // 250}.{i % 250 + 2}" for i in range(size)]
 viewers = [f"127.0.{60 + i // 250}.{i % 250 + 2}" for i in range(size)]
@@ -151,11 +153,4 @@ try:
     print(f"N={size}, {trials} trials: routing failover median {failovers[trials // 2]:.2f} s, max {failovers[-1]:.2f} s; "
           f"gossip death everywhere median {deaths[trials // 2]:.2f} s, max {deaths[-1]:.2f} s")
 finally:
-    for p in processes.values():
-        if p.poll() is None:
-            p.terminate()
-    for p in processes.values():
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_all(processes)
