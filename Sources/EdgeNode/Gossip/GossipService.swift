@@ -15,8 +15,8 @@ public final class GossipService: Service, Sendable {
     private let settings: GossipNodeSettings
     private let health: @Sendable () -> NodeHealth
     private let logger: Logger
-    private typealias State = (view: ClusterView?, subscribers: [Int: AsyncStream<ClusterView>.Continuation], next: Int)
-    private let state = NIOLockedValueBox<State>((nil, [:], 0))
+    private typealias State = (view: ClusterView?, subscribers: [Int: AsyncStream<ClusterView>.Continuation], next: Int, generation: UInt64)
+    private let state = NIOLockedValueBox<State>((nil, [:], 0, 0))
     /// The running shell and its event loop (nil before the service runs and after it stopped).
     private let running = NIOLockedValueBox<(shell: GossipShell, eventLoop: EventLoop)?>(nil)
 
@@ -29,6 +29,10 @@ public final class GossipService: Service, Sendable {
 
     /// The latest view of the cluster (nil before the service runs).
     public func view() -> ClusterView? { state.withLockedValue { $0.view } }
+
+    /// Counts the views that differed in membership, status, incarnation or records (what `changes()` reports): a
+    /// decision taken under one generation holds until the next.
+    public func generation() -> UInt64 { state.withLockedValue { $0.generation } }
 
     /// The latest view rendered for `/cluster` (nil before the service runs).
     public func snapshot() -> ClusterSnapshot? { view().map { ClusterSnapshot($0, now: DispatchTime.now().uptimeNanoseconds) } }
@@ -60,6 +64,7 @@ public final class GossipService: Service, Sendable {
         let subscribers = state.withLockedValue { state -> [AsyncStream<ClusterView>.Continuation] in
             let changed = state.view.map { $0.differsInMembership(from: view) } ?? true
             state.view = view
+            if changed { state.generation &+= 1 }
             return changed ? Array(state.subscribers.values) : []
         }
         for subscriber in subscribers { subscriber.yield(view) }

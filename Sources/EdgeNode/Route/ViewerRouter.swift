@@ -12,10 +12,34 @@ struct ViewerRouter: Sendable {
 
     /// Where the viewer is and how that was decided.
     struct Placement: Sendable, Equatable {
+        enum Source: Sendable, Equatable {
+            case zone(String)
+            case geoip
+            /// Neither placed the address: the viewer is taken to be at this node.
+            case node(String)
+        }
+
         let address: IPAddress
         let location: GeoPoint
-        /// `zone:NAME`, `geoip`, or `node:NAME` when neither places the address.
-        let source: String
+        let by: Source
+
+        /// `zone:NAME`, `geoip`, or `node:NAME`.
+        var source: String {
+            switch by {
+            case .zone(let name): "zone:" + name
+            case .geoip: "geoip"
+            case .node(let name): "node:" + name
+            }
+        }
+
+        /// How the redirect cache knows this placement (nil: not cached).
+        var cachePlace: RedirectCache.Place? {
+            switch by {
+            case .zone(let name): .zone(name)
+            case .geoip: nil
+            case .node: .node
+            }
+        }
     }
 
     let me: NodesConfig.Node
@@ -26,6 +50,7 @@ struct ViewerRouter: Sendable {
     let state: NodeState
     private let geoip: GeoIPDatabase?
     private let policy: RoutingPolicy
+    private let redirects = RedirectCache()
     private let myLocation: GeoPoint
 
     init(config: NodesConfig, me: NodesConfig.Node, state: NodeState, geoip: GeoIPDatabase? = nil) {
@@ -43,12 +68,12 @@ struct ViewerRouter: Sendable {
     func place(peer: IPAddress, forwardedFor: [Substring]) -> Placement {
         let address = ViewerAddress.resolve(peer: peer, forwardedFor: forwardedFor, trustedProxies: routing.trustedProxies)
         if let zone = routing.zones.zone(of: address) {
-            return Placement(address: address, location: zone.location, source: "zone:\(zone.name)")
+            return Placement(address: address, location: zone.location, by: .zone(zone.name))
         }
         if let location = geoip?.location(of: address) {
-            return Placement(address: address, location: location, source: "geoip")
+            return Placement(address: address, location: location, by: .geoip)
         }
-        return Placement(address: address, location: myLocation, source: "node:\(me.name)")
+        return Placement(address: address, location: myLocation, by: .node(me.name))
     }
 
     /// The ranked candidates for a viewer at `placement` asking for `contentID`; nil when this node does not gossip
@@ -78,11 +103,24 @@ struct ViewerRouter: Sendable {
         guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), last != "steered.m3u8" || components.count != 2,
               !Self.wasRouted(uri) else { return nil }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
-        guard let first = decide(placement, contentID: String(components[0]), limit: 1)?.candidates.first, first.name != me.name,
-              let base = urls[first.name] else { return nil }
+        guard let target = redirectTarget(placement, contentID: String(components[0])), let base = urls[target] else { return nil }
         let path = uri.prefix { $0 != "?" && $0 != "#" }
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
         return base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1"
+    }
+
+    /// The node a playlist request is sent to (nil: serve it here), from the redirect cache when it holds a decision
+    /// for this placement, content and view generation.
+    private func redirectTarget(_ placement: Placement, contentID: String) -> String? {
+        let now = DispatchTime.now().uptimeNanoseconds
+        let generation = state.clusterGeneration
+        let key = placement.cachePlace.map { RedirectCache.Key(place: $0, content: contentID) }
+        if let key, let cached = redirects.lookup(key, generation: generation, now: now) { return cached }
+        guard let view = state.cluster else { return nil }
+        let first = decide(placement, contentID: contentID, view: view, now: now, limit: 1).candidates.first
+        let target = first.flatMap { $0.name == me.name ? nil : $0.name }
+        if let key { redirects.store(target, for: key, generation: generation, now: now) }
+        return target
     }
 
     /// Whether a fleet node sent the request (a fill: its `Via` names the node), which is never redirected: fills

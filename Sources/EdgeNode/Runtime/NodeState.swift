@@ -27,6 +27,9 @@ public final class NodeState: Sendable {
     /// The latest cluster view (nil when the node does not gossip, or before gossip has started).
     public var cluster: ClusterView? { parts.withLockedValue { $0.gossip }?.view() }
 
+    /// The generation of the cluster view (see `GossipService.generation`; 0 without gossip).
+    public var clusterGeneration: UInt64 { parts.withLockedValue { $0.gossip }?.generation() ?? 0 }
+
     /// The cluster view for `/cluster` (nil as for `cluster`).
     public var clusterSnapshot: ClusterSnapshot? { parts.withLockedValue { $0.gossip }?.snapshot() }
 
