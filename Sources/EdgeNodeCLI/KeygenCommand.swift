@@ -18,22 +18,28 @@ struct KeygenCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        do {
-            let signer = try NoteSigner.generate(name: name)
-            let paths = try KeyStore.write(signer, basePath: out, replace: force)
-            print("private key: \(paths.privateKey) (mode 0600)")
-            print("public key:  \(paths.publicKey)")
-            print("key id:      \(signer.verifier.keyIDHex)")
-        } catch let error as KeyStoreError {
-            if case .storage(.exists) = error {
-                printError("\(error) (use --force to overwrite)")
-            } else {
-                printError("\(error)")
-            }
-            throw ExitCode(1)
-        } catch {
+        try writeKeyPair(name: name, out: out, force: force, privateNote: "mode 0600", publicNote: nil)
+    }
+}
+
+/// Generates an Ed25519 note key named `name` and writes `out.key` (0600) and `out.pub`; prints the paths (with the
+/// notes given) and the key id. Errors are printed and exit 1.
+func writeKeyPair(name: String, out: String, force: Bool, privateNote: String, publicNote: String?) throws {
+    do {
+        let signer = try NoteSigner.generate(name: name)
+        let paths = try KeyStore.write(signer, basePath: out, replace: force)
+        print("private key: \(paths.privateKey) (\(privateNote))")
+        print("public key:  \(paths.publicKey)" + (publicNote.map { " (\($0))" } ?? ""))
+        print("key id:      \(signer.verifier.keyIDHex)")
+    } catch let error as KeyStoreError {
+        if case .storage(.exists) = error {
+            printError("\(error) (use --force to overwrite)")
+        } else {
             printError("\(error)")
-            throw ExitCode(1)
         }
+        throw ExitCode(1)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(1)
     }
 }

@@ -21,6 +21,53 @@ import TestSupport
         #expect(scratch.entries() == ["origin.key", "origin.pub"], "no temporary files left")
     }
 
+    /// `edgenode operator keygen`: an operator's key, named for the flags it signs; the config loads it as an
+    /// operator key, and refuses an origin key listed as one.
+    @Test func operatorKeysAreWrittenAndLoadedFromTheFleetTable() throws {
+        let scratch = try TemporaryDirectory("operator-keygen")
+        defer { scratch.remove() }
+        let result = try EdgeNodeBinary.run(["operator", "keygen", "--out", scratch.path + "/alice", "--name", "operator-alice"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try FileManager.default.attributesOfItem(atPath: scratch.path + "/alice.key")[.posixPermissions] as? Int) == 0o600)
+        #expect(result.stdout.contains("operator_keys"))
+        let signer = try KeyStore.loadSigner(path: scratch.path + "/alice.key")
+        #expect(signer.name == "operator-alice" && !result.stdout.contains(signer.encoded))
+        _ = try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"])
+        func config(_ keys: String) throws -> NodesConfig {
+            try NodesConfig.parse("""
+                [fleet]
+                name = "f"
+                operator_keys = [\(keys)]
+
+                [[node]]
+                name = "origin-1"
+                role = "origin"
+                region = "eu"
+                latitude = 0
+                longitude = 0
+                http = "127.0.0.1:1"
+                content = "c"
+
+                [[node]]
+                name = "edge-1"
+                role = "edge"
+                region = "eu"
+                latitude = 0
+                longitude = 0
+                http = "127.0.0.1:2"
+                content = "e"
+                parents = ["origin-1"]
+                origin_key = "origin.pub"
+                """, path: scratch.path + "/nodes.conf", baseDirectory: scratch.path)
+        }
+        let loaded = try config("\"alice.pub\"")
+        #expect(loaded.operatorKeys == [scratch.path + "/alice.pub"])
+        #expect(try loaded.loadOperatorKeys() == [signer.verifier])
+        #expect(throws: ConfigError.self, "an origin key is not an operator key") { try config("\"origin.pub\"") }
+        #expect(throws: ConfigError.self, "a missing file is named") { try config("\"nope.pub\"").loadOperatorKeys() }
+        #expect(try config("").operatorKeys.isEmpty)
+    }
+
     @Test func refusesToOverwriteWithoutForce() throws {
         let scratch = try TemporaryDirectory("keygen")
         defer { scratch.remove() }

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import Routing
 import TOMLKit
 
@@ -9,6 +10,7 @@ import TOMLKit
 /// name = "demo"
 /// gossip_keyring = "keys/gossip.keyring"  # required when nodes gossip: AES-256 keys, 0600 (edgenode gossip-key)
 /// gossip_seeds = ["origin-1"]             # optional: nodes to join through (default: the origins)
+/// operator_keys = ["keys/alice.pub"]      # optional: public keys that may sign emergency flags (edgenode operator keygen)
 ///
 /// [[node]]
 /// name = "origin-1"
@@ -96,6 +98,9 @@ public struct NodesConfig: Sendable {
     public let nodes: [Node]
     /// Coverage zones and the routing policy's settings.
     public let routing: RoutingConfig
+    /// Absolute paths of the operators' public keys (`[fleet] operator_keys`): the keys that may sign an emergency
+    /// flag. Origin keys are not operator keys.
+    public var operatorKeys: [String] = []
 
     /// The name of the one node of a `standalone` configuration.
     public static let standaloneNode = "standalone"
@@ -152,14 +157,16 @@ public struct NodesConfig: Sendable {
         var reader = TableReader(table: table, path: path, location: "")
         try reader.allowOnly(["fleet", "node", "routing", "zone"])
         var fleetName = "edgenode"
+        var operatorKeys: [String] = []
         var keyring: String?
         var seeds: [String]?
         if let fleet = try reader.table("fleet") {
             var fleetReader = TableReader(table: fleet, path: path, location: "fleet")
-            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds"])
+            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds", "operator_keys"])
             fleetName = try fleetReader.string("name") ?? fleetName
             keyring = try fleetReader.string("gossip_keyring").map { resolve($0, base: baseDirectory) }
             seeds = try fleetReader.strings("gossip_seeds")
+            operatorKeys = try fleetReader.strings("operator_keys")?.map { resolve($0, base: baseDirectory) } ?? []
         }
         guard let nodeArray = table["node"]?.array else {
             throw ConfigError(file: path, location: "node", message: "no [[node]] tables: the fleet needs at least one node")
@@ -187,8 +194,27 @@ public struct NodesConfig: Sendable {
         }
         let defaultSeeds = nodes.filter { $0.role == .origin && $0.gossip != nil }.map(\.name)
         let routing = try RoutingConfig.parse(routing: try reader.table("routing"), zones: table["zone"], path: path, base: baseDirectory)
-        return NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes,
-                           routing: routing)
+        for key in operatorKeys where nodes.contains(where: { $0.originKey == key }) {
+            throw ConfigError(file: path, location: "fleet.operator_keys", message: "\(key) is an origin key; operator keys are separate keys")
+        }
+        var config = NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes,
+                                 routing: routing)
+        config.operatorKeys = operatorKeys
+        return config
+    }
+
+    /// The operators' verifier keys, read from `operatorKeys`; a file that cannot be read or is not a public key is a
+    /// configuration error naming it.
+    public func loadOperatorKeys() throws(ConfigError) -> [NoteVerifier] {
+        var keys: [NoteVerifier] = []
+        for key in operatorKeys {
+            do {
+                keys.append(try KeyStore.loadVerifier(path: key))
+            } catch {
+                throw ConfigError(file: path, location: "fleet.operator_keys", message: "\(error)")
+            }
+        }
+        return keys
     }
 
     private static func parseNode(_ reader: TableReader, base: String) throws(ConfigError) -> Node {
