@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Gossip
+import Manifest
 import Logging
 import Routing
 import ServiceLifecycle
@@ -80,7 +81,9 @@ import TestSupport
 /// Two gossip services in one process: the change stream reports a peer joining and then leaving; a record published
 /// at one reaches the other.
 @Suite(.serialized) struct ClusterChangeStreamTests {
-    /// Two services on 127.0.77.`host`+1 and +2, probing every 200 ms.
+    static let operatorKey = try! NoteSigner.generate(name: "operator-alice")
+
+    /// Two services on 127.0.77.`host`+1 and +2, probing every 200 ms, taking emergency flags signed by `operatorKey`.
     static func pair(_ directory: TemporaryDirectory, host: Int) throws -> (GossipService, GossipService) {
         let keyring = directory.path + "/gossip.keyring"
         try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
@@ -93,16 +96,24 @@ import TestSupport
                                               fleetName: "stream")
             settings.protocolSettings.probeInterval = 200_000_000
             settings.protocolSettings.probeTimeout = 100_000_000
+            settings.recordValidator = EmergencyRecord.validator(EmergencyFlagCheck(fleet: "stream", operatorKeys: [operatorKey.verifier]))
             return GossipService(settings: settings, health: { NodeHealth() }, logger: Logger(label: "test"))
         }
         return (service(0), service(1))
     }
 
-    @Test func aPublishedRecordReachesThePeer() async throws {
+    /// A signed emergency flag published at one node reaches the other; an older one, a forged one, another fleet's
+    /// and a record of an unknown key are refused where they are published, so none is ever spread.
+    @Test func aPublishedFlagReachesThePeerAndForgeriesAreRefused() async throws {
         let directory = try TemporaryDirectory("cluster-record")
         defer { directory.remove() }
         let (publisher, peer) = try Self.pair(directory, host: 10)
-        await #expect(throws: GossipNotRunning.self) { try await publisher.publish(ClusterRecord(key: "k", epoch: 1, value: [1])) }
+        let now = Int64(Date().timeIntervalSince1970)
+        func flag(_ epoch: UInt64, fleet: String = "stream", signer: NoteSigner = Self.operatorKey) throws -> ClusterRecord {
+            let flag = try EmergencyFlag(fleet: fleet, epoch: epoch, on: true, issuedAt: now, reason: "drill")
+            return EmergencyRecord.record(flag, note: try flag.signed(by: signer))
+        }
+        await #expect(throws: GossipNotRunning.self) { try await publisher.publish(try flag(1)) }
         let tasks = [publisher, peer].map { service in
             Task(executorPreference: DispatchTaskExecutor.shared) {
                 try await ServiceGroup(services: [service], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
@@ -111,14 +122,21 @@ import TestSupport
         defer { for task in tasks { task.cancel() } }
         var taken = false
         for _ in 0..<50 where !taken {
-            taken = (try? await publisher.publish(ClusterRecord(key: "flag", epoch: 2, value: [7]))) ?? false
+            taken = (try? await publisher.publish(try flag(2))) ?? false
             if !taken { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(taken)
-        #expect(try await !publisher.publish(ClusterRecord(key: "flag", epoch: 1, value: [9])), "an older epoch is not taken")
+        #expect(try await !publisher.publish(try flag(1)), "an older epoch is not taken")
+        #expect(try await !publisher.publish(try flag(3, signer: NoteSigner.generate(name: "operator-alice"))), "another key")
+        #expect(try await !publisher.publish(try flag(4, fleet: "elsewhere")), "another fleet")
+        #expect(try await !publisher.publish(ClusterRecord(key: "anything", epoch: 5, value: [1])), "unknown record keys are refused")
+        var forged = try flag(6)
+        forged.value[forged.value.count / 3] ^= 0x01
+        #expect(try await !publisher.publish(forged), "a changed byte")
         #expect(await NodeRuntimeTests.eventually(10) {
-            peer.view()?.records.contains { $0.key == "flag" && $0.epoch == 2 && $0.value == [7] } == true
-        }, "the peer holds the record")
+            peer.view()?.records.contains { $0.key == EmergencyRecord.key && $0.epoch == 2 } == true
+        }, "the peer holds the flag")
+        #expect(peer.view()?.records.count == 1)
     }
 
     @Test func changesFollowMembership() async throws {

@@ -72,6 +72,14 @@ import TestSupport
         #expect(refusal(Self.bytes(note), now: Self.now - 301) == .clockSkew(seconds: 301), "issued in the future")
         #expect(refusal(Self.bytes(try Self.flag(issuedAt: 0).signed(by: Self.operatorKey)), now: .max)?.label == "clock_skew",
                 "no overflow")
+        // Through gossip a flag issued long ago is still taken (a node back from a partition converges); one from
+        // the future is not.
+        #expect((try? Self.check.check(Self.bytes(note), held: 6, now: Self.now + 86_400, fromGossip: true).get()) == (try Self.flag()))
+        if case .failure(let refused) = Self.check.check(Self.bytes(note), held: nil, now: Self.now - 301, fromGossip: true) {
+            #expect(refused == .clockSkew(seconds: 301))
+        } else {
+            Issue.record("a flag from the future was taken through gossip")
+        }
         #expect(refusal(Array(repeating: 0x41, count: 513)) == .tooLarge(bytes: 513))
         #expect(Self.bytes(note).count < EmergencyFlag.maximumNoteBytes / 2, "room for more signatures")
         #expect(refusal([0xFF, 0xFE])?.label == "malformed", "not UTF-8")

@@ -32,7 +32,7 @@ final class GossipShell: @unchecked Sendable {
         self.publish = publish
         let now = Self.now()
         core = GossipCore(info: settings.me, seeds: settings.seeds, settings: settings.protocolSettings,
-                          generator: SystemRandomNumberGenerator(), now: now)
+                          generator: SystemRandomNumberGenerator(), now: now, validator: settings.recordValidator)
         core.assume(settings.fleet, now: now)
         core.clockOffset = Self.clockOffset()
         sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000), fleet: settings.fleetName)

@@ -67,8 +67,17 @@ public final class NodeRuntime: Service, Sendable {
         }
         settings.fleetHosts = Set(config.nodes.compactMap { IPAddress($0.http.host) })
         let server = try HTTPServer(settings: settings, logger: logger)
+        let operatorKeys: [NoteVerifier]
+        do {
+            operatorKeys = try config.loadOperatorKeys()
+        } catch {
+            throw RuntimeError(description: "\(error)")
+        }
+        let flagCheck = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
-            GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
+            var settings = settings
+            settings.recordValidator = EmergencyRecord.validator(flagCheck)
+            return GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
         }
         state.attach(gossip: gossip, server: server)
         var services: [any Service] = [server] + (gossip.map { [$0] } ?? [])

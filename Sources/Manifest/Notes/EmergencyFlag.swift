@@ -129,8 +129,10 @@ public struct EmergencyFlagCheck: Sendable {
 
     /// The flag in `note` if this node must take it: bounded, well formed, signed by an operator key, for this fleet,
     /// newer than the epoch held (`held`, nil when none), and issued within the skew of `now` (Unix seconds). The
-    /// checks run in that order, so a forger learns nothing from a later one.
-    public func check(_ note: [UInt8], held: UInt64?, now: Int64) -> Result<EmergencyFlag, Refusal> {
+    /// checks run in that order, so a forger learns nothing from a later one. `fromGossip`: the flag was signed and
+    /// checked when it entered the fleet and may have been issued long ago (a node back from a partition or a
+    /// restart must still converge on it), so only a flag issued in the future beyond the skew is refused.
+    public func check(_ note: [UInt8], held: UInt64?, now: Int64, fromGossip: Bool = false) -> Result<EmergencyFlag, Refusal> {
         guard note.count <= EmergencyFlag.maximumNoteBytes else { return .failure(.tooLarge(bytes: note.count)) }
         guard let text = String(validating: note, as: UTF8.self) else { return .failure(.malformed("not UTF-8")) }
         let signed: SignedNote
@@ -155,7 +157,8 @@ public struct EmergencyFlagCheck: Sendable {
         guard flag.fleet == fleet else { return .failure(.otherFleet(flag.fleet)) }
         if let held, flag.epoch <= held { return .failure(.notNewer(epoch: flag.epoch, held: held)) }
         let skew = flag.issuedAt.subtractingReportingOverflow(now)
-        guard !skew.overflow, skew.partialValue.magnitude <= maximumSkewSeconds.magnitude else {
+        let limit = max(0, maximumSkewSeconds)
+        guard !skew.overflow, skew.partialValue <= limit, fromGossip || skew.partialValue >= -limit else {
             return .failure(.clockSkew(seconds: skew.overflow ? Int64.max : skew.partialValue))
         }
         return .success(flag)

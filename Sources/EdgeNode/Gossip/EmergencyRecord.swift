@@ -1,0 +1,26 @@
+import Foundation
+import Gossip
+import Manifest
+
+/// The emergency flag as a gossip cluster record: key `emergency`, epoch the flag's, value the whole signed note.
+public enum EmergencyRecord {
+    public static let key = "emergency"
+
+    /// The record carrying `note` (a signed flag of `flag`).
+    public static func record(_ flag: EmergencyFlag, note: SignedNote) -> ClusterRecord {
+        ClusterRecord(key: key, epoch: flag.epoch, value: Array(note.rendered.utf8))
+    }
+
+    /// The gossip validator: the only record a node takes is an emergency flag that passes `check` (signed by an
+    /// operator key, this fleet, not issued in the future) and whose record epoch is the flag's. Anything else — an
+    /// unknown key, a forged, malformed or other-fleet flag — is refused (counted as a rejected record) and never
+    /// forwarded. Ordering (a replayed or older epoch) is the records' own rule: it never supersedes the one held.
+    public static func validator(_ check: EmergencyFlagCheck, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) })
+        -> GossipCore<SystemRandomNumberGenerator>.RecordValidator {
+        { record in
+            guard record.key == key, record.signature.isEmpty,
+                  case .success(let flag) = check.check(record.value, held: nil, now: now(), fromGossip: true) else { return false }
+            return flag.epoch == record.epoch
+        }
+    }
+}
