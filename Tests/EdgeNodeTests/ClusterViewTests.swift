@@ -83,8 +83,11 @@ import TestSupport
 @Suite(.serialized) struct ClusterChangeStreamTests {
     static let operatorKey = try! NoteSigner.generate(name: "operator-alice")
 
-    /// Two services on 127.0.77.`host`+1 and +2, probing every 200 ms, taking emergency flags signed by `operatorKey`.
-    static func pair(_ directory: TemporaryDirectory, host: Int) throws -> (GossipService, GossipService) {
+    static let flagCheck = EmergencyFlagCheck(fleet: "stream", operatorKeys: [operatorKey.verifier])
+
+    /// Two services on 127.0.77.`host`+1 and +2, probing every 200 ms, taking emergency flags signed by `operatorKey`;
+    /// the second holds `initial` from the start.
+    static func pair(_ directory: TemporaryDirectory, host: Int, initial: [ClusterRecord] = []) throws -> (GossipService, GossipService) {
         let keyring = directory.path + "/gossip.keyring"
         try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
         func info(_ index: Int) -> MemberInfo {
@@ -96,7 +99,8 @@ import TestSupport
                                               fleetName: "stream")
             settings.protocolSettings.probeInterval = 200_000_000
             settings.protocolSettings.probeTimeout = 100_000_000
-            settings.recordValidator = EmergencyRecord.validator(EmergencyFlagCheck(fleet: "stream", operatorKeys: [operatorKey.verifier]))
+            settings.recordValidator = EmergencyRecord.validator(flagCheck)
+            if index == 1 { settings.initialRecords = initial }
             return GossipService(settings: settings, health: { NodeHealth() }, logger: Logger(label: "test"))
         }
         return (service(0), service(1))
@@ -137,6 +141,47 @@ import TestSupport
             peer.view()?.records.contains { $0.key == EmergencyRecord.key && $0.epoch == 2 } == true
         }, "the peer holds the flag")
         #expect(peer.view()?.records.count == 1)
+    }
+
+    /// The flag a node took is kept on disk and held again from the start after a restart, even with no peer up; a
+    /// kept file that no longer passes the checks is ignored.
+    @Test func aKeptFlagSurvivesARestartAlone() async throws {
+        let directory = try TemporaryDirectory("cluster-kept")
+        defer { directory.remove() }
+        let content = directory.path + "/content"
+        try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
+        let file = EmergencyFlagFile(content: content, check: Self.flagCheck)
+        let (publisher, peer) = try Self.pair(directory, host: 20)
+        let keeper = EmergencyFlagKeeper(file: file, gossip: peer, logger: Logger(label: "test"))
+        let groups = [ServiceGroup(services: [publisher], gracefulShutdownSignals: [], logger: Logger(label: "test")),
+                      ServiceGroup(services: [peer, keeper], gracefulShutdownSignals: [], logger: Logger(label: "test"))]
+        let tasks = groups.map { group in Task(executorPreference: DispatchTaskExecutor.shared) { try await group.run() } }
+        let flag = try EmergencyFlag(fleet: "stream", epoch: 3, on: true, issuedAt: Int64(Date().timeIntervalSince1970), reason: "drill")
+        var taken = false
+        for _ in 0..<50 where !taken {
+            taken = (try? await publisher.publish(EmergencyRecord.record(flag, note: try flag.signed(by: Self.operatorKey)))) ?? false
+            if !taken { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(await NodeRuntimeTests.eventually(10) { file.load(logger: Logger(label: "test"))?.epoch == 3 }, "the peer kept it")
+        for group in groups { await group.triggerGracefulShutdown() }
+        for task in tasks { _ = try? await task.value }
+
+        let kept = try #require(file.load(logger: Logger(label: "test")))
+        let second = try TemporaryDirectory("cluster-kept-restart")
+        defer { second.remove() }
+        let (_, restarted) = try Self.pair(second, host: 30, initial: [kept])
+        let alone = Task(executorPreference: DispatchTaskExecutor.shared) {
+            try await ServiceGroup(services: [restarted], gracefulShutdownSignals: [], logger: Logger(label: "test")).run()
+        }
+        defer { alone.cancel() }
+        #expect(await NodeRuntimeTests.eventually(5) {
+            restarted.view()?.records.contains { $0.key == EmergencyRecord.key && $0.epoch == 3 } == true
+        }, "back in the same mode with no peer up")
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file.path))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: file.path))
+        #expect(file.load(logger: Logger(label: "test")) == nil, "bytes changed on disk are not trusted")
     }
 
     @Test func changesFollowMembership() async throws {

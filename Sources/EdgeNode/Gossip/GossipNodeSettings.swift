@@ -11,6 +11,8 @@ public struct GossipNodeSettings: Sendable {
     /// The fleet's name (`[fleet] name`), authenticated in every packet: another fleet sharing the keyring is refused.
     public var fleetName: String
     public var protocolSettings = GossipSettings()
+    /// Records this node holds from the start (the emergency flag it kept), checked by `recordValidator` like any.
+    public var initialRecords: [ClusterRecord] = []
     /// Which cluster records this node takes and passes on (default: none).
     public var recordValidator: GossipCore<SystemRandomNumberGenerator>.RecordValidator = { _ in false }
     /// How often the keyring file is checked for changes (rotation).

@@ -35,6 +35,7 @@ final class GossipShell: @unchecked Sendable {
                           generator: SystemRandomNumberGenerator(), now: now, validator: settings.recordValidator)
         core.assume(settings.fleet, now: now)
         core.clockOffset = Self.clockOffset()
+        for record in settings.initialRecords { _ = core.publish(record, now: now) }
         sealer = PacketSealer(keyring: keyring, boot: UInt64(Date().timeIntervalSince1970 * 1000), fleet: settings.fleetName)
         keyringModified = Self.modified(settings.keyringPath)
     }

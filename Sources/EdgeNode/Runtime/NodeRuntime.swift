@@ -74,13 +74,15 @@ public final class NodeRuntime: Service, Sendable {
             throw RuntimeError(description: "\(error)")
         }
         let flagCheck = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys)
+        let flagFile = EmergencyFlagFile(content: entry.content, check: flagCheck)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
             var settings = settings
             settings.recordValidator = EmergencyRecord.validator(flagCheck)
+            settings.initialRecords = flagFile.load(logger: logger).map { [$0] } ?? []
             return GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
         }
         state.attach(gossip: gossip, server: server)
-        var services: [any Service] = [server] + (gossip.map { [$0] } ?? [])
+        var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, gossip: $0, logger: logger)] } ?? [])
         if let address = entry.control, let ledger = entry.ledger {
             // One control module per ledger: a second origin process on the same database fails here.
             let database = URL(fileURLWithPath: ledger.database)
