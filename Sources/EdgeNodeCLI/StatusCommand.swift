@@ -61,7 +61,12 @@ struct StatusCommand: AsyncParsableCommand {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
         }
         var lines = ["node \(snapshot.node), local health multiplier \(snapshot.localHealthMultiplier)", line(header)] + rows.map(line)
-        for record in snapshot.records {
+        if let emergency = snapshot.emergency {
+            let issued = Date(timeIntervalSince1970: TimeInterval(emergency.issuedAt)).ISO8601Format()
+            lines.append("emergency mode \(emergency.mode == "on" ? "ON" : "off") (epoch \(emergency.epoch), signed by "
+                         + "\(emergency.signedBy.joined(separator: ", ")), issued \(issued)): \(emergency.reason)")
+        }
+        for record in snapshot.records where record.key != EmergencyRecord.key {
             lines.append("record \(record.key) epoch \(record.epoch)\(record.signed ? " (signed)" : "")")
         }
         return lines.joined(separator: "\n")

@@ -141,6 +141,8 @@ import TestSupport
             peer.view()?.records.contains { $0.key == EmergencyRecord.key && $0.epoch == 2 } == true
         }, "the peer holds the flag")
         #expect(peer.view()?.records.count == 1)
+        let shown = try #require(peer.snapshot()?.emergency, "/cluster shows the mode")
+        #expect(shown == ClusterSnapshot.Emergency(mode: "on", epoch: 2, signedBy: ["operator-alice"], issuedAt: now, reason: "drill"))
     }
 
     /// The flag a node took is kept on disk and held again from the start after a restart, even with no peer up; a

@@ -15,7 +15,8 @@ final class GossipFleet: @unchecked Sendable {
     let hosts: [String]
     private(set) var servers: [ServerProcess?]
 
-    init(size: Int, pubkey: String) throws {
+    /// `operatorKeys`: public key files listed in `[fleet] operator_keys`.
+    init(size: Int, pubkey: String, operatorKeys: [String] = []) throws {
         directory = try TemporaryDirectory("gossip")
         hosts = (0..<size).map { _ in LoopbackAddress.next() }
         servers = Array(repeating: nil, count: size)
@@ -23,6 +24,7 @@ final class GossipFleet: @unchecked Sendable {
         let generated = try EdgeNodeBinary.run(["gossip-key", "generate", "--keyring", keyring])
         guard generated.status == 0 else { throw FixtureError(message: generated.stderr) }
         var text = "[fleet]\nname = \"test\"\ngossip_keyring = \"\(keyring)\"\ngossip_seeds = [\"node-0\", \"node-1\"]\n"
+        text += "operator_keys = [\(operatorKeys.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         for (index, host) in hosts.enumerated() {
             text += "\n[[node]]\nname = \"node-\(index)\"\nrole = \"\(index == 0 ? "origin" : "edge")\"\nregion = \"r\(index % 3)\"\n"
             text += "latitude = \(index)\nlongitude = \(index)\nhttp = \"\(host):\(Self.httpPort)\"\ngossip = \"\(host):\(Self.gossipPort)\"\n"

@@ -1,5 +1,6 @@
 import EdgeCache
 import Foundation
+import Manifest
 import EdgeNode
 import Gossip
 import Testing
@@ -132,6 +133,27 @@ import Glibc
         let rows = status.stdout.split(separator: "\n")
         #expect(rows.count == 4 && rows[1].hasPrefix("NAME") && rows[2].hasPrefix("node-0") && rows[3].hasPrefix("node-1"))
         #expect(rows[2].contains("alive") && rows[2].contains("origin") && rows[3].contains("edge"))
+    }
+
+    /// A node finds the emergency flag it kept in its content directory, checks it, holds it from the start and
+    /// gossips it: `edgenode status` on another node shows the mode, epoch, signer and issue time.
+    @Test func aKeptEmergencyFlagIsHeldFromTheStartAndShown() async throws {
+        let scratch = try TemporaryDirectory("operator")
+        defer { scratch.remove() }
+        _ = try EdgeNodeBinary.run(["operator", "keygen", "--out", scratch.path + "/alice", "--name", "operator-alice"])
+        let fleet = try GossipFleet(size: 2, pubkey: try await PublishedContent.shared.fixture().pubkey, operatorKeys: [scratch.path + "/alice.pub"])
+        let issued = Int64(Date().timeIntervalSince1970)
+        let flag = try EmergencyFlag(fleet: "test", epoch: 5, on: true, issuedAt: issued, reason: "drill in eu-west")
+        let note = try flag.signed(by: KeyStore.loadSigner(path: scratch.path + "/alice.key"))
+        try FileManager.default.createDirectory(atPath: fleet.directory.path + "/cache-1", withIntermediateDirectories: true)
+        try note.rendered.write(toFile: fleet.directory.path + "/cache-1/.emergency.note", atomically: true, encoding: .utf8)
+        try fleet.startAll()
+        #expect(EdgeFleet.eventually(10) { fleet.view(0)?.emergency?.epoch == 5 }, "node-1 spread the flag it kept")
+        let status = try EdgeNodeBinary.run(["status", "--config", fleet.config, "--node", "node-0"])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("emergency mode ON (epoch 5, signed by operator-alice, issued ")
+                && status.stdout.contains("drill in eu-west"), "\(status.stdout)")
+        #expect(FileManager.default.fileExists(atPath: fleet.directory.path + "/origin-content/.emergency.note"), "node-0 kept it too")
     }
 
     static func sendUDP(_ bytes: [UInt8], to host: String, port: Int) throws {

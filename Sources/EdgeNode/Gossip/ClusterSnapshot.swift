@@ -33,10 +33,23 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
         public var signed: Bool
     }
 
+    /// The emergency flag in force (absent when none was ever published).
+    public struct Emergency: Codable, Sendable, Equatable {
+        /// `on` or `off`.
+        public var mode: String
+        public var epoch: UInt64
+        /// Names of the operator keys that signed it.
+        public var signedBy: [String]
+        /// When the operator issued it (Unix seconds).
+        public var issuedAt: Int64
+        public var reason: String
+    }
+
     public var node: String
     public var localHealthMultiplier: Int
     public var members: [Entry]
     public var records: [Record]
+    public var emergency: Emergency?
 
     /// The JSON rendering of `view`, with ages counted to `now` (uptime ns).
     public init(_ view: ClusterView, now: UInt64) {
@@ -52,5 +65,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
                   statusSecondsAgo: Double(now &- min(now, member.statusSince)) / 1e9)
         }
         records = view.records.map { Record(key: $0.key, epoch: $0.epoch, valueBase64: Data($0.value).base64EncodedString(), signed: $0.signed) }
+        emergency = view.emergency.map { flag, signers in
+            Emergency(mode: flag.on ? "on" : "off", epoch: flag.epoch, signedBy: signers, issuedAt: flag.issuedAt, reason: flag.reason)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Gossip
+import Manifest
 import Routing
 
 /// This node's typed view of the fleet as gossip knows it: what routing, the status page and metrics read.
@@ -56,6 +57,15 @@ public struct ClusterView: Sendable, Equatable {
             let record = records[key]!
             return Record(key: key, epoch: record.epoch, value: record.value, signed: !record.signature.isEmpty)
         }
+    }
+
+    /// The emergency flag gossip holds (validated on the way in: signed by an operator key, for this fleet) and the
+    /// names of the keys that signed it; nil when no flag was ever published.
+    public var emergency: (flag: EmergencyFlag, signers: [String])? {
+        guard let record = records.first(where: { $0.key == EmergencyRecord.key }),
+              let note = try? SignedNote(parsing: String(decoding: record.value, as: UTF8.self)),
+              let flag = try? EmergencyFlag(text: note.text) else { return nil }
+        return (flag, note.signatures.map(\.name))
     }
 
     /// The members as the routing policy takes them, at `now` (uptime ns): load from their gossiped health; a member
