@@ -1,4 +1,4 @@
-"""What the real-process benchmarks share: stopping every node they started."""
+"""What the real-process benchmarks share: starting a node of their fleet, stopping every node they started."""
 import subprocess
 
 
@@ -12,3 +12,9 @@ def stop_all(processes):
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def start_node(binary, work, i):
+    """`edgenode serve` for node-i of the fleet in WORK/nodes.conf, quiet."""
+    return subprocess.Popen([binary, "serve", "--config", f"{work}/nodes.conf", "--node", f"node-{i}", "--log-level", "warning"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,7 +4,7 @@ Each trial kills one member with SIGKILL and measures, by polling every member's
 until every other member has declared it dead. The victim is restarted (it rejoins) before the next trial."""
 import json, os, signal, subprocess, sys, tempfile, time, urllib.request
 
-from fleet_processes import stop_all
+from fleet_processes import start_node, stop_all
 
 binary, size, trials = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 work = tempfile.mkdtemp(prefix="edgenode-gossip-bench-")
@@ -28,8 +28,7 @@ with open(f"{work}/nodes.conf", "w") as f:
 processes = {}
 
 def start(i):
-    processes[i] = subprocess.Popen([binary, "serve", "--config", f"{work}/nodes.conf", "--node", f"node-{i}", "--log-level", "warning"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes[i] = start_node(binary, work, i)
 
 def view(i):
     try:

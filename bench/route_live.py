@@ -13,7 +13,7 @@ edges, spread over the globe) gossiping and routing on 127.0.x.y, probe interval
    route_live.py BINARY WORK N TRIALS RUNS SECONDS"""
 import http.client, json, os, re, signal, subprocess, sys, time
 
-from fleet_processes import stop_all
+from fleet_processes import start_node, stop_all
 
 binary, work, size, trials, runs, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 hosts = [f"127.0.{50 + i // 250}.{i % 250 + 2}" for i in range(size)]
@@ -47,8 +47,7 @@ processes = {}
 
 
 def start(i):
-    processes[i] = subprocess.Popen([binary, "serve", "--config", f"{work}/nodes.conf", "--node", f"node-{i}", "--log-level", "warning"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    processes[i] = start_node(binary, work, i)
 
 
 def get(host, path, source=None):
