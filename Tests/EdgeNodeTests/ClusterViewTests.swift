@@ -154,7 +154,8 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: content, withIntermediateDirectories: true)
         let file = EmergencyFlagFile(content: content, check: Self.flagCheck)
         let (publisher, peer) = try Self.pair(directory, host: 20)
-        let keeper = EmergencyFlagKeeper(file: file, gossip: peer, logger: Logger(label: "test"))
+        let state = NodeState(name: "node-1", role: .edge)
+        let keeper = EmergencyFlagKeeper(file: file, gossip: peer, state: state, logger: Logger(label: "test"))
         let groups = [ServiceGroup(services: [publisher], gracefulShutdownSignals: [], logger: Logger(label: "test")),
                       ServiceGroup(services: [peer, keeper], gracefulShutdownSignals: [], logger: Logger(label: "test"))]
         let tasks = groups.map { group in Task(executorPreference: DispatchTaskExecutor.shared) { try await group.run() } }
@@ -165,6 +166,7 @@ import TestSupport
             if !taken { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(await NodeRuntimeTests.eventually(10) { file.load(logger: Logger(label: "test"))?.epoch == 3 }, "the peer kept it")
+        #expect(state.emergencyOn, "and routes in emergency mode")
         for group in groups { await group.triggerGracefulShutdown() }
         for task in tasks { _ = try? await task.value }
 

@@ -71,18 +71,41 @@ import TestSupport
     @Test func aBodyEndsTheConnectionAndAnOversizedOneIsRefused() {
         var machine = ConnectionStateMachine(limits: Self.limits, now: 0)
         _ = machine.receivedHead(Self.get(), now: 1)
-        #expect(Self.refused(machine.receivedBody(bytes: 60)) == nil, "within the limit")
+        #expect(Self.refused(machine.receivedBody(ByteBuffer(repeating: 1, count: 60))) == nil, "within the limit")
         let step = machine.receivedEnd(writable: true)
         #expect(Self.answered(step)?.keepAlive == false && step.stopReading, "answered, then the connection ends")
         var big = ConnectionStateMachine(limits: Self.limits, now: 0)
         _ = big.receivedHead(Self.get(), now: 1)
-        _ = big.receivedBody(bytes: 100)
-        let refused = big.receivedBody(bytes: 1)
+        _ = big.receivedBody(ByteBuffer(repeating: 1, count: 100))
+        let refused = big.receivedBody(ByteBuffer(repeating: 1, count: 1))
         #expect(Self.refused(refused) == 413 && refused.stopReading && big.closing)
         #expect(Self.answered(big.receivedEnd(writable: true)) == nil, "nothing more is answered")
         var chunked = ConnectionStateMachine(limits: Self.limits, now: 0)
         _ = chunked.receivedHead(Self.get(headers: [("Host", "x"), ("Transfer-Encoding", "chunked")]), now: 1)
         #expect(Self.answered(chunked.receivedEnd(writable: true))?.keepAlive == false, "an empty chunked body is a body")
+    }
+
+    @Test func aPostBodyIsKeptUpToItsLimitAndOtherBodiesOnlyCounted() {
+        var limits = Self.limits
+        limits.maximumRetainedBody = 8
+        var post = ConnectionStateMachine(limits: limits, now: 0)
+        _ = post.receivedHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/fleet/emergency", headers: ["Host": "x"]), now: 1)
+        _ = post.receivedBody(ByteBuffer(string: "signed"))
+        _ = post.receivedBody(ByteBuffer(string: " note!"))
+        let request = Self.answered(post.receivedEnd(writable: true))
+        #expect(request?.body.map { String(buffer: $0) } == "signed n", "the first 8 bytes kept")
+        #expect(request?.bodyBytes == 12 && request?.keepAlive == false, "every byte counted; the connection ends after")
+        var get = ConnectionStateMachine(limits: limits, now: 0)
+        _ = get.receivedHead(Self.get(), now: 1)
+        _ = get.receivedBody(ByteBuffer(string: "junk"))
+        let plain = Self.answered(get.receivedEnd(writable: true))
+        #expect(plain?.body == nil && plain?.bodyBytes == 4)
+        var waiting = ConnectionStateMachine(limits: limits, now: 0)
+        _ = waiting.receivedHead(HTTPRequestHead(version: .http1_1, method: .POST, uri: "/p", headers: ["Host": "x"]), now: 1)
+        _ = waiting.receivedBody(ByteBuffer(string: "later"))
+        #expect(Self.answered(waiting.receivedEnd(writable: false)) == nil, "the client is not reading: it waits")
+        #expect(waiting.nextWaiting(writable: true).flatMap { Self.answered($0) }?.body.map { String(buffer: $0) } == "later",
+                "a waiting request keeps its body")
     }
 
     @Test func requestsWaitWhileTheClientDoesNotReadOrAResponseIsAsynchronous() {

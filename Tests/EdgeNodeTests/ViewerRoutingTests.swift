@@ -177,24 +177,26 @@ struct SteeringPlayer {
 
 /// The redirect cache: a decision holds for one view generation and at most its time to live; memory is bounded.
 @Suite struct RedirectCacheTests {
+    static func to(_ node: String?) -> RedirectCache.Target { RedirectCache.Target(node: node, degraded: false) }
+
     @Test func decisionsHoldForOneGenerationAndTheirTimeToLive() {
         let cache = RedirectCache(ttl: 1_000, capacity: 3)
         let paris = RedirectCache.Key(place: .zone("paris"), content: "clip")
         #expect(cache.lookup(paris, generation: 1, now: 0) == nil, "nothing decided yet")
-        cache.store("edge-paris", for: paris, generation: 1, now: 0)
-        #expect(cache.lookup(paris, generation: 1, now: 999) == .some("edge-paris"))
+        cache.store(Self.to("edge-paris"), for: paris, generation: 1, now: 0)
+        #expect(cache.lookup(paris, generation: 1, now: 999) == Self.to("edge-paris"))
         #expect(cache.lookup(paris, generation: 1, now: 1_000) == nil, "expired")
         #expect(cache.lookup(paris, generation: 2, now: 10) == nil, "the view changed: decide again")
         let here = RedirectCache.Key(place: .node, content: "clip")
-        cache.store(nil, for: here, generation: 1, now: 0)
-        #expect(cache.lookup(here, generation: 1, now: 1) == .some(nil), "\"serve here\" is a decision too")
-        cache.store("edge-berlin", for: RedirectCache.Key(place: .zone("berlin"), content: "clip"), generation: 2, now: 5)
+        cache.store(Self.to(nil), for: here, generation: 1, now: 0)
+        #expect(cache.lookup(here, generation: 1, now: 1) == Self.to(nil), "\"serve here\" is a decision too")
+        cache.store(Self.to("edge-berlin"), for: RedirectCache.Key(place: .zone("berlin"), content: "clip"), generation: 2, now: 5)
         #expect(cache.lookup(here, generation: 1, now: 6) == nil && cache.lookup(paris, generation: 2, now: 6) == nil,
                 "a newer generation clears the older decisions")
-        for index in 0..<3 { cache.store("n", for: RedirectCache.Key(place: .zone("z\(index)"), content: "c"), generation: 2, now: 5) }
+        for index in 0..<3 { cache.store(Self.to("n"), for: RedirectCache.Key(place: .zone("z\(index)"), content: "c"), generation: 2, now: 5) }
         #expect(cache.lookup(RedirectCache.Key(place: .zone("berlin"), content: "clip"), generation: 2, now: 6) == nil,
                 "full: it started over")
-        #expect(cache.lookup(RedirectCache.Key(place: .zone("z2"), content: "c"), generation: 2, now: 6) == .some("n"))
+        #expect(cache.lookup(RedirectCache.Key(place: .zone("z2"), content: "c"), generation: 2, now: 6) == Self.to("n"))
     }
 }
 
@@ -271,7 +273,7 @@ struct SteeringPlayer {
         #expect(placement.source == "node:edge-near")
         for (multiplier, expected) in [(0, "edge-near"), (3, "edge-near"), (4, "edge-far")] {
             let view = ClusterView(node: me.name, localHealthMultiplier: multiplier, members: members, records: [:])
-            let decision = router.decide(placement, contentID: "clip", view: view, now: 100_000_000_000)
+            let decision = router.decide(placement, contentID: "clip", view: view, now: 100_000_000_000).decision
             #expect(decision.candidates.first?.name == expected, "local health \(multiplier)")
         }
     }

@@ -11,6 +11,7 @@ import TOMLKit
 /// gossip_keyring = "keys/gossip.keyring"  # required when nodes gossip: AES-256 keys, 0600 (edgenode gossip-key)
 /// gossip_seeds = ["origin-1"]             # optional: nodes to join through (default: the origins)
 /// operator_keys = ["keys/alice.pub"]      # optional: public keys that may sign emergency flags (edgenode operator keygen)
+/// emergency_max_skew = 300                 # optional: seconds a posted flag's issue time may differ from the clock (1...86400)
 ///
 /// [[node]]
 /// name = "origin-1"
@@ -101,6 +102,9 @@ public struct NodesConfig: Sendable {
     /// Absolute paths of the operators' public keys (`[fleet] operator_keys`): the keys that may sign an emergency
     /// flag. Origin keys are not operator keys.
     public var operatorKeys: [String] = []
+    /// How far a flag posted to `POST /fleet/emergency` may have been issued from this node's clock, in seconds
+    /// (`[fleet] emergency_max_skew`).
+    public var emergencyMaximumSkewSeconds: Int64 = 300
 
     /// The name of the one node of a `standalone` configuration.
     public static let standaloneNode = "standalone"
@@ -158,15 +162,18 @@ public struct NodesConfig: Sendable {
         try reader.allowOnly(["fleet", "node", "routing", "zone"])
         var fleetName = "edgenode"
         var operatorKeys: [String] = []
+        var skew = 300
         var keyring: String?
         var seeds: [String]?
         if let fleet = try reader.table("fleet") {
             var fleetReader = TableReader(table: fleet, path: path, location: "fleet")
-            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds", "operator_keys"])
+            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds", "operator_keys", "emergency_max_skew"])
             fleetName = try fleetReader.string("name") ?? fleetName
             keyring = try fleetReader.string("gossip_keyring").map { resolve($0, base: baseDirectory) }
             seeds = try fleetReader.strings("gossip_seeds")
             operatorKeys = try fleetReader.strings("operator_keys")?.map { resolve($0, base: baseDirectory) } ?? []
+            skew = try fleetReader.integer("emergency_max_skew") ?? skew
+            guard (1...86_400).contains(skew) else { throw fleetReader.error("emergency_max_skew", "must be within 1...86400 seconds") }
         }
         guard let nodeArray = table["node"]?.array else {
             throw ConfigError(file: path, location: "node", message: "no [[node]] tables: the fleet needs at least one node")
@@ -200,6 +207,7 @@ public struct NodesConfig: Sendable {
         var config = NodesConfig(path: path, fleetName: fleetName, gossipKeyring: keyring, gossipSeeds: seeds ?? defaultSeeds, nodes: nodes,
                                  routing: routing)
         config.operatorKeys = operatorKeys
+        config.emergencyMaximumSkewSeconds = Int64(skew)
         return config
     }
 

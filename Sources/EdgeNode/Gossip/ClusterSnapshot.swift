@@ -65,8 +65,9 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
                   statusSecondsAgo: Double(now &- min(now, member.statusSince)) / 1e9)
         }
         records = view.records.map { Record(key: $0.key, epoch: $0.epoch, valueBase64: Data($0.value).base64EncodedString(), signed: $0.signed) }
-        emergency = view.emergency.map { flag, signers in
-            Emergency(mode: flag.on ? "on" : "off", epoch: flag.epoch, signedBy: signers, issuedAt: flag.issuedAt, reason: flag.reason)
+        emergency = view.emergency.map { held in
+            Emergency(mode: held.flag.on ? "on" : "off", epoch: held.flag.epoch, signedBy: held.signers, issuedAt: held.flag.issuedAt,
+                      reason: held.flag.reason)
         }
     }
 }

@@ -31,6 +31,14 @@ public struct ClusterView: Sendable, Equatable {
         public var signed: Bool
     }
 
+    /// The emergency flag gossip holds (validated on the way in: signed by an operator key, for this fleet), the names
+    /// of the keys that signed it, and the signed note itself.
+    public struct Emergency: Sendable, Equatable {
+        public var flag: EmergencyFlag
+        public var signers: [String]
+        public var note: [UInt8]
+    }
+
     /// This node's name.
     public var node: String
     /// Lifeguard's local health multiplier (0: healthy).
@@ -39,6 +47,12 @@ public struct ClusterView: Sendable, Equatable {
     public var members: [Member]
     /// Sorted by key.
     public var records: [Record]
+    /// The emergency flag held, parsed once per view (routing reads it for every viewer request); nil when no flag was
+    /// ever published.
+    public private(set) var emergency: Emergency?
+
+    /// Whether emergency broadcast mode is on.
+    public var emergencyOn: Bool { emergency?.flag.on == true }
 
     /// The view of a gossip core. Members whose role `NodeRole` does not know (none: `nodes.conf` is the roster) are
     /// left out.
@@ -57,15 +71,13 @@ public struct ClusterView: Sendable, Equatable {
             let record = records[key]!
             return Record(key: key, epoch: record.epoch, value: record.value, signed: !record.signature.isEmpty)
         }
+        emergency = records[EmergencyRecord.key].flatMap(Self.emergency)
     }
 
-    /// The emergency flag gossip holds (validated on the way in: signed by an operator key, for this fleet) and the
-    /// names of the keys that signed it; nil when no flag was ever published.
-    public var emergency: (flag: EmergencyFlag, signers: [String])? {
-        guard let record = records.first(where: { $0.key == EmergencyRecord.key }),
-              let note = try? SignedNote(parsing: String(decoding: record.value, as: UTF8.self)),
+    private static func emergency(_ record: ClusterRecord) -> Emergency? {
+        guard let note = try? SignedNote(parsing: String(decoding: record.value, as: UTF8.self)),
               let flag = try? EmergencyFlag(text: note.text) else { return nil }
-        return (flag, note.signatures.map(\.name))
+        return Emergency(flag: flag, signers: note.signatures.map(\.name), note: record.value)
     }
 
     /// The members as the routing policy takes them, at `now` (uptime ns): load from their gossiped health; a member

@@ -44,27 +44,46 @@ public struct EmergencyFlagFile: Sendable {
     }
 }
 
-/// Writes every newer emergency flag gossip takes to the node's `EmergencyFlagFile`.
+/// Follows the emergency flag gossip holds: every newer one is written to the node's `EmergencyFlagFile`, set in its
+/// `NodeState` (which routing reads) and in `/metrics`, and each flip of the mode is logged.
 final class EmergencyFlagKeeper: Service {
     private let file: EmergencyFlagFile
     private let gossip: GossipService
+    private let state: NodeState
+    private let metrics: EmergencyMetrics
     private let logger: Logger
 
-    init(file: EmergencyFlagFile, gossip: GossipService, logger: Logger) {
+    init(file: EmergencyFlagFile, gossip: GossipService, state: NodeState, logger: Logger) {
         self.file = file
         self.gossip = gossip
+        self.state = state
         self.logger = logger
+        metrics = EmergencyMetrics(logger: logger)
     }
 
     func run() async throws {
-        var kept = file.load(logger: logger)?.epoch
+        var kept = file.load(logger: logger)
+        var mode = kept.flatMap(EmergencyRecord.flag).map(\.on)
+        if let flag = kept.flatMap(EmergencyRecord.flag) { metrics.inForce(flag, flipped: false) }
         for await view in gossip.changes().cancelOnGracefulShutdown() {
-            guard let record = view.records.first(where: { $0.key == EmergencyRecord.key }) else { continue }
-            if let kept, record.epoch <= kept { continue }
+            guard let record = view.records.first(where: { $0.key == EmergencyRecord.key }), let held = view.emergency else { continue }
+            if let kept, record.epoch <= kept.epoch { continue }
+            let flipped = held.flag.on != (mode ?? false)
+            state.noteEmergency(on: held.flag.on)
+            metrics.inForce(held.flag, flipped: flipped)
+            mode = held.flag.on
+            let metadata: Logger.Metadata = ["epoch": "\(held.flag.epoch)", "signed-by": "\(held.signers.joined(separator: ","))",
+                                             "issued-at": "\(held.flag.issuedAt)", "reason": "\(held.flag.reason)"]
+            if flipped {
+                logger.notice("emergency broadcast mode \(held.flag.on ? "ON: viewers move to mesh and satellite nodes" : "OFF: normal routing")",
+                              metadata: metadata)
+            } else {
+                logger.info("emergency flag renewed, mode unchanged", metadata: metadata)
+            }
+            let newer = ClusterRecord(key: record.key, epoch: record.epoch, value: record.value)
+            kept = newer
             do {
-                try file.save(ClusterRecord(key: record.key, epoch: record.epoch, value: record.value))
-                kept = record.epoch
-                logger.info("emergency flag kept", metadata: ["epoch": "\(record.epoch)", "path": "\(file.path)"])
+                try file.save(newer)
             } catch {
                 logger.error("cannot keep the emergency flag", metadata: ["path": "\(file.path)", "reason": "\(error)"])
             }

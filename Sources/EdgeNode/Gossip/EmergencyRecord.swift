@@ -11,6 +11,13 @@ public enum EmergencyRecord {
         ClusterRecord(key: key, epoch: flag.epoch, value: Array(note.rendered.utf8))
     }
 
+    /// The flag a record carries (nil when it is not a well-formed flag note; the signature is not checked here: records
+    /// are checked on the way in).
+    public static func flag(_ record: ClusterRecord) -> EmergencyFlag? {
+        guard let note = try? SignedNote(parsing: String(decoding: record.value, as: UTF8.self)) else { return nil }
+        return try? EmergencyFlag(text: note.text)
+    }
+
     /// The gossip validator: the only record a node takes is an emergency flag that passes `check` (signed by an
     /// operator key, this fleet, not issued in the future) and whose record epoch is the flag's. Anything else — an
     /// unknown key, a forged, malformed or other-fleet flag — is refused (counted as a rejected record) and never

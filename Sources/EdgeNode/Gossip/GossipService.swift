@@ -56,8 +56,14 @@ public final class GossipService: Service, Sendable {
     /// `GossipNotRunning` before the service runs.
     @discardableResult
     public func publish(_ record: ClusterRecord) async throws -> Bool {
-        guard let (shell, eventLoop) = running.withLockedValue({ $0 }) else { throw GossipNotRunning() }
-        return try await eventLoop.submit { shell.publish(record) }.get()
+        guard let published = publishing(record) else { throw GossipNotRunning() }
+        return try await published.get()
+    }
+
+    /// `publish` for event-loop code: the future of whether the record was taken, nil before the service runs.
+    func publishing(_ record: ClusterRecord) -> EventLoopFuture<Bool>? {
+        guard let (shell, eventLoop) = running.withLockedValue({ $0 }) else { return nil }
+        return eventLoop.submit { shell.publish(record) }
     }
 
     private static func update(_ state: NIOLockedValueBox<State>, with view: ClusterView) {

@@ -11,7 +11,8 @@ import NIOHTTP1
 ///   not writable), while earlier ones wait, or while a response is produced asynchronously waits too; more than
 ///   `maximumWaiting` waiting and the client is pipelining without reading: the connection is closed.
 /// - A request with a body (bytes, or chunked framing even if empty) is answered, then the connection ends; a body
-///   over `maximumBodyBytes` is refused with 413 and the connection ends.
+///   over `maximumBodyBytes` is refused with 413 and the connection ends. The first `maximumRetainedBody` bytes of a
+///   POST body are kept for the handler (`POST /fleet/emergency`); other bodies are only counted.
 /// - RFC 9112 §3.2: an HTTP/1.1 request must carry exactly one `Host`; no request may carry two (400, then close).
 /// - Idle keep-alive connections close after the idle timeout; a response is reset when its client has not taken
 ///   bytes at the minimum pace for the send timeout (progress, not total duration: a slow but steady viewer is served
@@ -23,6 +24,10 @@ struct ConnectionStateMachine {
         /// The connection stays open after this response.
         let keepAlive: Bool
         let http10: Bool
+        /// A POST's body as far as it was kept (at most `maximumRetainedBody` bytes), else nil.
+        var body: ByteBuffer? = nil
+        /// How many body bytes arrived (kept or not).
+        var bodyBytes = 0
     }
 
     /// What the handler must do.
@@ -45,6 +50,8 @@ struct ConnectionStateMachine {
 
     struct Limits {
         var maximumBodyBytes: Int
+        /// POST body bytes kept for the handler; the rest is only counted.
+        var maximumRetainedBody = 4096
         var maximumWaiting = 64
         var idleTimeout: UInt64
         var sendTimeout: UInt64
@@ -53,7 +60,8 @@ struct ConnectionStateMachine {
     let limits: Limits
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
-    private var waiting = CircularBuffer<(head: HTTPRequestHead, bodyBytes: Int)>()
+    private var body: ByteBuffer?
+    private var waiting = CircularBuffer<(head: HTTPRequestHead, bodyBytes: Int, body: ByteBuffer?)>()
     /// A request has arrived and its response has not been completely written yet.
     private(set) var responding = false
     /// A response is being produced asynchronously (a cache miss, a manifest to fetch): later requests wait.
@@ -81,16 +89,26 @@ struct ConnectionStateMachine {
         guard !closing else { return Step() }
         head = requestHead
         bodyBytes = 0
+        body = nil
         if !responding { lastProgress = now }
         responding = true
         return Step()
     }
 
-    mutating func receivedBody(bytes: Int) -> Step {
+    mutating func receivedBody(_ buffer: ByteBuffer) -> Step {
         guard !closing else { return Step() }
-        bodyBytes += bytes
+        if head?.method == .POST {
+            var kept = body ?? ByteBuffer()
+            let room = max(0, limits.maximumRetainedBody - kept.readableBytes)
+            if room > 0, let slice = buffer.getSlice(at: buffer.readerIndex, length: min(room, buffer.readableBytes)) {
+                kept.writeImmutableBuffer(slice)
+            }
+            body = kept
+        }
+        bodyBytes += buffer.readableBytes
         guard bodyBytes > limits.maximumBodyBytes, head != nil else { return Step() }
         head = nil
+        body = nil
         closing = true
         return Step(stopReading: true, action: .refuse(status: 413, reason: "request body too large", http10: false))
     }
@@ -99,15 +117,17 @@ struct ConnectionStateMachine {
     mutating func receivedEnd(writable: Bool) -> Step {
         guard !closing, let requestHead = head else { return Step() }
         head = nil
+        let requestBody = body
+        body = nil
         // The head guard cannot see where a chunked body ends: stop reading and timing what follows.
         let stopReading = Self.carriesBody(requestHead, bodyBytes: bodyBytes)
         guard writable && waiting.isEmpty && !busy else {
-            waiting.append((requestHead, bodyBytes))
+            waiting.append((requestHead, bodyBytes, requestBody))
             guard waiting.count > limits.maximumWaiting else { return Step(stopReading: stopReading) }
             closing = true
             return Step(stopReading: stopReading, action: .close)
         }
-        var step = start(requestHead, bodyBytes: bodyBytes)
+        var step = start(requestHead, bodyBytes: bodyBytes, body: requestBody)
         step.stopReading = step.stopReading || stopReading
         return step
     }
@@ -116,10 +136,10 @@ struct ConnectionStateMachine {
     /// ended); nil when none may.
     mutating func nextWaiting(writable: Bool) -> Step? {
         guard writable && !closing && !busy, let next = waiting.popFirst() else { return nil }
-        return start(next.head, bodyBytes: next.bodyBytes)
+        return start(next.head, bodyBytes: next.bodyBytes, body: next.body)
     }
 
-    private mutating func start(_ requestHead: HTTPRequestHead, bodyBytes: Int) -> Step {
+    private mutating func start(_ requestHead: HTTPRequestHead, bodyBytes: Int, body: ByteBuffer?) -> Step {
         let keepAlive = requestHead.isKeepAlive && !draining && !Self.carriesBody(requestHead, bodyBytes: bodyBytes)
         let http10 = requestHead.version.major == 1 && requestHead.version.minor == 0
         let hosts = Self.hostFieldCount(requestHead.headers)
@@ -128,7 +148,8 @@ struct ConnectionStateMachine {
             return Step(stopReading: true, action: .refuse(status: 400, reason: hosts == 0 ? "missing Host header" : "more than one Host header",
                                                             http10: http10))
         }
-        return Step(stopReading: !keepAlive, action: .answer(Request(head: requestHead, keepAlive: keepAlive, http10: http10)))
+        return Step(stopReading: !keepAlive, action: .answer(Request(head: requestHead, keepAlive: keepAlive, http10: http10, body: body,
+                                                                     bodyBytes: bodyBytes)))
     }
 
     /// A response was handed to the channel whole (or its streaming began): after the last one, the connection ends.

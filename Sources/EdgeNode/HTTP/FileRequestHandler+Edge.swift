@@ -127,7 +127,9 @@ extension FileRequestHandler {
         }
         edge.prefetch(after: path, in: content)
         var head = ResponseHead.begin(status: partial ? 206 : 200, capacity: 512, allocator: context.channel.allocator)
-        for field in fields + ResponsePlanner.corsFields { ResponseHead.writeField(field.name, field.value, into: &head) }
+        for field in fields + ResponsePlanner.corsFields + (degraded ? [NodeEndpoints.degradedField] : []) {
+            ResponseHead.writeField(field.name, field.value, into: &head)
+        }
         ResponseHead.writeField("Content-Length", String(range.count), into: &head)
         let miss = MissResponse(context: context, handler: self, range: Int64(range.lowerBound)..<Int64(range.upperBound), head: head,
                                 keepAlive: keepAlive, http10: http10)

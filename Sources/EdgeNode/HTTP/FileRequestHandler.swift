@@ -36,8 +36,10 @@ final class FileRequestHandler: ChannelInboundHandler {
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
     private static let corkThreshold: UInt64 = 256 * 1024
 
-    /// `/healthz`, `/metrics`, `/cluster`, `/route/…` and playlist redirects.
+    /// `/healthz`, `/metrics`, `/cluster`, `/route/…`, `/fleet/emergency` and viewer redirects.
     let endpoints: NodeEndpoints
+    /// The request being answered is served in degraded emergency mode: its response carries `X-Emergency: degraded`.
+    var degraded = false
 
     init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, endpoints: NodeEndpoints, logger: Logger) {
         self.store = store
@@ -105,7 +107,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .head(let requestHead):
             perform(state.receivedHead(requestHead, now: DispatchTime.now().uptimeNanoseconds), context: context)
         case .body(let buffer):
-            perform(state.receivedBody(bytes: buffer.readableBytes), context: context)
+            perform(state.receivedBody(buffer), context: context)
         case .end:
             let step = state.receivedEnd(writable: context.channel.isWritable)
             if case .close = step.action {
@@ -126,6 +128,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .answer(let request):
             handle(context: context, request: request)
         case .refuse(let status, let reason, let http10):
+            degraded = false
             respond(context: context, plan: ResponsePlanner.status(status, reason), file: nil, keepAlive: false, http10: http10, lingering: true)
         case .close:
             context.close(promise: nil)
@@ -147,10 +150,20 @@ final class FileRequestHandler: ChannelInboundHandler {
     func handle(context: ChannelHandlerContext, request: ConnectionStateMachine.Request) {
         let (keepAlive, http10) = (request.keepAlive, request.http10)
         let head = request.head
+        degraded = false
         switch head.method {
         case .GET, .HEAD:
             let isHead = head.method == .HEAD
             if let plan = endpoints.answer(head, isHead: isHead, peer: context.channel.remoteAddress) {
+                respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
+                return
+            }
+            switch endpoints.viewerRoute(head, isHead: isHead, peer: context.channel.remoteAddress) {
+            case .serve:
+                break
+            case .serveDegraded:
+                degraded = true
+            case .redirect(let plan):
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
@@ -174,6 +187,23 @@ final class FileRequestHandler: ChannelInboundHandler {
             }
         case .OPTIONS:
             respond(context: context, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive, http10: http10)
+        case .POST where head.uri.prefix(while: { $0 != "?" }) == EmergencyEndpoint.path:
+            guard let emergency = endpoints.emergency else {
+                respond(context: context, plan: ResponsePlanner.status(404, "this node does not belong to a fleet"), file: nil,
+                        keepAlive: keepAlive, http10: http10)
+                return
+            }
+            state.beginAsync()
+            let connection = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            emergency.accept(body: request.body, bodyBytes: request.bodyBytes, peer: context.channel.remoteAddress, on: context.eventLoop)
+                .whenSuccess { plan in
+                    let (handler, context) = connection.value
+                    guard !handler.state.closing, context.channel.isActive else {
+                        handler.state.endAsync()
+                        return
+                    }
+                    handler.finishAsync(context: context, plan: plan, outcome: nil, keepAlive: keepAlive, http10: http10)
+                }
         default:
             respond(context: context, plan: ResponsePlanner.methodNotAllowed(), file: nil, keepAlive: keepAlive, http10: http10)
         }
@@ -244,6 +274,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         }
         ResponseHead.writeField("Content-Length", String(range.count), into: &head)
         for field in extra ?? [] { ResponseHead.writeField(field.name, field.value, into: &head) }
+        if degraded { ResponseHead.writeField(NodeEndpoints.degradedField.name, NodeEndpoints.degradedField.value, into: &head) }
         ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
         let plan = ResponsePlan(status: partial ? 206 : 200, fields: [], body: .file(range), sendsBody: !isHead)
         send(context: context, head: head, plan: plan, file: file, keepAlive: keepAlive, http10: http10)
@@ -253,6 +284,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                          lingering: Bool = false) {
         var head = ResponseHead.begin(status: plan.status, capacity: 512, allocator: context.channel.allocator)
         ResponseHead.write(plan, into: &head)
+        if degraded { ResponseHead.writeField(NodeEndpoints.degradedField.name, NodeEndpoints.degradedField.value, into: &head) }
         ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
         send(context: context, head: head, plan: plan, file: file, keepAlive: keepAlive, http10: http10, lingering: lingering)
     }

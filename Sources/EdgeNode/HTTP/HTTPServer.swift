@@ -62,7 +62,11 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         tracker = ConnectionTracker(limit: settings.maxConnections)
-        endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, router: settings.router, fleetHosts: settings.fleetHosts)
+        var endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, router: settings.router, fleetHosts: settings.fleetHosts)
+        if let node = settings.node, let check = settings.emergencyCheck {
+            endpoints.emergency = EmergencyEndpoint(state: node, check: check, metrics: EmergencyMetrics(logger: logger), logger: logger)
+        }
+        self.endpoints = endpoints
     }
 
     public func run() async throws {

@@ -38,6 +38,8 @@ public struct ServerSettings: Sendable {
     public var node: NodeState?
     /// Places viewers and redirects their playlist requests (nodes that gossip).
     var router: ViewerRouter?
+    /// How `POST /fleet/emergency` checks a flag (the fleet's name and operator keys); nil: the node takes none.
+    var emergencyCheck: EmergencyFlagCheck?
     /// The fleet's node addresses, which may read `/cluster` besides loopback.
     var fleetHosts: Set<IPAddress> = []
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.

@@ -29,10 +29,10 @@ struct ContentSteering: Sendable {
                             body: .text(steered.render()), sendsBody: !isHead)
     }
 
-    /// The steering manifest for a viewer at `placement`: the policy's candidates first, in order, then every other
-    /// pathway (a player keeps them as fallbacks; none is left out, so a pathway never disappears from under it).
+    /// The steering manifest for a viewer at `placement`: the policy's candidates first, in order (in emergency mode
+    /// the mesh and satellite nodes), then every other pathway (a player keeps them as fallbacks; none is left out, so a pathway never disappears from under it).
     func manifest(contentID: String, placement: ViewerRouter.Placement, isHead: Bool) -> ResponsePlan {
-        let ranked = router.decide(placement, contentID: contentID)?.candidates.map(\.name) ?? [router.me.name]
+        let ranked = router.decide(placement, contentID: contentID)?.decision.candidates.map(\.name) ?? [router.me.name]
         let priority = ranked + pathways.filter { !ranked.contains($0) }
         let manifest = SteeringManifest(ttl: Self.ttlSeconds, reloadURI: nil, pathwayPriority: priority)
         return ResponsePlan(status: 200, fields: [.init("Content-Type", "application/json"), .init("Cache-Control", "no-store")],

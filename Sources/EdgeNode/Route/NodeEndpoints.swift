@@ -8,8 +8,8 @@ import Routing
 
 /// The node's own endpoints on its viewer-facing port, answered before any file: `/healthz`; `/metrics` (loopback
 /// scrapers only: it names parents and traffic); `/cluster` (loopback and the fleet's own hosts: it is the fleet's
-/// topology); `/route/{content}` (anyone: what this node would do for the asking viewer); and the redirect of a
-/// playlist to the node that should serve the viewer.
+/// topology); `/route/{content}` (anyone: what this node would do for the asking viewer); `/fleet/emergency` (the
+/// emergency flag: read by anyone, posted by operators); and viewer routing (`viewerRoute`).
 struct NodeEndpoints: Sendable {
     let metrics: PrometheusCollectorRegistry?
     let state: NodeState?
@@ -20,6 +20,8 @@ struct NodeEndpoints: Sendable {
     }
     /// Addresses of the fleet's nodes (their `http` hosts), which may read `/cluster`.
     let fleetHosts: Set<IPAddress>
+    /// `/fleet/emergency` (nodes that belong to a fleet).
+    var emergency: EmergencyEndpoint? = nil
 
     /// The answer when `request` is for an endpoint (or a playlist to redirect), else nil: serve the file.
     func answer(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ResponsePlan? {
@@ -39,19 +41,45 @@ struct NodeEndpoints: Sendable {
                 return ResponsePlanner.status(403, "the cluster view is for the fleet's own hosts", isHead: isHead)
             }
             return Self.json(state?.clusterSnapshot, missing: "this node does not gossip", isHead: isHead)
+        case EmergencyEndpoint.path:
+            return emergency?.current(isHead: isHead) ?? ResponsePlanner.status(404, "this node does not belong to a fleet", isHead: isHead)
         default:
             break
         }
         if uri.hasPrefix("/route/") { return route(uri, headers: request.headers, peer: peer, isHead: isHead) }
         if uri.hasPrefix("/steering/") { return steering(uri, headers: request.headers, peer: peer, isHead: isHead) }
-        guard let router, uri.utf8.count > 6, uri.contains(".m3u8"), let components = RequestPath.components(of: uri[...]),
-              let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return nil }
-        guard let location = router.redirect(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers))
-        else { return nil }
-        return ResponsePlan(status: 302, fields: [.init("Location", location), .init("Cache-Control", "no-store"),
-                                                  .init("Content-Type", "text/plain; charset=utf-8")],
-                            body: .text("redirected to \(location)\n"), sendsBody: !isHead)
+        return nil
     }
+
+    /// What viewer routing makes of a request for a file.
+    enum ViewerRouting {
+        case serve
+        /// Served here with `X-Emergency: degraded` (counted and logged): emergency mode is on and no mesh or
+        /// satellite node is healthy.
+        case serveDegraded
+        case redirect(ResponsePlan)
+    }
+
+    /// `ViewerRouter.route` for a request; fleet nodes' fills are never routed.
+    func viewerRoute(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ViewerRouting {
+        let uri = request.uri
+        guard let router, uri.utf8.count > 3, let components = RequestPath.components(of: uri[...]), components.count >= 2,
+              let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return .serve }
+        switch router.route(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers)) {
+        case .serve:
+            return .serve
+        case .serveDegraded:
+            emergency?.metrics.servedDegraded()
+            return .serveDegraded
+        case .redirect(let location):
+            return .redirect(ResponsePlan(status: 302, fields: [.init("Location", location), .init("Cache-Control", "no-store"),
+                                                                .init("Content-Type", "text/plain; charset=utf-8")],
+                                          body: .text("redirected to \(location)\n"), sendsBody: !isHead))
+        }
+    }
+
+    /// The field on responses served in degraded emergency mode.
+    static let degradedField = ResponsePlan.Field("X-Emergency", "degraded")
 
     /// `GET /route/{content}`: the viewer's placement and the ranked candidates, as JSON.
     private func route(_ uri: String, headers: HTTPHeaders, peer: SocketAddress?, isHead: Bool) -> ResponsePlan {
@@ -60,9 +88,10 @@ struct NodeEndpoints: Sendable {
             return ResponsePlanner.status(404, "this node does not gossip, so it does not route", isHead: isHead)
         }
         let placement = router.place(peer: address, forwardedFor: Self.forwardedFor(headers))
-        guard let decision = router.decide(placement, contentID: contentID) else {
+        guard let choice = router.decide(placement, contentID: contentID) else {
             return ResponsePlanner.status(503, "no cluster view yet", isHead: isHead)
         }
+        let decision = choice.decision
         let answer = RouteAnswer(
             content: contentID, node: router.me.name,
             viewer: .init(address: placement.address.description, source: placement.source, latitude: placement.location.latitude,
@@ -72,7 +101,8 @@ struct NodeEndpoints: Sendable {
                       distanceKm: (candidate.distanceKm * 10).rounded() / 10, effectiveKm: (candidate.effectiveKm * 10).rounded() / 10,
                       tier: candidate.tier, reason: candidate.reason.rawValue)
             },
-            excluded: decision.excluded.map { .init(name: $0.name, reason: $0.reason.rawValue) })
+            excluded: decision.excluded.map { .init(name: $0.name, reason: $0.reason.rawValue) },
+            emergency: choice.emergency ? (choice.degraded ? "degraded" : "on") : "off")
         return Self.json(answer, missing: "", isHead: isHead)
     }
 
@@ -146,4 +176,6 @@ struct RouteAnswer: Codable, Equatable {
     let viewer: Viewer
     let candidates: [Candidate]
     let excluded: [Excluded]
+    /// `off`, `on` (only mesh and satellite nodes are candidates) or `degraded` (on, but none of them is healthy).
+    let emergency: String
 }

@@ -18,9 +18,14 @@ final class RedirectCache: Sendable {
         let content: String
     }
 
+    /// A decision: the node chosen (nil: served here) and whether it was taken in degraded emergency mode.
+    struct Target: Equatable, Sendable {
+        let node: String?
+        let degraded: Bool
+    }
+
     private struct Entry {
-        /// The node chosen, nil when the request is served here.
-        let target: String?
+        let target: Target
         let decidedAt: UInt64
     }
 
@@ -33,16 +38,15 @@ final class RedirectCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The decision held for `key` under this view generation at `now` (uptime ns): `.some(nil)` means "serve here",
-    /// nil means "decide".
-    func lookup(_ key: Key, generation: UInt64, now: UInt64) -> String?? {
-        state.withLockedValue { state -> String?? in
+    /// The decision held for `key` under this view generation at `now` (uptime ns); nil means "decide".
+    func lookup(_ key: Key, generation: UInt64, now: UInt64) -> Target? {
+        state.withLockedValue { state -> Target? in
             guard state.generation == generation, let entry = state.entries[key], now &- entry.decidedAt < ttl else { return nil }
-            return .some(entry.target)
+            return entry.target
         }
     }
 
-    func store(_ target: String?, for key: Key, generation: UInt64, now: UInt64) {
+    func store(_ target: Target, for key: Key, generation: UInt64, now: UInt64) {
         state.withLockedValue { state in
             if state.generation != generation || state.entries.count >= capacity {
                 state.entries.removeAll(keepingCapacity: true)

@@ -76,9 +76,22 @@ struct ViewerRouter: Sendable {
         return Placement(address: address, location: myLocation, by: .node(me.name))
     }
 
+    /// Roles that serve viewers in emergency broadcast mode: the nearest healthy mesh or satellite node.
+    static let emergencyTiers: [Set<NodeRole>] = [[.mesh, .satellite]]
+
+    /// A routing decision and the mode it was taken in.
+    struct Choice: Sendable {
+        let decision: RoutingPolicy.Decision
+        /// Emergency broadcast mode was on.
+        let emergency: Bool
+        /// Emergency mode is on but no mesh or satellite node is healthy: the decision fell back to normal routing,
+        /// so viewers are served rather than black-holed (`X-Emergency: degraded`).
+        let degraded: Bool
+    }
+
     /// The ranked candidates for a viewer at `placement` asking for `contentID`; nil when this node does not gossip
     /// (it knows no one else, so it serves).
-    func decide(_ placement: Placement, contentID: String, limit: Int? = nil) -> RoutingPolicy.Decision? {
+    func decide(_ placement: Placement, contentID: String, limit: Int? = nil) -> Choice? {
         state.cluster.map { decide(placement, contentID: contentID, view: $0, now: DispatchTime.now().uptimeNanoseconds, limit: limit) }
     }
 
@@ -87,38 +100,62 @@ struct ViewerRouter: Sendable {
     static let sheddingLocalHealth = 4
 
     /// The decision for a given view at `now` (uptime ns). This node keeps its viewers within the hysteresis, and
-    /// sheds them while its own health is bad.
-    func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64, limit: Int? = nil) -> RoutingPolicy.Decision {
+    /// sheds them while its own health is bad. In emergency mode only mesh and satellite nodes are candidates; when
+    /// none is healthy, the normal tiers are used and the choice says it is degraded.
+    func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64, limit: Int? = nil) -> Choice {
         var members = view.routingMembers(now: now)
         if view.localHealthMultiplier >= Self.sheddingLocalHealth, let index = members.firstIndex(where: { $0.name == me.name }) {
             members[index].load = 1000
         }
-        return policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members, limit: limit)
+        if view.emergencyOn {
+            let emergency = policy.decide(.init(viewer: placement.location, contentID: contentID, roleTiers: Self.emergencyTiers, previous: me.name),
+                                          members: members, limit: limit)
+            if !emergency.candidates.isEmpty { return Choice(decision: emergency, emergency: true, degraded: false) }
+        }
+        let normal = policy.decide(.init(viewer: placement.location, contentID: contentID, previous: me.name), members: members, limit: limit)
+        return Choice(decision: normal, emergency: view.emergencyOn, degraded: view.emergencyOn)
     }
 
-    /// For a playlist request: the URL to redirect to, or nil to serve it here (this node is the best, nothing else
-    /// is eligible, the node does not gossip, or the request was redirected already).
-    func redirect(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> String? {
-        // A steered playlist is not redirected: steering moves its player between nodes.
-        guard components.count >= 2, let last = components.last, last.hasSuffix(".m3u8"), last != "steered.m3u8" || components.count != 2,
-              !Self.wasRouted(uri) else { return nil }
+    /// What routing makes of a viewer's request for a file of a content.
+    enum Verdict: Equatable, Sendable {
+        /// Served here, as usual.
+        case serve
+        /// Served here although emergency mode is on: no mesh or satellite node is healthy.
+        case serveDegraded
+        /// Redirected to this URL.
+        case redirect(String)
+    }
+
+    /// For a viewer's request of `uri` (path `components`, first the content id): a playlist is redirected to the
+    /// node routing chooses when that is another one; in emergency mode an origin or edge redirects every file
+    /// (segments too, so that a player in the middle of a stream follows the move). A steered playlist, a request
+    /// redirected already, and anything at a node that does not gossip are served here.
+    func route(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> Verdict {
+        guard components.count >= 2, let last = components.last else { return .serve }
+        let playlist = last.hasSuffix(".m3u8")
+        let movesSegments = state.emergencyOn && (me.role == .origin || me.role == .edge)
+        guard playlist || movesSegments, !(playlist && last == "steered.m3u8" && components.count == 2), !Self.wasRouted(uri) else {
+            return .serve
+        }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
-        guard let target = redirectTarget(placement, contentID: String(components[0])), let base = urls[target] else { return nil }
+        guard let target = redirectTarget(placement, contentID: String(components[0])) else { return .serve }
+        guard let node = target.node, let base = urls[node] else { return target.degraded ? .serveDegraded : .serve }
         let path = uri.prefix { $0 != "?" && $0 != "#" }
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
-        return base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1"
+        return .redirect(base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1")
     }
 
-    /// The node a playlist request is sent to (nil: serve it here), from the redirect cache when it holds a decision
-    /// for this placement, content and view generation.
-    private func redirectTarget(_ placement: Placement, contentID: String) -> String? {
+    /// Where a viewer's request goes (`node` nil: served here), from the redirect cache when it holds a decision for
+    /// this placement, content and view generation; nil when this node has no cluster view yet.
+    private func redirectTarget(_ placement: Placement, contentID: String) -> RedirectCache.Target? {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = state.clusterGeneration
         let key = placement.cachePlace.map { RedirectCache.Key(place: $0, content: contentID) }
         if let key, let cached = redirects.lookup(key, generation: generation, now: now) { return cached }
         guard let view = state.cluster else { return nil }
-        let first = decide(placement, contentID: contentID, view: view, now: now, limit: 1).candidates.first
-        let target = first.flatMap { $0.name == me.name ? nil : $0.name }
+        let choice = decide(placement, contentID: contentID, view: view, now: now, limit: 1)
+        let first = choice.decision.candidates.first
+        let target = RedirectCache.Target(node: first.flatMap { $0.name == me.name ? nil : $0.name }, degraded: choice.degraded)
         if let key { redirects.store(target, for: key, generation: generation, now: now) }
         return target
     }

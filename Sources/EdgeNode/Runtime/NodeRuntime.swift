@@ -66,23 +66,28 @@ public final class NodeRuntime: Service, Sendable {
             settings.router = ViewerRouter(config: config, me: entry, state: state, geoip: geoip)
         }
         settings.fleetHosts = Set(config.nodes.compactMap { IPAddress($0.http.host) })
-        let server = try HTTPServer(settings: settings, logger: logger)
         let operatorKeys: [NoteVerifier]
         do {
             operatorKeys = try config.loadOperatorKeys()
         } catch {
             throw RuntimeError(description: "\(error)")
         }
-        let flagCheck = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys)
+        let flagCheck = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys,
+                                           maximumSkewSeconds: config.emergencyMaximumSkewSeconds)
         let flagFile = EmergencyFlagFile(content: entry.content, check: flagCheck)
+        // A restarted node is in the mode it kept from the first request on (gossip then brings anything newer).
+        let kept = entry.gossip == nil ? nil : flagFile.load(logger: logger)
+        if let kept, let flag = EmergencyRecord.flag(kept) { state.noteEmergency(on: flag.on) }
+        if entry.gossip != nil { settings.emergencyCheck = flagCheck }
+        let server = try HTTPServer(settings: settings, logger: logger)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
             var settings = settings
             settings.recordValidator = EmergencyRecord.validator(flagCheck)
-            settings.initialRecords = flagFile.load(logger: logger).map { [$0] } ?? []
+            settings.initialRecords = kept.map { [$0] } ?? []
             return GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
         }
         state.attach(gossip: gossip, server: server)
-        var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, gossip: $0, logger: logger)] } ?? [])
+        var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, gossip: $0, state: state, logger: logger)] } ?? [])
         if let address = entry.control, let ledger = entry.ledger {
             // One control module per ledger: a second origin process on the same database fails here.
             let database = URL(fileURLWithPath: ledger.database)

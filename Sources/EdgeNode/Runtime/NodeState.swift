@@ -1,7 +1,9 @@
 import Dispatch
 import Gossip
 import NIOConcurrencyHelpers
+import NIOCore
 import Routing
+import Synchronization
 
 /// One node's typed, shared state: who it is, its view of the cluster, its own traffic and health. The services of a
 /// `NodeRuntime` read it and subscribe to it instead of reaching into each other.
@@ -10,6 +12,7 @@ public final class NodeState: Sendable {
     public let role: NodeRole
     private let parts = NIOLockedValueBox<(gossip: GossipService?, server: HTTPServer?)>((nil, nil))
     private let sampler = NIOLockedValueBox(HealthSampler())
+    private let emergency = Atomic<Bool>(false)
 
     public init(name: String, role: NodeRole) {
         self.name = name
@@ -38,6 +41,21 @@ public final class NodeState: Sendable {
     public func clusterChanges() -> AsyncStream<ClusterView> {
         guard let gossip = parts.withLockedValue({ $0.gossip }) else { return AsyncStream { $0.finish() } }
         return gossip.changes()
+    }
+
+    /// Whether emergency broadcast mode is on, as of the latest flag this node took (read for every viewer request,
+    /// so without a lock).
+    public var emergencyOn: Bool { emergency.load(ordering: .relaxed) }
+
+    /// The flag in force changed (or was loaded from disk at start).
+    func noteEmergency(on: Bool) {
+        emergency.store(on, ordering: .relaxed)
+    }
+
+    /// Publishes a cluster record through gossip: the future of whether it was taken; nil when the node does not
+    /// gossip or gossip is not running.
+    func publish(_ record: ClusterRecord) -> EventLoopFuture<Bool>? {
+        parts.withLockedValue { $0.gossip }?.publishing(record)
     }
 
     /// What the data plane has sent since start.
