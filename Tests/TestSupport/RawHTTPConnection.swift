@@ -152,6 +152,18 @@ public final class RawHTTPConnection {
     }
 }
 
+extension RawHTTPConnection {
+    /// `POST path` with `body` on a fresh connection.
+    public static func post(_ host: String, _ port: Int, _ path: String, body: [UInt8], source: String? = nil) throws -> RawResponse {
+        let connection = try RawHTTPConnection(host: host, port: port, source: source)
+        try connection.send("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: text/plain\r\nContent-Length: \(body.count)\r\n"
+                            + "Connection: close\r\n\r\n")
+        try connection.send(body)
+        guard let response = try connection.readResponse() else { throw RawHTTPError.closed }
+        return response
+    }
+}
+
 public enum RawHTTPError: Error, CustomStringConvertible {
     case io(String)
     case malformed(String)

@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The UDP shell around `GossipCore`: one event loop of its own (so a busy data plane cannot delay acks into false
 /// suspicions), every datagram sealed with the cluster keyring and opened with replay protection, timers as the
@@ -19,12 +20,26 @@ public final class GossipService: Service, Sendable {
     private let state = NIOLockedValueBox<State>((nil, [:], 0, 0))
     /// The running shell and its event loop (nil before the service runs and after it stopped).
     private let running = NIOLockedValueBox<(shell: GossipShell, eventLoop: EventLoop)?>(nil)
+    /// Set once a seed's whole state has been merged.
+    private let joined = Atomic<Bool>(false)
 
     /// `health` is sampled every second on the gossip thread.
     public init(settings: GossipNodeSettings, health: @escaping @Sendable () -> NodeHealth, logger: Logger) {
         self.settings = settings
         self.health = health
         self.logger = logger
+    }
+
+    /// Waits until this node has merged a seed's whole state (members and cluster records, so the emergency mode in
+    /// force) or `timeout` passed; true when it joined. A node whose only seed is itself has nothing to wait for.
+    public func awaitJoined(timeout: Duration) async -> Bool {
+        let others = settings.seeds.filter { $0 != settings.me.gossip }
+        guard !others.isEmpty else { return true }
+        let deadline = ContinuousClock.now + timeout
+        while !joined.load(ordering: .acquiring) {
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: .milliseconds(10))) != nil else { return false }
+        }
+        return true
     }
 
     /// The latest view of the cluster (nil before the service runs).
@@ -85,7 +100,7 @@ public final class GossipService: Service, Sendable {
             let shell = try await eventLoop.submit {
                 GossipShell(settings: settings, keyring: keyring, eventLoop: eventLoop, health: health, logger: logger, publish: { view in
                     Self.update(state, with: view)
-                })
+                }, synchronized: { [self] in joined.store(true, ordering: .releasing) })
             }.get()
             // No SO_REUSEADDR: a second process for the same node must fail to bind, not share the port silently.
             let bootstrap = DatagramBootstrap(group: eventLoop)

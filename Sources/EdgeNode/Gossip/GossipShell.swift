@@ -14,6 +14,8 @@ final class GossipShell: @unchecked Sendable {
     private let health: @Sendable () -> NodeHealth
     private let logger: Logger
     private let publish: @Sendable (ClusterView) -> Void
+    private let synchronized: @Sendable () -> Void
+    private var synchronizedOnce = false
     private var channel: Channel?
     private var timer: Scheduled<Void>?
     private var timerDeadline: UInt64 = .max
@@ -24,8 +26,9 @@ final class GossipShell: @unchecked Sendable {
     private let metrics = GossipMetrics()
 
     init(settings: GossipNodeSettings, keyring: Keyring, eventLoop: EventLoop, health: @escaping @Sendable () -> NodeHealth,
-         logger: Logger, publish: @escaping @Sendable (ClusterView) -> Void) {
+         logger: Logger, publish: @escaping @Sendable (ClusterView) -> Void, synchronized: @escaping @Sendable () -> Void = {}) {
         self.settings = settings
+        self.synchronized = synchronized
         self.eventLoop = eventLoop
         self.health = health
         self.logger = logger
@@ -67,6 +70,12 @@ final class GossipShell: @unchecked Sendable {
         }
         metrics.received(bytes: datagram.count)
         perform(core.receive(message, from: GossipAddress(host: ip, port: UInt16(port)), now: Self.now()))
+        if case .sync(reply: true) = message.kind, !synchronizedOnce {
+            // A seed's whole state (members and records, the emergency flag among them) has been merged.
+            synchronizedOnce = true
+            publishSnapshot()
+            synchronized()
+        }
     }
 
     func noteSocketError(_ error: Error) {

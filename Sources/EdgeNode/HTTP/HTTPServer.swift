@@ -76,6 +76,15 @@ public final class HTTPServer: Service, Sendable {
                 "limit": "\(descriptors)", "max-connections": "\(settings.maxConnections)"])
         }
         let group = group
+        if let node = settings.node, node.gossips {
+            // A restarted or newly joined node adopts the mode in force before it serves anyone.
+            if await node.awaitJoined(timeout: settings.joinTimeout) {
+                logger.debug("joined the fleet's gossip before serving")
+            } else {
+                logger.notice("no gossip seed answered in time; serving in the mode this node kept",
+                              metadata: ["emergency": "\(node.emergencyOn ? "on" : "off")", "waited": "\(settings.joinTimeout)"])
+            }
+        }
         do {
             let channel: Channel
             do {

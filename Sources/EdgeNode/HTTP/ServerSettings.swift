@@ -40,6 +40,8 @@ public struct ServerSettings: Sendable {
     var router: ViewerRouter?
     /// How `POST /fleet/emergency` checks a flag (the fleet's name and operator keys); nil: the node takes none.
     var emergencyCheck: EmergencyFlagCheck?
+    /// How long a gossiping node waits to merge a seed's state (so the emergency mode in force) before it listens.
+    public var joinTimeout: Duration = .seconds(2)
     /// The fleet's node addresses, which may read `/cluster` besides loopback.
     var fleetHosts: Set<IPAddress> = []
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.

@@ -12,7 +12,7 @@ import NIOCore
 /// reaches gossip. `GET` answers the flag in force as JSON (`EmergencyStatus`), the signed note included, so that
 /// `edgenode emergency` can read the current epoch from any reachable node.
 struct EmergencyEndpoint: Sendable {
-    static let path = "/fleet/emergency"
+    static let path = EmergencyStatus.path
 
     let state: NodeState
     let check: EmergencyFlagCheck
@@ -94,6 +94,9 @@ struct EmergencyEndpoint: Sendable {
 
 /// The JSON of `GET /fleet/emergency` (and of an accepted `POST`): the flag a node holds.
 public struct EmergencyStatus: Codable, Sendable, Equatable {
+    /// Where every node answers it.
+    public static let path = "/fleet/emergency"
+
     /// The node that answered.
     public var node: String
     /// `on` or `off` (`off` also when no flag was ever published: epoch 0).

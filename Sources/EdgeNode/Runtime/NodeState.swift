@@ -43,6 +43,13 @@ public final class NodeState: Sendable {
         return gossip.changes()
     }
 
+    /// Waits until gossip merged a seed's state or `timeout` passed (at once without gossip): a node adopts the
+    /// fleet's emergency mode before it serves. True when it joined.
+    func awaitJoined(timeout: Duration) async -> Bool {
+        guard let gossip = parts.withLockedValue({ $0.gossip }) else { return true }
+        return await gossip.awaitJoined(timeout: timeout)
+    }
+
     /// Whether emergency broadcast mode is on, as of the latest flag this node took (read for every viewer request,
     /// so without a lock).
     public var emergencyOn: Bool { emergency.load(ordering: .relaxed) }
