@@ -27,6 +27,11 @@ if [ ! -f "$work/gossip.keyring" ]; then
   "$bin" gossip-key generate --keyring "$work/gossip.keyring"
 fi
 
+if [ ! -f "$work/operator.key" ]; then
+  echo "== generating an operator key (signs emergency flags; listed in nodes.conf [fleet] operator_keys)"
+  "$bin" operator keygen --out "$work/operator" --name demo-operator
+fi
+
 mkdir -p "$work/content"
 for format in ts fmp4; do
   echo "== segmenting as $format"

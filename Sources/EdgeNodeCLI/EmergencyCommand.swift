@@ -37,13 +37,7 @@ struct EmergencyFlipOptions: ParsableArguments {
     /// unless at least one took it.
     func flip(on: Bool) async throws {
         let fleet = try EmergencyClient.loadConfig(config)
-        let signer: NoteSigner
-        do {
-            signer = try KeyStore.loadSigner(path: key)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
+        let signer = try loadSignerForCommand(key)
         let targets = try EmergencyClient.nodes(fleet, named: node)
         let client = EmergencyClient(timeout: timeout)
         let held = await client.statuses(of: fleet.nodes)

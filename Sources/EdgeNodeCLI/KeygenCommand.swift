@@ -43,3 +43,13 @@ func writeKeyPair(name: String, out: String, force: Bool, privateNote: String, p
         throw ExitCode(1)
     }
 }
+
+/// A private key a command signs with; a key that cannot be loaded is an argument error (exit 2), reported as such.
+func loadSignerForCommand(_ path: String) throws -> NoteSigner {
+    do {
+        return try KeyStore.loadSigner(path: path)
+    } catch {
+        printError("\(error)")
+        throw ExitCode(2)
+    }
+}

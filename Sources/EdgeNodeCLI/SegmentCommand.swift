@@ -49,13 +49,7 @@ struct SegmentCommand: ParsableCommand {
             printError("--hls-time must be between 0.1 and 120 seconds")
             throw ExitCode(2)
         }
-        let signer: NoteSigner
-        do {
-            signer = try KeyStore.loadSigner(path: key)
-        } catch {
-            printError("\(error)")
-            throw ExitCode(2)
-        }
+        let signer = try loadSignerForCommand(key)
         var options = PublishOptions(inputPath: input, outputPath: out)
         options.format = segmentFormat
         options.targetDurationUs = Int64((hlsTime * 1_000_000).rounded())

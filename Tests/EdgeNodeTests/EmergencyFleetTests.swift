@@ -221,6 +221,10 @@ import Glibc
         #expect(Self.eventually(5) { (try? fleet.get("edge-paris", "/content-ts/360p/" + segment))?.status == 200 }, "normal routing again")
         #expect(try fleet.get("edge-berlin", master).header("Location")?.hasPrefix(fleet.base("edge-paris")) == true)
         #expect(fleet.metric("edge-berlin", "edgenode_emergency_flips_total") == 2)
+        for name in names {
+            let log = fleet.servers[name]?.log ?? ""
+            #expect(log.contains("emergency broadcast mode ON") && log.contains("emergency broadcast mode OFF"), "\(name) logged both flips")
+        }
 
         let played = try await player.value
         #expect(played.status == 0 && played.stderr.isEmpty, "playback across both flips: \(played.stderr)")

@@ -101,6 +101,23 @@ import Testing
         #expect((seen.compactMap { $0 }.max() ?? .max) - 5 * Self.second <= 4 * Self.second)
     }
 
+    /// Issue 13's bound: an emergency flag (a record the size of a signed flag note) published at one of 1,000 members
+    /// under 10 % loss reaches every member.
+    @Test func anEmergencyFlagReachesAThousandMembersThroughTenPercentLoss() {
+        var settings = GossipSimulation.Settings(members: 1_000, seed: 13)
+        settings.loss = 0.10
+        let simulation = GossipSimulation(settings)
+        simulation.run(until: 10 * Self.second)
+        let start = simulation.now
+        simulation.publish(ClusterRecord(key: "emergency", epoch: 1, value: Array(repeating: 0x61, count: 420)), from: 500)
+        simulation.run(until: start + 10 * Self.second)
+        let seen = simulation.recordSeen["emergency"] ?? []
+        let missing = seen.enumerated().filter { $0.element == nil }.map(\.offset)
+        #expect(seen.count == 1_000 && missing.isEmpty, "\(missing.count) members never got it: \(missing.prefix(10))")
+        let last = (seen.compactMap { $0 }.max() ?? .max) &- start
+        #expect(last <= 5 * Self.second, "the last member got it \(Double(last) / 1e9) s after it was published")
+    }
+
     @Test func aPartitionHealsToOneView() {
         let simulation = GossipSimulation(GossipSimulation.Settings(members: 80, seed: 5))
         simulation.run(until: 5 * Self.second)

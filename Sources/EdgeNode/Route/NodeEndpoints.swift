@@ -63,7 +63,9 @@ struct NodeEndpoints: Sendable {
     /// `ViewerRouter.route` for a request; fleet nodes' fills are never routed.
     func viewerRoute(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ViewerRouting {
         let uri = request.uri
-        guard let router, uri.utf8.count > 3, let components = RequestPath.components(of: uri[...]), components.count >= 2,
+        // The common case first, without parsing the path: a segment while segments are not moved.
+        guard let router, router.movesSegments || uri.contains(".m3u8") else { return .serve }
+        guard let components = RequestPath.components(of: uri[...]), components.count >= 2,
               let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return .serve }
         switch router.route(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers)) {
         case .serve:

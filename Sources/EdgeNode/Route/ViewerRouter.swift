@@ -116,6 +116,9 @@ struct ViewerRouter: Sendable {
         return Choice(decision: normal, emergency: view.emergencyOn, degraded: view.emergencyOn)
     }
 
+    /// Whether this node redirects viewers' segment requests too: an origin or edge in emergency mode.
+    var movesSegments: Bool { state.emergencyOn && (me.role == .origin || me.role == .edge) }
+
     /// What routing makes of a viewer's request for a file of a content.
     enum Verdict: Equatable, Sendable {
         /// Served here, as usual.
@@ -133,7 +136,6 @@ struct ViewerRouter: Sendable {
     func route(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> Verdict {
         guard components.count >= 2, let last = components.last else { return .serve }
         let playlist = last.hasSuffix(".m3u8")
-        let movesSegments = state.emergencyOn && (me.role == .origin || me.role == .edge)
         guard playlist || movesSegments, !(playlist && last == "steered.m3u8" && components.count == 2), !Self.wasRouted(uri) else {
             return .serve
         }
