@@ -1,0 +1,181 @@
+/// A viewer session's key: a hash of (client address, User-Agent, content id) salted with the period's fleet-wide
+/// salt, made by the caller. The counter never sees an address; reports carry only these keys, which the origin uses
+/// to count a session served by several nodes once.
+public struct SessionKey: Hashable, Sendable {
+    public let high: UInt64
+    public let low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+}
+
+/// Counts what a node delivered to viewers, per content and period: delivered bytes, and per viewer session the media
+/// time of the distinct segments it received (a range request or a retry of a segment adds bytes, never media time
+/// twice). A session ends after `idleTimeoutSeconds` without a request; the same viewer afterwards is a new session.
+/// Keys are salted per period (an hour), so a session belongs to one period: a viewer watching across the hour is a
+/// session in each (a view in each hour with 30 s of media). A period is reported once, shortly after it ends.
+/// The origin adds the media time of a session key across nodes and counts a view when it reaches the threshold (the
+/// industry's 30 s stream rule); `views(threshold:)` is this node's own count.
+///
+/// Memory is bounded whatever the number of viewers: live sessions live in a fixed table (open addressing, a probe
+/// window of 8: a new session takes a free or expired slot, else the least recently seen one of its window, which is
+/// then finished early and counted in `evictedSessions`), and each period keeps at most `maximumKeysPerPeriod` session
+/// keys (sessions beyond it are only counted, as `untrackedViews`).
+public struct ViewCounter: Sendable {
+    public struct Settings: Sendable {
+        /// Media time that makes a session a view.
+        public var thresholdMilliseconds: UInt32 = 30_000
+        public var idleTimeoutSeconds: Int64 = 1_800
+        public var periodSeconds: Int64 = 3_600
+        /// A period is closed this long after it ended.
+        public var closeGraceSeconds: Int64 = 60
+        /// Live sessions held at most.
+        public var capacity = 1 << 20
+        /// Session keys reported per period at most.
+        public var maximumKeysPerPeriod = 4_000_000
+
+        public init() {}
+    }
+
+    /// One content's deliveries in one period at this node.
+    public struct ContentPeriod: Sendable, Equatable {
+        /// Bytes delivered to viewers in the period (whatever period their session started in).
+        public var bytes: UInt64 = 0
+        /// Media milliseconds per session that started in the period (capped at the threshold: more changes nothing).
+        public var sessions: [SessionKey: UInt32] = [:]
+        /// Views of sessions beyond `maximumKeysPerPeriod`: counted, not reported by key.
+        public var untrackedViews: UInt64 = 0
+
+        /// Views at this node alone: sessions that reached `threshold`, plus the untracked ones.
+        public func views(threshold: UInt32) -> UInt64 {
+            UInt64(sessions.values.count { $0 >= threshold }) + untrackedViews
+        }
+    }
+
+    /// A closed period: its start (Unix seconds) and what each content came to.
+    public struct Report: Sendable, Equatable {
+        public let period: Int64
+        public let contents: [String: ContentPeriod]
+    }
+
+    private struct Session {
+        let key: SessionKey
+        let content: String
+        let period: Int64
+        var lastSeen: Int64
+        var media: UInt32
+        /// Distinct segments received, until the threshold is reached (then forgotten).
+        var segments: [UInt64]
+    }
+
+    public let settings: Settings
+    private var table: [Session?]
+    private var periods: [Int64: [String: ContentPeriod]] = [:]
+    /// Sessions finished early because their window of the table was full of active sessions.
+    public private(set) var evictedSessions: UInt64 = 0
+    /// Live sessions now.
+    public private(set) var liveSessions = 0
+
+    static let window = 8
+    /// Distinct segments remembered per session before the threshold; beyond it every segment adds its time.
+    static let segmentMemory = 64
+
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+        table = Array(repeating: nil, count: max(Self.window, settings.capacity))
+    }
+
+    /// The start of the period `time` (Unix seconds) falls in.
+    public func period(of time: Int64) -> Int64 {
+        let length = max(1, settings.periodSeconds)
+        return time - ((time % length) + length) % length
+    }
+
+    /// A viewer of `session` received `bytes` of `content`'s `segment` (an id of the segment's path) carrying
+    /// `mediaMilliseconds` of media, at `now` (Unix seconds).
+    public mutating func delivered(session key: SessionKey, content: String, segment: UInt64, mediaMilliseconds: UInt32, bytes: UInt64,
+                                   now: Int64) {
+        periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes &+= bytes
+        let slot = self.slot(for: key, content: content, now: now)
+        guard var session = table[slot] else { return }
+        session.lastSeen = now
+        if session.media < settings.thresholdMilliseconds && !session.segments.contains(segment) {
+            session.media = min(settings.thresholdMilliseconds, session.media.addingReportingOverflow(mediaMilliseconds).partialValue)
+            if session.media >= settings.thresholdMilliseconds {
+                session.segments = []
+            } else if session.segments.count < Self.segmentMemory {
+                session.segments.append(segment)
+            }
+        }
+        table[slot] = session
+    }
+
+    /// The slot holding `key`'s live session, made if there is none (a session idle past the timeout ends first).
+    private mutating func slot(for key: SessionKey, content: String, now: Int64) -> Int {
+        let start = Int(truncatingIfNeeded: key.low % UInt64(table.count))
+        var free: Int?
+        var oldest: Int?
+        for step in 0..<Self.window {
+            let index = (start + step) % table.count
+            guard let session = table[index] else {
+                if free == nil { free = index }
+                continue
+            }
+            let idle = now - session.lastSeen > settings.idleTimeoutSeconds
+            if session.key == key && session.content == content && !idle { return index }
+            if session.key == key || idle {
+                finish(index)
+                if free == nil { free = index }
+                continue
+            }
+            if oldest.map({ session.lastSeen < table[$0]!.lastSeen }) ?? true { oldest = index }
+        }
+        let chosen: Int
+        if let free {
+            chosen = free
+        } else {
+            chosen = oldest!
+            finish(chosen)
+            evictedSessions += 1
+        }
+        table[chosen] = Session(key: key, content: content, period: period(of: now), lastSeen: now, media: 0, segments: [])
+        liveSessions += 1
+        return chosen
+    }
+
+    /// Moves a live session's media time into its period and frees its slot.
+    private mutating func finish(_ index: Int) {
+        guard let session = table[index] else { return }
+        table[index] = nil
+        liveSessions -= 1
+        record(session)
+    }
+
+    private mutating func record(_ session: Session) {
+        guard session.media > 0 else { return }
+        var entry = periods[session.period, default: [:]][session.content, default: ContentPeriod()]
+        if let known = entry.sessions[session.key] {
+            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(session.media).partialValue)
+        } else if entry.sessions.count < settings.maximumKeysPerPeriod {
+            entry.sessions[session.key] = session.media
+        } else if session.media >= settings.thresholdMilliseconds {
+            entry.untrackedViews += 1
+        }
+        periods[session.period, default: [:]][session.content] = entry
+    }
+
+    /// The periods closed at `now`: ended at least `closeGraceSeconds` ago (requests under way at the end have been
+    /// counted). Their live sessions are finished as they stand: keys are salted per period, so no session spans two.
+    /// Oldest first; each period is reported once.
+    public mutating func closePeriods(now: Int64) -> [Report] {
+        let closed = periods.keys.filter { $0 + settings.periodSeconds + settings.closeGraceSeconds <= now }.sorted()
+        guard !closed.isEmpty else { return [] }
+        let closing = Set(closed)
+        for index in table.indices where table[index].map({ closing.contains($0.period) }) == true {
+            finish(index)
+        }
+        return closed.map { Report(period: $0, contents: periods.removeValue(forKey: $0) ?? [:]) }
+    }
+}

@@ -1,0 +1,88 @@
+import Testing
+@testable import Royalty
+
+/// Views counted by a node: 30 s of distinct media per session, retries and ranges never twice, sessions ending after
+/// the idle timeout, periods reported once, memory bounded.
+@Suite struct ViewCounterTests {
+    static let hour: Int64 = 3_600
+    static let start: Int64 = 1_796_000_400 - 1_796_000_400 % 3_600
+
+    static func key(_ n: UInt64) -> SessionKey { SessionKey(high: n &* 0x9E37_79B9_7F4A_7C15, low: n) }
+
+    @Test func aSessionIsAViewOnceItHasThirtySecondsOfDistinctMedia() {
+        var counter = ViewCounter()
+        let viewer = Self.key(1)
+        var now = Self.start + 10
+        for segment in 0..<7 {
+            counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+            // A retry and a range request of the same segment: bytes, no media time.
+            counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 1_000, now: now)
+            now += 4
+        }
+        // 28 s so far: not a view.
+        counter.delivered(session: Self.key(2), content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: 10, now: now)
+        var reports = counter.closePeriods(now: Self.start + Self.hour + 59)
+        #expect(reports.isEmpty, "within the grace after the period")
+        counter.delivered(session: viewer, content: "clip", segment: 7, mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+        reports = counter.closePeriods(now: Self.start + Self.hour + 60)
+        #expect(reports.count == 1 && reports[0].period == Self.start)
+        let clip = reports[0].contents["clip"]
+        #expect(clip?.views(threshold: 30_000) == 1, "the second viewer had 4 s")
+        #expect(clip?.sessions[viewer] == 30_000 && clip?.sessions[Self.key(2)] == 4_000, "media time capped at the threshold")
+        #expect(clip?.bytes == 8 * 100_000 + 7 * 1_000 + 10)
+        #expect(counter.closePeriods(now: Self.start + 10 * Self.hour).isEmpty, "each period is reported once")
+        #expect(counter.liveSessions == 0)
+    }
+
+    @Test func anIdleSessionEndsAndTheViewerComesBackAsANewOne() {
+        var settings = ViewCounter.Settings()
+        settings.idleTimeoutSeconds = 1_800
+        var counter = ViewCounter(settings: settings)
+        let viewer = Self.key(3)
+        for segment in 0..<8 {
+            counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 1, now: Self.start + Int64(segment))
+        }
+        // 31 minutes later, the same key (same period): a new session, which must earn its own 30 s.
+        let back = Self.start + 8 + 1_860
+        counter.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: 1, now: back)
+        let clip = counter.closePeriods(now: Self.start + Self.hour + 60).first?.contents["clip"]
+        #expect(clip?.sessions[viewer] == 30_000, "the key's media time adds up within a period, capped")
+        #expect(clip?.views(threshold: 30_000) == 1, "one key, one view in the period")
+        // Within the timeout the session goes on: a segment seen before adds nothing.
+        var steady = ViewCounter(settings: settings)
+        steady.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 20_000, bytes: 1, now: Self.start)
+        steady.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 20_000, bytes: 1, now: Self.start + 1_799)
+        #expect(steady.closePeriods(now: Self.start + Self.hour + 60).first?.contents["clip"]?.sessions[viewer] == 20_000)
+    }
+
+    @Test func bytesGoToTheHourTheyWereDeliveredAndContentsAreApart() {
+        var counter = ViewCounter()
+        counter.delivered(session: Self.key(4), content: "a", segment: 1, mediaMilliseconds: 30_000, bytes: 5, now: Self.start + Self.hour - 1)
+        counter.delivered(session: Self.key(5), content: "a", segment: 1, mediaMilliseconds: 30_000, bytes: 7, now: Self.start + Self.hour)
+        counter.delivered(session: Self.key(4), content: "b", segment: 1, mediaMilliseconds: 1_000, bytes: 9, now: Self.start + Self.hour)
+        let reports = counter.closePeriods(now: Self.start + 3 * Self.hour)
+        #expect(reports.map(\.period) == [Self.start, Self.start + Self.hour])
+        #expect(reports[0].contents["a"]?.bytes == 5 && reports[1].contents["a"]?.bytes == 7 && reports[1].contents["b"]?.bytes == 9)
+        #expect(reports[0].contents["a"]?.views(threshold: 30_000) == 1 && reports[1].contents["b"]?.views(threshold: 30_000) == 0)
+    }
+
+    /// A million viewers through a table of 1,024 sessions and 1,000 keys per period: memory stays bounded, every
+    /// session that reached 30 s before it was pushed out still counts, and nothing traps.
+    @Test func memoryIsBoundedWhateverTheNumberOfViewers() {
+        var settings = ViewCounter.Settings()
+        settings.capacity = 1_024
+        settings.maximumKeysPerPeriod = 1_000
+        var counter = ViewCounter(settings: settings)
+        var generator = SplitMix(seed: 7)
+        for viewer in 0..<100_000 {
+            let key = SessionKey(high: generator.next(), low: generator.next())
+            // Each viewer gets one 30 s segment at once: a view, whatever happens to its slot afterwards.
+            counter.delivered(session: key, content: "clip", segment: 0, mediaMilliseconds: 30_000, bytes: 1, now: Self.start + Int64(viewer / 100))
+            #expect(counter.liveSessions <= 1_024)
+        }
+        #expect(counter.evictedSessions > 90_000, "the table was full most of the time: \(counter.evictedSessions)")
+        let clip = counter.closePeriods(now: Self.start + Self.hour + 60).first?.contents["clip"]
+        #expect(clip?.sessions.count == 1_000 && clip?.untrackedViews == 99_000)
+        #expect(clip?.views(threshold: 30_000) == 100_000, "every view counted once")
+    }
+}
