@@ -59,7 +59,7 @@ let package = Package(
         // encoding (the Merkle leaf), the in-memory book the store is checked against, artist receipts.
         .target(name: "Ledger", dependencies: ["Manifest"]),
         // Pure royalty rules: views counted by nodes, exact splits, identifiers.
-        .target(name: "Royalty"),
+        .target(name: "Royalty", dependencies: ["Ledger"]),
         // The ledger on SQLite (GRDB, WAL, synchronous=FULL): durable batches, the Merkle log rebuilt and checked
         // against the last signed checkpoint on open, group commit.
         .target(name: "LedgerStore", dependencies: ["Ledger", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "TestSupport"]),
         .testTarget(name: "HTTPSemanticsTests", dependencies: ["HTTPSemantics", "TestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"]),
-        .testTarget(name: "RoyaltyTests", dependencies: ["Royalty"]),
+        .testTarget(name: "RoyaltyTests", dependencies: ["Royalty", "Ledger"]),
         .testTarget(name: "EdgeCacheTests", dependencies: ["EdgeCache", "Manifest"]),
         .testTarget(name: "GossipTests", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
