@@ -34,6 +34,9 @@ struct SegmentCommand: ParsableCommand {
     @Option(name: .long, help: "Title recorded in the manifest (default: the input's file name).")
     var title: String?
 
+    @Option(name: .long, help: "The recording's ISRC (CC-XXX-YY-NNNNN), recorded in the signed manifest.")
+    var isrc: String?
+
     @Flag(name: .long, help: "Replace an existing output directory.")
     var force = false
 
@@ -49,6 +52,14 @@ struct SegmentCommand: ParsableCommand {
             printError("--hls-time must be between 0.1 and 120 seconds")
             throw ExitCode(2)
         }
+        if let isrc {
+            do {
+                _ = try ISRC(isrc)
+            } catch {
+                printError("--isrc: \(error)")
+                throw ExitCode(2)
+            }
+        }
         let signer = try loadSignerForCommand(key)
         var options = PublishOptions(inputPath: input, outputPath: out)
         options.format = segmentFormat
@@ -56,6 +67,7 @@ struct SegmentCommand: ParsableCommand {
         options.contentID = contentID
         options.artistID = artist
         options.title = title
+        options.isrc = isrc
         options.force = force
         options.durable = !noFsync
 

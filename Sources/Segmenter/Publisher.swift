@@ -14,6 +14,8 @@ public struct PublishOptions: Sendable {
     public var artistID = "unassigned"
     /// Defaults to the input file's name without extension.
     public var title: String?
+    /// The recording's ISRC, in any written form (`US-RC1-76-07839`); recorded as its twelve characters.
+    public var isrc: String?
     /// Replace an existing output directory.
     public var force = false
     /// fsync every file and directory before the output becomes visible.
@@ -40,6 +42,16 @@ public struct PublishReport: Sendable {
 /// hidden temporary directory that is renamed into place only when complete. Nothing that looks complete is left
 /// behind on failure.
 public enum Publisher {
+    /// The twelve characters of an ISRC written in any accepted form; a bad one is an invalid option.
+    static func isrc(_ text: String?) throws(SegmenterError) -> String? {
+        guard let text else { return nil }
+        do {
+            return try ISRC(text).code
+        } catch {
+            throw .invalidOption("--isrc: \(error)")
+        }
+    }
+
     public static let manifestName = "manifest.json"
     public static let masterName = "master.m3u8"
 
@@ -61,7 +73,7 @@ public enum Publisher {
             title: options.title ?? URL(fileURLWithPath: options.inputPath).deletingPathExtension().lastPathComponent,
             format: options.format.rawValue,
             libav: .init(avformat: LibAV.versions.avformat, avcodec: LibAV.versions.avcodec, avutil: LibAV.versions.avutil),
-            chunkSize: ChunkHasher.defaultChunkSize, master: masterName, renditions: [])
+            chunkSize: ChunkHasher.defaultChunkSize, master: masterName, renditions: [], isrc: try Self.isrc(options.isrc))
         do throws(ManifestError) {
             try ContentManifest.validateIdentifier(description.contentID, field: "content id")
             try ContentManifest.validateIdentifier(description.artistID, field: "artist id")

@@ -28,7 +28,8 @@ import TestSupport
         let keygen = try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"])
         try #require(keygen.status == 0, "\(keygen.stderr)")
         let segment = try EdgeNodeBinary.run(["segment", input, "--out", scratch.path + "/content", "--key", scratch.path + "/origin.key",
-                                              "--format", format, "--hls-time", "6", "--artist", "artist-7", "--title", "Test Tone"])
+                                              "--format", format, "--hls-time", "6", "--artist", "artist-7", "--title", "Test Tone",
+                                              "--isrc", "us-rc1-76-07839"])
         try #require(segment.status == 0, "\(segment.stderr)")
         #expect(segment.stdout.contains("published content"))
         #expect(segment.stderr.isEmpty, "no progress bar or noise when not a terminal: \(segment.stderr)")
@@ -44,6 +45,18 @@ import TestSupport
         #expect(result.stdout.hasPrefix("ok: "))
         let manifest = try ContentManifest.parse(Data(contentsOf: URL(fileURLWithPath: published.content + "/manifest.json")))
         #expect(manifest.artistID == "artist-7" && manifest.title == "Test Tone" && manifest.format == format)
+        #expect(manifest.isrc == "USRC17607839", "the ISRC as its twelve characters")
+    }
+
+    @Test func aMalformedISRCIsRefusedBeforeAnythingIsWritten() async throws {
+        let scratch = try TemporaryDirectory("cli-isrc")
+        defer { scratch.remove() }
+        let input = try await MediaFixtures.shared.path(.h264AAC)
+        _ = try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"])
+        let result = try EdgeNodeBinary.run(["segment", input, "--out", scratch.path + "/content", "--key", scratch.path + "/origin.key",
+                                             "--isrc", "US-RC1-76-0783"])
+        #expect(result.status == 2 && result.stderr.contains("--isrc") && result.stderr.contains("is not an ISRC"), "\(result.status) \(result.stderr)")
+        #expect(scratch.entries() == ["origin.key", "origin.pub"], "nothing written")
     }
 
     @Test(arguments: ["360p/seg_00001.ts", "360p/index.m3u8", "master.m3u8"])

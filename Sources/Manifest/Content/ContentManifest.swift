@@ -91,9 +91,12 @@ public struct ContentManifest: Codable, Sendable, Equatable {
         public var chunkSize: Int
         public var master: String
         public var renditions: [Rendition]
+        /// The recording's ISRC (twelve characters), when the content has one.
+        public var isrc: String?
 
         public init(contentID: String, artistID: String, title: String, format: String, libav: LibAVVersions,
-                    chunkSize: Int, master: String, renditions: [Rendition]) {
+                    chunkSize: Int, master: String, renditions: [Rendition], isrc: String? = nil) {
+            self.isrc = isrc
             self.contentID = contentID
             self.artistID = artistID
             self.title = title
@@ -114,6 +117,9 @@ public struct ContentManifest: Codable, Sendable, Equatable {
     public var chunkSize: Int
     public var master: String
     public var renditions: [Rendition]
+    /// The recording's ISRC (twelve characters, no hyphens), when the content has one; committed to by the metadata
+    /// leaf.
+    public var isrc: String?
     public var files: [File]
     public var treeSize: Int
     public var root: String
@@ -124,7 +130,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case version, contentID = "contentId", artistID = "artistId", title, format, libav, chunkSize, master
-        case renditions, files, treeSize, root, keyName, keyID = "keyId", signedNote
+        case renditions, isrc, files, treeSize, root, keyName, keyID = "keyId", signedNote
     }
 
     /// The checkpoint origin line for a content id.
@@ -133,7 +139,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
     /// The descriptive part.
     public var contentDescription: Description {
         Description(contentID: contentID, artistID: artistID, title: title, format: format, libav: libav,
-                    chunkSize: chunkSize, master: master, renditions: renditions)
+                    chunkSize: chunkSize, master: master, renditions: renditions, isrc: isrc)
     }
 
     /// Builds and signs a manifest over `files` (path → chunk list).
@@ -142,6 +148,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
     ) throws(ManifestError) -> ContentManifest {
         try validateIdentifier(description.contentID, field: "content id")
         try validateIdentifier(description.artistID, field: "artist id")
+        try validateISRC(description.isrc)
         let paths = files.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
         var tree = MerkleTree()
         tree.append(leafHash: RFC9162.leafHash(LeafEncoding.metadata(metadataPairs(description))))
@@ -168,7 +175,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
             version: currentVersion, contentID: description.contentID, artistID: description.artistID,
             title: description.title, format: description.format, libav: description.libav,
             chunkSize: description.chunkSize, master: description.master, renditions: description.renditions,
-            files: entries, treeSize: tree.size, root: tree.root().hex, keyName: signer.name,
+            isrc: description.isrc, files: entries, treeSize: tree.size, root: tree.root().hex, keyName: signer.name,
             keyID: signer.verifier.keyIDHex, signedNote: note.rendered)
     }
 
@@ -185,6 +192,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
             "libavutil": d.libav.avutil, "chunk-size": String(d.chunkSize), "master": d.master,
             "renditions": String(d.renditions.count),
         ]
+        if let isrc = d.isrc { pairs["isrc"] = isrc }
         for (i, r) in d.renditions.enumerated() {
             let p = "rendition.\(i)."
             pairs[p + "id"] = r.id
@@ -202,6 +210,12 @@ public struct ContentManifest: Codable, Sendable, Equatable {
             }
         }
         return pairs
+    }
+
+    /// Accepts an absent ISRC or its canonical twelve characters (`ISRC` parses what people write).
+    public static func validateISRC(_ value: String?) throws(ManifestError) {
+        guard let value else { return }
+        guard (try? ISRC(value))?.code == value else { throw .malformed("isrc \"\(value.prefix(40))\" is not twelve characters CCXXXYYNNNNN") }
     }
 
     /// Accepts 1-128 of A-Z a-z 0-9 . _ - not starting with a dot.
@@ -244,6 +258,7 @@ public struct ContentManifest: Codable, Sendable, Equatable {
             throw .malformed("not valid manifest JSON (\(error))")
         }
         guard manifest.version == currentVersion else { throw .unsupportedVersion(manifest.version) }
+        try validateISRC(manifest.isrc)
         return manifest
     }
 }
