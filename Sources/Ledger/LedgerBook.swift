@@ -26,14 +26,7 @@ public struct LedgerBook: Sendable {
         }
         var changed: [Account: Int64] = [:]
         for posting in transfer.postings {
-            let current = changed[posting.account] ?? balances[posting.account] ?? 0
-            let (next, overflow) = posting.side == .credit ? current.addingReportingOverflow(posting.amount)
-                : current.subtractingReportingOverflow(posting.amount)
-            if overflow { throw .invalidAmount("the balance of \(posting.account) would leave the 64-bit range") }
-            if posting.account.forbidsNegativeBalance && next < 0 {
-                throw .negativeBalance(account: posting.account.description, balance: next)
-            }
-            changed[posting.account] = next
+            changed[posting.account] = try BalanceRule.apply(posting, to: changed[posting.account] ?? balances[posting.account] ?? 0)
         }
         let entry = LedgerEntry(index: UInt64(entries.count), committedAt: time, transfer: transfer)
         balances.merge(changed) { $1 }
@@ -53,9 +46,13 @@ public struct LedgerBook: Sendable {
         var tree = MerkleTree()
         for entry in entries {
             for posting in entry.transfer.postings {
-                let signed = posting.side == .credit ? posting.amount : -posting.amount
-                totals[posting.account.currency, default: 0] += signed
-                rebuilt[posting.account, default: 0] += signed
+                guard let total = BalanceRule.move(totals[posting.account.currency, default: 0], by: posting),
+                      let sum = BalanceRule.move(rebuilt[posting.account, default: 0], by: posting) else {
+                    problems.append("entry \(entry.index): sums of \(posting.account) leave the 64-bit range")
+                    continue
+                }
+                totals[posting.account.currency] = total
+                rebuilt[posting.account] = sum
             }
             tree.append(leafHash: EntryEncoding.leafHash(entry))
         }

@@ -50,7 +50,11 @@ extension LedgerStore {
                     if entry.index != UInt64(index) { problems.append("entry \(index): its bytes say index \(entry.index)") }
                     for posting in entry.transfer.postings {
                         let account = posting.account.description
-                        sums[account, default: 0] &+= posting.side == .credit ? posting.amount : -posting.amount
+                        if let sum = BalanceRule.move(sums[account, default: 0], by: posting) {
+                            sums[account] = sum
+                        } else {
+                            problems.append("entry \(index): the postings of \(account) sum beyond the 64-bit range")
+                        }
                         entriesByAccount[account, default: []].append(Int(index))
                     }
                     tree.append(leafHash: hash)

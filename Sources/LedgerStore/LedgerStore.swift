@@ -214,17 +214,12 @@ public final class LedgerStore: Sendable {
                             current = try Int64.fetchOne(readBalance, arguments: [account]) ?? 0
                             balances[account] = current
                         }
-                        let (balance, overflow) = posting.side == .credit ? current.addingReportingOverflow(posting.amount)
-                            : current.subtractingReportingOverflow(posting.amount)
-                        if overflow {
-                            refusal = .invalidAmount("the balance of \(account) would leave the 64-bit range")
+                        do throws(LedgerError) {
+                            updated.append((account, try BalanceRule.apply(posting, to: current)))
+                        } catch {
+                            refusal = error
                             break
                         }
-                        if posting.account.forbidsNegativeBalance && balance < 0 {
-                            refusal = .negativeBalance(account: account, balance: balance)
-                            break
-                        }
-                        updated.append((account, balance))
                     }
                     if let refusal {
                         results.append(.failure(refusal))
