@@ -68,6 +68,7 @@ let package = Package(
         .target(
             name: "Control",
             dependencies: [
+                "Royalty",
                 "Ledger", "LedgerStore", "Manifest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

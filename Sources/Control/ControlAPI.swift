@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import Manifest
 import NIOCore
+import Royalty
 
 /// The origin's control API: transfers in, and everything an admin, artist or auditor needs to check them — signed
 /// checkpoints, entries with leaf hashes, RFC 9162 inclusion and consistency proofs, balances and account history,
@@ -19,9 +20,12 @@ public struct ControlAPI: Sendable {
     public static let routes: [ControlRoute] = ControlRoute.Endpoint.allCases.map(ControlRoute.init)
 
     let ledger: LedgerModule
+    /// The artist's share of a tip, in basis points (the platform keeps the rest).
+    let tipArtistShareBasisPoints: UInt16
 
-    public init(ledger: LedgerModule) {
+    public init(ledger: LedgerModule, tipArtistShareBasisPoints: UInt16 = Tips.defaultArtistShareBasisPoints) {
         self.ledger = ledger
+        self.tipArtistShareBasisPoints = tipArtistShareBasisPoints
     }
 
     /// The router: authentication first, then the routes.
@@ -44,6 +48,7 @@ public struct ControlAPI: Sendable {
     private func handle(_ route: ControlRoute, request: Request, context: ControlContext, scope: Scope) async throws -> Response {
         switch route.endpoint {
         case .postTransfer: try await postTransfer(request, scope: scope)
+        case .postTip: try await postTip(request)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -60,21 +65,34 @@ public struct ControlAPI: Sendable {
     // MARK: Transfers
 
     private func postTransfer(_ request: Request, scope: Scope) async throws -> Response {
+        let transfer = try TransferBody.transfer(from: try await Self.jsonBody(request))
+        if let prefix = scope.keyPrefix, !transfer.idempotencyKey.hasPrefix(prefix) {
+            throw ControlError.forbidden("a node's idempotency keys must start with \"\(prefix)\"")
+        }
+        return try await commit(transfer)
+    }
+
+    /// `POST /v1/tips`: a tip split between the artist and the platform (`Tips`).
+    private func postTip(_ request: Request) async throws -> Response {
+        try await commit(TipBody.transfer(from: try await Self.jsonBody(request), artistShareBasisPoints: tipArtistShareBasisPoints))
+    }
+
+    /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.
+    private static func jsonBody(_ request: Request) async throws -> Data {
         _ = try QueryParameters(request, allowed: [])
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
             throw ControlError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json")
         }
         var request = request
-        let buffer: ByteBuffer
         do {
-            buffer = try await request.collectBody(upTo: Self.maximumBodyBytes)
+            return Data(try await request.collectBody(upTo: Self.maximumBodyBytes).readableBytesView)
         } catch is NIOTooManyBytesError {
             throw ControlError(.contentTooLarge, "body_too_large", "the body exceeds \(Self.maximumBodyBytes) bytes")
         }
-        let transfer = try TransferBody.transfer(from: Data(buffer.readableBytesView))
-        if let prefix = scope.keyPrefix, !transfer.idempotencyKey.hasPrefix(prefix) {
-            throw ControlError.forbidden("a node's idempotency keys must start with \"\(prefix)\"")
-        }
+    }
+
+    /// Commits `transfer` exactly once: 201 with the new entry, 200 with the original one for a retry.
+    private func commit(_ transfer: Transfer) async throws -> Response {
         let outcome: LedgerBook.Outcome
         do {
             outcome = try await ledger.committer.submit(transfer)

@@ -23,14 +23,7 @@ struct TransferBody: Decodable {
             let keyed = try decoder.container(keyedBy: CodingKeys.self)
             account = try keyed.decode(String.self, forKey: .account)
             side = try keyed.decode(String.self, forKey: .side)
-            do {
-                amount = try keyed.decode(Int64.self, forKey: .amount)
-            } catch {
-                // A fraction or an out-of-range number fails inside the JSON parser, which forgets where it was.
-                guard (try? keyed.decode(Double.self, forKey: .amount)) != nil else { throw error }
-                throw DecodingError.dataCorrupted(.init(codingPath: keyed.codingPath + [CodingKeys.amount],
-                                                        debugDescription: "must be a whole number of minor units that fits in 64 bits"))
-            }
+            amount = try TransferBody.decodeAmount(keyed, forKey: .amount)
         }
     }
 
@@ -56,15 +49,7 @@ struct TransferBody: Decodable {
 
     /// Decodes and validates a body into a transfer; every failure is a 400 that says what and where.
     static func transfer(from data: Data) throws -> Transfer {
-        let body: TransferBody
-        if let duplicate = DuplicateKeyScanner.firstDuplicate(in: data) {
-            throw ControlError(.badRequest, "invalid_json", "\(duplicate.path): the field \"\(duplicate.name.prefix(40))\" appears twice")
-        }
-        do {
-            body = try JSONDecoder().decode(TransferBody.self, from: data)
-        } catch let error as DecodingError {
-            throw ControlError(.badRequest, "invalid_json", describe(error))
-        }
+        let body: TransferBody = try decode(data)
         guard let kind = Transfer.Kind(rawValue: body.kind) else {
             throw ControlError(.badRequest, "invalid_transfer",
                                "kind: \"\(body.kind.prefix(40))\" is not one of \(Transfer.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -89,6 +74,30 @@ struct TransferBody: Decodable {
         }) {
         case .success(let transfer): return transfer
         case .failure(let error): throw ControlError(.badRequest, "invalid_transfer", error.description)
+        }
+    }
+
+    /// A JSON body of `Body`: a field given twice, an unknown field or a wrong type is a 400 naming it.
+    static func decode<Body: Decodable>(_ data: Data) throws -> Body {
+        if let duplicate = DuplicateKeyScanner.firstDuplicate(in: data) {
+            throw ControlError(.badRequest, "invalid_json", "\(duplicate.path): the field \"\(duplicate.name.prefix(40))\" appears twice")
+        }
+        do {
+            return try JSONDecoder().decode(Body.self, from: data)
+        } catch let error as DecodingError {
+            throw ControlError(.badRequest, "invalid_json", describe(error))
+        }
+    }
+
+    /// An amount in minor units: a fraction or a number beyond 64 bits is refused as such (the JSON parser alone
+    /// forgets where it was).
+    static func decodeAmount<Key: CodingKey>(_ keyed: KeyedDecodingContainer<Key>, forKey key: Key) throws -> Int64 {
+        do {
+            return try keyed.decode(Int64.self, forKey: key)
+        } catch {
+            guard (try? keyed.decode(Double.self, forKey: key)) != nil else { throw error }
+            throw DecodingError.dataCorrupted(.init(codingPath: keyed.codingPath + [key],
+                                                    debugDescription: "must be a whole number of minor units that fits in 64 bits"))
         }
     }
 

@@ -28,6 +28,7 @@ import TOMLKit
 /// signing_key = "keys/origin.key" # origin with control: the origin's private key, signs ledger checkpoints
 /// checkpoint_interval = 60   # origin with control: seconds between checkpoints while the log grows (1...3600)
 /// ledger_witness = "witness.jsonl" # optional, origin with control: also append each checkpoint to this file
+/// tip_artist_share = 9000    # optional, origin with control: the artist's share of a tip in basis points (0...10000)
 /// origin_key = "keys/origin.pub"  # optional: the origin's public key, to verify manifests
 /// threads = 2                # optional: event loop threads (default: one per core)
 /// max_connections = 10000    # optional
@@ -82,6 +83,8 @@ public struct NodesConfig: Sendable {
         public var checkpointIntervalSeconds: Int
         /// Absolute path of a witness file that also receives each checkpoint, if any.
         public var witness: String?
+        /// The artist's share of a tip, in basis points (`tip_artist_share`, default 9000: 90 %).
+        public var tipArtistShareBasisPoints: UInt16 = 9_000
     }
 
     /// Default disk cache budget: 10 GiB.
@@ -229,7 +232,8 @@ public struct NodesConfig: Sendable {
         var reader = reader
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "url", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
-                              "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness"])
+                              "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness",
+                              "tip_artist_share"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -259,8 +263,12 @@ public struct NodesConfig: Sendable {
             ledger = LedgerSettings(database: resolve(database, base: base), signingKey: resolve(key, base: base),
                                     checkpointIntervalSeconds: interval,
                                     witness: try reader.string("ledger_witness").map { resolve($0, base: base) })
+            if let share = try reader.integer("tip_artist_share") {
+                guard (0...10_000).contains(share) else { throw reader.error("tip_artist_share", "must be within 0...10000 basis points") }
+                ledger?.tipArtistShareBasisPoints = UInt16(share)
+            }
         } else {
-            for key in ["ledger_db", "signing_key", "checkpoint_interval", "ledger_witness"] where reader.table[key] != nil {
+            for key in ["ledger_db", "signing_key", "checkpoint_interval", "ledger_witness", "tip_artist_share"] where reader.table[key] != nil {
                 throw reader.error(key, "only an origin with a control address keeps a ledger")
             }
         }

@@ -22,7 +22,7 @@ public enum ControlModule {
         let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
-        let api = ControlAPI(ledger: ledger).server(host: address.host, port: address.port, logger: logger)
+        let api = ControlAPI(ledger: ledger, tipArtistShareBasisPoints: settings.tipArtistShareBasisPoints).server(host: address.host, port: address.port, logger: logger)
         return [ListeningService(api, name: "the control API", address: "\(address)"),
                 CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]
     }

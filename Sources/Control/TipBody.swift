@@ -1,0 +1,55 @@
+import Foundation
+import Ledger
+import Royalty
+
+/// The JSON body of `POST /v1/tips`:
+///
+/// ```json
+/// {"idempotency_key": "pi_3Nf…", "artist": "luna", "amount": 500, "currency": "EUR", "source": "stripe",
+///  "memo": "for the encore"}
+/// ```
+/// `amount` is in minor units; `source` names the payment source (`external/SOURCE/CUR` is debited). Unknown fields
+/// are refused and every error names the field.
+struct TipBody: Decodable {
+    let idempotencyKey: String
+    let artist: String
+    let amount: Int64
+    let currency: String
+    let source: String
+    let memo: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case idempotencyKey = "idempotency_key"
+        case artist, amount, currency, source, memo
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: AnyKey.self)
+        try AnyKey.refuseUnknown(container, known: CodingKeys.allCases.map(\.rawValue))
+        let keyed = try decoder.container(keyedBy: CodingKeys.self)
+        idempotencyKey = try keyed.decode(String.self, forKey: .idempotencyKey)
+        artist = try keyed.decode(String.self, forKey: .artist)
+        amount = try TransferBody.decodeAmount(keyed, forKey: .amount)
+        currency = try keyed.decode(String.self, forKey: .currency)
+        source = try keyed.decode(String.self, forKey: .source)
+        // Absent is fine; null is not a memo.
+        memo = keyed.contains(.memo) ? try keyed.decode(String.self, forKey: .memo) : nil
+    }
+
+    /// Decodes and validates a body into the tip's transfer; every failure is a 400 that says what and where.
+    static func transfer(from data: Data, artistShareBasisPoints: UInt16) throws -> Transfer {
+        let body: TipBody = try TransferBody.decode(data)
+        let key = body.idempotencyKey.utf8
+        guard (1...(Transfer.maximumKeyBytes - 4)).contains(key.count), key.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw ControlError(.badRequest, "invalid_tip",
+                               "idempotency_key: 1 to \(Transfer.maximumKeyBytes - 4) bytes of printable ASCII without spaces (at most 124 bytes)")
+        }
+        switch Result(catching: { () throws(LedgerError) in
+            try Tips.transfer(key: body.idempotencyKey, artist: body.artist, amount: body.amount, currency: Currency(body.currency),
+                              source: body.source, artistShareBasisPoints: artistShareBasisPoints, memo: body.memo ?? "")
+        }) {
+        case .success(let transfer): return transfer
+        case .failure(let error): throw ControlError(.badRequest, "invalid_tip", error.description)
+        }
+    }
+}
