@@ -49,6 +49,8 @@ public struct ControlAPI: Sendable {
         switch route.endpoint {
         case .postTransfer: try await postTransfer(request, scope: scope)
         case .postTip: try await postTip(request)
+        case .postSubscriptionPayment: try await commit(SubscriptionPaymentBody.transfer(from: try await Self.jsonBody(request)))
+        case .subscriptionPool: try subscriptionPool(request)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -75,6 +77,26 @@ public struct ControlAPI: Sendable {
     /// `POST /v1/tips`: a tip split between the artist and the platform (`Tips`).
     private func postTip(_ request: Request) async throws -> Response {
         try await commit(TipBody.transfer(from: try await Self.jsonBody(request), artistShareBasisPoints: tipArtistShareBasisPoints))
+    }
+
+    /// `GET /v1/subscriptions/pool?month=YYYY-MM&currency=CUR`: what the month's subscription payments brought in.
+    private func subscriptionPool(_ request: Request) throws -> Response {
+        let query = try QueryParameters(request, allowed: ["month", "currency"])
+        guard let text = query.string("month"), let month = Month(text) else {
+            throw ControlError.badRequest("month is required as YYYY-MM (2000-01 to 9999-12)")
+        }
+        guard let code = query.string("currency") else { throw ControlError.badRequest("currency is required") }
+        let account: Account
+        switch Result(catching: { () throws(LedgerError) in try Account(.platformRevenue, Currency(code)) }) {
+        case .success(let found): account = found
+        case .failure(let error): throw ControlError.badRequest("currency: \(error)")
+        }
+        guard let pool = try storeCall({ () throws(StoreError) in
+            try ledger.store.credited(to: account, keyPrefix: Subscriptions.keyPrefix(month: month))
+        }) else {
+            throw ControlError(.unprocessableContent, "overflow", "the month's payments sum beyond the 64-bit range")
+        }
+        return try Self.json(Views.SubscriptionPool(month: month.description, currency: code, pool: pool))
     }
 
     /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.

@@ -39,11 +39,7 @@ struct TipBody: Decodable {
     /// Decodes and validates a body into the tip's transfer; every failure is a 400 that says what and where.
     static func transfer(from data: Data, artistShareBasisPoints: UInt16) throws -> Transfer {
         let body: TipBody = try TransferBody.decode(data)
-        let key = body.idempotencyKey.utf8
-        guard (1...(Transfer.maximumKeyBytes - 4)).contains(key.count), key.allSatisfy({ (0x21...0x7E).contains($0) }) else {
-            throw ControlError(.badRequest, "invalid_tip",
-                               "idempotency_key: 1 to \(Transfer.maximumKeyBytes - 4) bytes of printable ASCII without spaces (at most 124 bytes)")
-        }
+        try PaymentKey.validate(body.idempotencyKey, maximumBytes: Transfer.maximumKeyBytes - 4, code: "invalid_tip")
         switch Result(catching: { () throws(LedgerError) in
             try Tips.transfer(key: body.idempotencyKey, artist: body.artist, amount: body.amount, currency: Currency(body.currency),
                               source: body.source, artistShareBasisPoints: artistShareBasisPoints, memo: body.memo ?? "")

@@ -49,6 +49,13 @@ public enum Views {
         public var entry: Entry
     }
 
+    /// A month's subscription pool in one currency (minor units).
+    public struct SubscriptionPool: Codable, Sendable {
+        public var month: String
+        public var currency: String
+        public var pool: Int64
+    }
+
     public struct CheckpointView: Codable {
         public var size: Int
         public var rootHash: String

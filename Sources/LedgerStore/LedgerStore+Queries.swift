@@ -51,3 +51,30 @@ extension LedgerStore {
         }
     }
 }
+
+extension LedgerStore {
+    /// What was credited to `account` by the entries whose idempotency key starts with `keyPrefix` (a month's
+    /// subscription pool: `subscription:2026-11:`), read from their leaves; nil when the sum leaves 64 bits.
+    public func credited(to account: Account, keyPrefix: String) throws(StoreError) -> Int64? {
+        let leaves: [Data]
+        do {
+            leaves = try pool.read { db in
+                // Keys are printable ASCII, so every key starting with `keyPrefix` sorts within [prefix, prefix + U+FFFF)
+                // (a range of the keys' unique index).
+                try Data.fetchAll(db, sql: "SELECT leaf FROM entries WHERE idempotency_key >= ? AND idempotency_key < ?",
+                                  arguments: [keyPrefix, keyPrefix + "\u{FFFF}"])
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+        var total: Int64 = 0
+        for leaf in leaves {
+            guard let entry = try? EntryEncoding.decode(Array(leaf)) else { throw .database("an entry's stored bytes do not decode") }
+            for posting in entry.transfer.postings where posting.account == account && posting.side == .credit {
+                guard let next = BalanceRule.move(total, by: posting) else { return nil }
+                total = next
+            }
+        }
+        return total
+    }
+}

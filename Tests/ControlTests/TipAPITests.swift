@@ -55,7 +55,7 @@ import TestSupport
             (Self.tip(artist: "Luna/EUR"), "Luna/EUR"),
             (Self.tip(extra: #","tip":1"#), "unknown field"),
             (Data(#"{"idempotency_key":"k","artist":"luna","amount":5,"currency":"EUR"}"#.utf8), "source is required"),
-            (Self.tip(key: String(repeating: "k", count: 125)), "at most 124 bytes"),
+            (Self.tip(key: String(repeating: "k", count: 125)), "1 to 124 bytes"),
             (Self.tip(key: ""), "idempotency_key: 1 to 124 bytes"),
             (Self.tip(key: "has space"), "printable ASCII"),
         ]
