@@ -1,7 +1,8 @@
 # edgenode — two commands on a fresh Debian 12 machine:
 #   make run    installs what is missing, builds, publishes and verifies a generated sample clip, serves it from
 #               the origin and through an edge that fills and verifies it, shows the gossip view
-#   make test   installs what is missing (nginx, and nftables for the gossip-partition test), builds, validates the control API's OpenAPI document and runs schemathesis
+#   make test   installs what is missing (nginx, nftables for the gossip-partition test, xmllint and the pain.001 XSD
+#               for the SEPA files), builds, validates the control API's OpenAPI document and runs schemathesis
 #               against a live origin, then runs every test
 SWIFT ?= swift
 
@@ -20,7 +21,8 @@ run: build
 	scripts/demo.sh
 
 test: build
-	@scripts/install-deps.sh nginx nftables
+	@scripts/install-deps.sh nginx nftables libxml2-utils
+	scripts/fetch-pain-xsd.sh
 	scripts/check-openapi.sh
 	scripts/check-schemathesis.sh
 	$(SWIFT) test
