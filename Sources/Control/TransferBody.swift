@@ -78,12 +78,14 @@ struct TransferBody: Decodable {
     }
 
     /// A JSON body of `Body`: a field given twice, an unknown field or a wrong type is a 400 naming it.
-    static func decode<Body: Decodable>(_ data: Data) throws -> Body {
+    static func decode<Body: Decodable>(_ data: Data, userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> Body {
         if let duplicate = DuplicateKeyScanner.firstDuplicate(in: data) {
             throw ControlError(.badRequest, "invalid_json", "\(duplicate.path): the field \"\(duplicate.name.prefix(40))\" appears twice")
         }
         do {
-            return try JSONDecoder().decode(Body.self, from: data)
+            let decoder = JSONDecoder()
+            decoder.userInfo = userInfo
+            return try decoder.decode(Body.self, from: data)
         } catch let error as DecodingError {
             throw ControlError(.badRequest, "invalid_json", describe(error))
         }

@@ -214,12 +214,18 @@ import Glibc
         #expect(try fleet.get("mesh-turin", "/content-ts/360p/" + segment + "?edgenode_routed=1").status == 200)
         #expect(fleet.metric("mesh-turin", "edgenode_cache_fill_bytes_total{parent=\"mesh-lyon\"}") > before, "filled from its mesh peer")
 
-        // The player's next segment request (every ~6 s at real time) follows the move before the fleet flips back.
+        // The player's next segment request (every ~6 s at real time) follows the move before the fleet flips back: to
+        // mesh-lyon, or another mesh or satellite node if load has moved the choice (this test fetched only `segment`).
         func playerSegmentsAtMesh() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: fleet.directory.path + "/mesh-lyon/content-ts/360p")) ?? [])
-                .filter { $0.hasPrefix("seg_") && $0 != segment }
+            ["mesh-lyon", "mesh-turin", "sat-atlantic"].flatMap { node in
+                ((try? FileManager.default.contentsOfDirectory(atPath: fleet.directory.path + "/\(node)/content-ts/360p")) ?? [])
+                    .filter { $0.hasPrefix("seg_") && $0 != segment }.map { node + "/" + $0 }
+            }
         }
-        #expect(Self.eventually(15) { !playerSegmentsAtMesh().isEmpty }, "the player fetched a segment through mesh-lyon while the flag was on")
+        #expect(Self.eventually(20) { !playerSegmentsAtMesh().isEmpty }, """
+            the player fetched a segment through a mesh or satellite node; edge-paris routes it: \
+            \((try? fleet.get("edge-paris", "/route/content-ts", source: "127.0.0.1")).map { String(decoding: $0.body, as: UTF8.self) } ?? "")
+            """)
         let off = try fleet.emergencyCommand(["off", "--reason", "hosting restored"])
         #expect(off.status == 0 && off.stdout.contains("at epoch 2"), "\(off.stdout) \(off.stderr)")
         #expect(Self.eventually(5) { names.allSatisfy { fleet.emergency($0)?.mode == "off" && fleet.emergency($0)?.epoch == 2 } })
