@@ -51,6 +51,8 @@ public struct ControlAPI: Sendable {
         case .postTip: try await postTip(request)
         case .postSubscriptionPayment: try await commit(SubscriptionPaymentBody.transfer(from: try await Self.jsonBody(request)))
         case .subscriptionPool: try subscriptionPool(request)
+        case .postSplitRule: try await postSplitRule(request)
+        case .splitRules: try splitRules(request)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -97,6 +99,31 @@ public struct ControlAPI: Sendable {
             throw ControlError(.unprocessableContent, "overflow", "the month's payments sum beyond the 64-bit range")
         }
         return try Self.json(Views.SubscriptionPool(month: month.description, currency: code, pool: pool))
+    }
+
+    /// `POST /v1/splits`: stores a content's split from a day on (201); the same rule again is 200, another rule of the
+    /// content for the same day is 409.
+    private func postSplitRule(_ request: Request) async throws -> Response {
+        let rule = try SplitRuleBody.rule(from: try await Self.jsonBody(request))
+        let outcome = try storeCall { () throws(StoreError) in try ledger.store.addSplitRule(rule, at: Int64(Date().timeIntervalSince1970 * 1000)) }
+        switch outcome {
+        case .created: return try Self.json(Views.SplitRule(rule), status: .created)
+        case .existing: return try Self.json(Views.SplitRule(rule))
+        case .conflict(let stored):
+            throw ControlError(.conflict, "split_conflict",
+                               "\(rule.content) already has another split from \(Views.SplitRule(stored).effectiveFrom); add one for another day")
+        }
+    }
+
+    /// `GET /v1/splits?content=ID`: every version of a content's split (of all contents without `content`).
+    private func splitRules(_ request: Request) throws -> Response {
+        let query = try QueryParameters(request, allowed: ["content"])
+        let content = query.string("content")
+        if let content, (try? ContentManifest.validateIdentifier(content, field: "content")) == nil {
+            throw ControlError.badRequest("content: \"\(content.prefix(40))\" is not a content id")
+        }
+        let rules = try storeCall { () throws(StoreError) in try ledger.store.splitRules(content: content) }
+        return try Self.json(Views.SplitRules(rules: rules.map(Views.SplitRule.init)))
     }
 
     /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.

@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import LedgerStore
 import Manifest
+import Royalty
 
 /// What the API sends, as Codable views with snake_case keys. Amounts are integer minor units.
 public enum Views {
@@ -47,6 +48,29 @@ public enum Views {
     public struct TransferResult: Codable, Sendable {
         public var status: String
         public var entry: Entry
+    }
+
+    /// One version of a content's split between collaborators.
+    public struct SplitRule: Codable, Sendable {
+        public struct Share: Codable, Sendable {
+            public var artist: String
+            public var basisPoints: Int
+        }
+
+        public var content: String
+        /// `YYYY-MM-DD` (UTC).
+        public var effectiveFrom: String
+        public var shares: [Share]
+
+        init(_ rule: LedgerStore.StoredSplitRule) {
+            content = rule.content
+            effectiveFrom = CalendarDay.day(ofSeconds: rule.effectiveFrom)
+            shares = rule.shares.map { Share(artist: $0.artist, basisPoints: $0.basisPoints) }
+        }
+    }
+
+    public struct SplitRules: Codable, Sendable {
+        public var rules: [SplitRule]
     }
 
     /// A month's subscription pool in one currency (minor units).

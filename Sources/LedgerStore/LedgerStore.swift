@@ -107,6 +107,19 @@ public final class LedgerStore: Sendable {
                 DROP TABLE postings;
                 """)
         }
+        // Collaborator split rules (validated by the control module before they are stored), versioned by the time
+        // they take effect.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE split_rules (
+                    content TEXT NOT NULL,
+                    effective_from INTEGER NOT NULL,
+                    shares TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (content, effective_from)
+                );
+                """)
+        }
         return migrator
     }
 

@@ -174,34 +174,3 @@ extension String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
-
-/// UTC calendar dates from Unix seconds, without Foundation (the civil-from-days algorithm).
-enum CivilTime {
-    static func components(_ seconds: Int64) -> (year: Int64, month: Int64, day: Int64, second: Int64) {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let second = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day, second)
-    }
-
-    private static func two(_ value: Int64) -> String { (value < 10 ? "0" : "") + "\(value)" }
-
-    /// `YYYY-MM-DD`.
-    static func date(_ seconds: Int64) -> String {
-        let c = components(seconds)
-        return "\(c.year)-\(two(c.month))-\(two(c.day))"
-    }
-
-    /// `YYYY-MM-DDThh:mm:ss` (UTC).
-    static func dateTime(_ seconds: Int64) -> String {
-        let c = components(seconds)
-        return date(seconds) + "T\(two(c.second / 3_600)):\(two(c.second % 3_600 / 60)):\(two(c.second % 60))"
-    }
-}

@@ -52,3 +52,14 @@ import Testing
         #expect(TaxRates.fields(#"US,30,"a ""quoted"", note""#) == ["US", "30", #"a "quoted", note"#])
     }
 }
+
+@Suite struct CalendarDayTests {
+    @Test func daysParseExactly() {
+        #expect(CalendarDay("2026-12-01")?.startSeconds == 1_796_083_200)
+        #expect(CalendarDay("2000-02-29")?.description == "2000-02-29" && CalendarDay("2100-02-29") == nil)
+        for bad in ["2026-02-30", "2026-13-01", "2026-1-01", "26-01-01", "1999-12-31", "2026-01-00", "2026-01-01T00", "２０２６-01-01"] {
+            #expect(CalendarDay(bad) == nil, "\(bad)")
+        }
+        #expect(Month("2026-11")?.description == "2026-11" && Month("2026-00") == nil && Month("1999-12") == nil)
+    }
+}
