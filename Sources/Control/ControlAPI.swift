@@ -53,6 +53,8 @@ public struct ControlAPI: Sendable {
         case .subscriptionPool: try subscriptionPool(request)
         case .postSplitRule: try await postSplitRule(request)
         case .splitRules: try splitRules(request)
+        case .putPayoutSettings: try await putPayoutSettings(request, context: context)
+        case .payoutSettings: try payoutSettings(request, context: context, scope: scope)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -124,6 +126,33 @@ public struct ControlAPI: Sendable {
         }
         let rules = try storeCall { () throws(StoreError) in try ledger.store.splitRules(content: content) }
         return try Self.json(Views.SplitRules(rules: rules.map(Views.SplitRule.init)))
+    }
+
+    /// `PUT /v1/artists/{artist}/payout-settings` (admin): replaces the artist's payout settings.
+    private func putPayoutSettings(_ request: Request, context: ControlContext) async throws -> Response {
+        let artist = try Self.artistParameter(context)
+        let settings = try PayoutSettingsBody.settings(from: try await Self.jsonBody(request), artist: artist,
+                                                       at: Int64(Date().timeIntervalSince1970 * 1000))
+        try storeCall { () throws(StoreError) in try ledger.store.setPayoutSettings(settings) }
+        return try Self.json(Views.PayoutSettings(settings))
+    }
+
+    /// `GET /v1/artists/{artist}/payout-settings` (admin, or the artist itself).
+    private func payoutSettings(_ request: Request, context: ControlContext, scope: Scope) throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let artist = try Self.artistParameter(context)
+        if case .artist(let id) = scope, id != artist { throw ControlError.forbidden("scope \(scope) may only read its own payout settings") }
+        guard let settings = try storeCall({ () throws(StoreError) in try ledger.store.payoutSettings(artist: artist) }) else {
+            throw ControlError.notFound("\(artist) has no payout settings: it is not paid out until an admin sets them")
+        }
+        return try Self.json(Views.PayoutSettings(settings))
+    }
+
+    /// The `{artist}` path parameter, checked.
+    static func artistParameter(_ context: ControlContext) throws -> String {
+        let artist = try context.parameters.require("artist")
+        guard Scope.isIdentifier(artist) else { throw ControlError.badRequest("artist must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit") }
+        return artist
     }
 
     /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.

@@ -17,7 +17,8 @@ public struct ControlRoute: Sendable, Hashable {
 
     /// What a route does; handlers switch over it, so a route without a handler does not compile.
     public enum Endpoint: Sendable, Hashable, CaseIterable {
-        case postTransfer, postTip, postSubscriptionPayment, subscriptionPool, postSplitRule, splitRules, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
+        case postTransfer, postTip, postSubscriptionPayment, subscriptionPool, postSplitRule, splitRules, putPayoutSettings,
+             payoutSettings, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
              receipt, integrity
     }
 
@@ -36,6 +37,8 @@ public struct ControlRoute: Sendable, Hashable {
         case .subscriptionPool: (.get, "/v1/subscriptions/pool", .admin)
         case .postSplitRule: (.post, "/v1/splits", .admin)
         case .splitRules: (.get, "/v1/splits", .admin)
+        case .putPayoutSettings: (.put, "/v1/artists/{artist}/payout-settings", .admin)
+        case .payoutSettings: (.get, "/v1/artists/{artist}/payout-settings", .adminOrOwnArtist)
         case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
         case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
         case .entries: (.get, "/v1/entries", .admin)

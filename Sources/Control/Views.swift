@@ -73,6 +73,35 @@ public enum Views {
         public var rules: [SplitRule]
     }
 
+    /// An artist's payout settings.
+    public struct PayoutSettings: Codable, Sendable {
+        public var artist: String
+        /// `sepa` or `csv`.
+        public var method: String
+        public var accountName: String
+        public var iban: String?
+        public var bic: String?
+        public var reference: String?
+        public var minimum: Int64
+        public var currency: String
+        public var taxCountry: String
+        /// Milliseconds since 1970.
+        public var updatedAt: Int64
+
+        init(_ stored: LedgerStore.StoredPayoutSettings) {
+            artist = stored.artist
+            method = stored.method
+            accountName = stored.accountName
+            iban = stored.method == "sepa" ? stored.destination : nil
+            bic = stored.bic
+            reference = stored.method == "csv" ? stored.destination : nil
+            minimum = stored.minimum
+            currency = stored.currency
+            taxCountry = stored.taxCountry
+            updatedAt = stored.updatedAt
+        }
+    }
+
     /// A month's subscription pool in one currency (minor units).
     public struct SubscriptionPool: Codable, Sendable {
         public var month: String

@@ -120,6 +120,22 @@ public final class LedgerStore: Sendable {
                 );
                 """)
         }
+        // Artists' payout settings (validated by the control module before they are stored).
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE payout_settings (
+                    artist TEXT PRIMARY KEY NOT NULL,
+                    method TEXT NOT NULL,
+                    account_name TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    bic TEXT,
+                    minimum INTEGER NOT NULL,
+                    currency TEXT NOT NULL,
+                    tax_country TEXT NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 
