@@ -11,7 +11,10 @@ extension GossipCore {
                     directives.append(send(.ping(sequence: current.sequence, target: target.info.name), to: target.info.gossip,
                                            recipient: target.info.name))
                     let helpers = randomActive(count: settings.indirectProbes, excluding: [current.target])
-                    current.expectedNacks = helpers.count
+                    current.helpers = helpers.count
+                    // Only helpers heard from lately are expected to nack: after a mass failure most members picked
+                    // are dead themselves, and their silence must not slow this node down.
+                    current.expectedNacks = helpers.count { now &- (lastHeard[$0.info.name] ?? 0) <= Self.heardWindow(settings) && lastHeard[$0.info.name] != nil }
                     for helper in helpers {
                         directives.append(send(.pingRequest(sequence: current.sequence, target: target.info.name, address: target.info.gossip),
                                                to: helper.info.gossip, recipient: helper.info.name))
@@ -27,7 +30,8 @@ extension GossipCore {
                 // helpers, the failed probe itself does). Every member probing a dead one must not slow them all.
                 if current.expectedNacks > 0 {
                     adjustLocalHealth(max(0, current.expectedNacks - current.nacks))
-                } else {
+                } else if current.helpers == 0 || !heardFromAnyone(now: now) {
+                    // No helper to tell, or this node hears from no one at all: its own network may be the problem.
                     adjustLocalHealth(1)
                 }
                 if let target = others[current.target], target.status.isActive {
@@ -95,5 +99,14 @@ extension GossipCore {
             directives += apply(.dead(name: name, incarnation: member.incarnation, from: me.info.name), now: now)
         }
         return directives
+    }
+
+    /// How recently a member must have been heard from to count as a helper that would nack: a few probe periods.
+    static func heardWindow(_ settings: GossipSettings) -> UInt64 { settings.probeInterval * 2 }
+
+    /// Whether any member sent this node a message of its own within the window.
+    func heardFromAnyone(now: UInt64) -> Bool {
+        let window = Self.heardWindow(settings)
+        return lastHeard.values.contains { now &- $0 <= window }
     }
 }

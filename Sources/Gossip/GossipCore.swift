@@ -28,6 +28,8 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         let end: UInt64
         var indirectSent = false
         var expectedNacks = 0
+        /// Helpers asked (some of which may not be expected to nack).
+        var helpers = 0
         var nacks = 0
     }
 
@@ -82,6 +84,9 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     var leaving = false
     /// When this node last answered each stale accuser directly (see `tellAccuser`).
     var toldAccusers: [String: UInt64] = [:]
+    /// When each member last sent this node a message itself, from its roster address (uptime ns): a helper that has
+    /// not been heard from lately says nothing about this node's own network when it stays silent.
+    var lastHeard: [String: UInt64] = [:]
     public internal(set) var counters = GossipCounters()
 
     /// A node described by `info`, joining through `seeds` (its own address among them is ignored). `now` is the
@@ -225,6 +230,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         var directives: [GossipDirective] = []
         // Sent by the member itself, from where the roster says it is (a forger must also spoof that address).
         let direct = roster[message.sender]?.gossip == address ? message.sender : nil
+        if let direct { lastHeard[direct] = now }
         for update in message.updates { directives += apply(update, now: now, directFrom: direct) }
         switch message.kind {
         case .ping(let sequence, let target):
