@@ -154,10 +154,11 @@ import Glibc
         return condition()
     }
 
-    /// ffmpeg copies the stream (no decoding) into an MD5 of every packet: equal digests, equal media bytes.
-    static func digest(_ url: String, realTime: Bool) throws -> ProcessOutput {
-        try ProcessRunner.run("ffmpeg", ["-v", "error", "-nostdin"] + (realTime ? ["-re"] : []) +
-                              ["-i", url, "-map", "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "md5", "-"], timeout: 90)
+    /// ffmpeg copies the stream (no decoding) into an MD5 of every packet: equal digests, equal media bytes. Started
+    /// as its own process at once (a task could wait for a thread while the suite's other tests hold them all).
+    static func digest(_ url: String, realTime: Bool) throws -> RunningProcess {
+        try ProcessRunner.start("ffmpeg", ["-v", "error", "-nostdin"] + (realTime ? ["-re"] : []) +
+                                ["-i", url, "-map", "0:v:0", "-map", "0:a:0", "-c", "copy", "-f", "md5", "-"])
     }
 
     @Test func aFlipMovesViewersToMeshAndBackWhilePlaybackContinues() async throws {
@@ -172,12 +173,13 @@ import Glibc
         let master = "/content-ts/master.m3u8"
         let normal = try fleet.get("edge-berlin", master)
         #expect(normal.status == 302 && normal.header("Location")?.hasPrefix(fleet.base("edge-paris")) == true, "normal routing: the Paris edge")
-        let reference = try Self.digest(fleet.base("origin-1") + master + "?edgenode_routed=1", realTime: false)
+        let reference = try Self.digest(fleet.base("origin-1") + master + "?edgenode_routed=1", realTime: false).wait(timeout: 90)
         #expect(reference.status == 0 && reference.stdout.hasPrefix("MD5="), "\(reference.stderr)")
 
         // A viewer in Paris plays in real time from a routing URL on the origin while the fleet flips on, then off.
-        let player = Task.detached { try Self.digest(fleet.base("origin-1") + master, realTime: true) }
-        try await Task.sleep(for: .seconds(3))
+        let playerStarted = Date()
+        let player = try Self.digest(fleet.base("origin-1") + master, realTime: true)
+        usleep(3_000_000)  // Blocking: no suspension point between the player's start and the flip.
         let flippedAt = Date()
         let on = try fleet.emergencyCommand(["on", "--reason", "hosting cut off", "--node", "mesh-lyon"])
         #expect(on.status == 0 && on.stdout.contains("mesh-lyon: took it, on at epoch 1"), "\(on.stdout) \(on.stderr)")
@@ -223,7 +225,10 @@ import Glibc
             }
         }
         #expect(Self.eventually(20) { !playerSegmentsAtMesh().isEmpty }, """
-            the player fetched a segment through a mesh or satellite node; edge-paris routes it: \
+            the player fetched a segment through a mesh or satellite node; \(Date().timeIntervalSince(playerStarted)) s after it started; \
+            caches: \(["edge-paris", "mesh-lyon", "mesh-turin", "sat-atlantic"].map { node in
+                "\(node): \(((try? FileManager.default.contentsOfDirectory(atPath: fleet.directory.path + "/\(node)/content-ts/360p")) ?? []).sorted())"
+            }); edge-paris routes it: \
             \((try? fleet.get("edge-paris", "/route/content-ts", source: "127.0.0.1")).map { String(decoding: $0.body, as: UTF8.self) } ?? "")
             """)
         let off = try fleet.emergencyCommand(["off", "--reason", "hosting restored"])
@@ -237,7 +242,7 @@ import Glibc
             #expect(log.contains("emergency broadcast mode ON") && log.contains("emergency broadcast mode OFF"), "\(name) logged both flips")
         }
 
-        let played = try await player.value
+        let played = player.wait(timeout: 90)
         #expect(played.status == 0 && played.stderr.isEmpty, "playback across both flips: \(played.stderr)")
         #expect(played.stdout == reference.stdout, "the bytes played are the origin's")
 

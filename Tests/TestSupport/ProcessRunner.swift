@@ -12,6 +12,12 @@ public enum ProcessRunner {
     /// Runs `executable` (a path, or a name looked up on PATH) and waits at most `timeout` seconds; `input` is its
     /// standard input (empty by default).
     public static func run(_ executable: String, _ arguments: [String], input: Data? = nil, timeout: TimeInterval = 120) throws -> ProcessOutput {
+        try start(executable, arguments, input: input).wait(timeout: timeout)
+    }
+
+    /// Starts `executable` and returns at once: the process runs on its own (no thread of the caller's is held), and
+    /// its output is collected until `wait`.
+    public static func start(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> RunningProcess {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -30,16 +36,31 @@ public enum ProcessRunner {
             inputPipe.fileHandleForWriting.write(input)
             try? inputPipe.fileHandleForWriting.close()
         }
-        let outData = LockedData()
-        let errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            group.enter()
+        let running = RunningProcess(process: process)
+        for (pipe, sink) in [(out, running.outData), (err, running.errData)] {
+            running.group.enter()
             DispatchQueue.global().async {
                 sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
+                running.group.leave()
             }
         }
+        return running
+    }
+}
+
+/// A child process started by `ProcessRunner.start`.
+public final class RunningProcess: @unchecked Sendable {
+    let process: Process
+    let outData = LockedData()
+    let errData = LockedData()
+    let group = DispatchGroup()
+
+    init(process: Process) {
+        self.process = process
+    }
+
+    /// Waits at most `timeout` seconds (then kills it) and returns what it printed.
+    public func wait(timeout: TimeInterval = 120) -> ProcessOutput {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
