@@ -57,10 +57,9 @@ public struct TaxRates: Sendable {
     public init(csv text: String) throws(Invalid) {
         var rates: [String: TaxRate?] = [:]
         var sawHeader = false
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+        for (index, line) in CSV.lines(text).enumerated() {
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
-            let fields = Self.fields(line)
+            let fields = CSV.fields(line)
             guard sawHeader else {
                 guard fields.prefix(2) == ["country", "rate_percent"] else {
                     throw Invalid(line: index + 1, reason: "the header must start with country,rate_percent")
@@ -88,37 +87,4 @@ public struct TaxRates: Sendable {
 
     /// The rate for `country`, nil when it is unknown or not configured (such artists are not paid out).
     public func rate(for country: String) -> TaxRate? { rates[country] ?? nil }
-
-    /// CSV fields with RFC 4180 quoting.
-    static func fields(_ line: Substring) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var iterator = line.makeIterator()
-        while let character = iterator.next() {
-            if quoted {
-                if character == "\"" {
-                    if let next = iterator.next() {
-                        if next == "\"" { current.append("\"") } else {
-                            quoted = false
-                            if next == "," { fields.append(current); current = "" } else { current.append(next) }
-                        }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" && current.isEmpty {
-                quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
-    }
 }

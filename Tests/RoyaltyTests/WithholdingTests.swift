@@ -49,7 +49,7 @@ import Testing
         for (text, reason) in cases {
             #expect { try TaxRates(csv: text) } throws: { ($0 as? TaxRates.Invalid)?.reason.contains(reason) == true }
         }
-        #expect(TaxRates.fields(#"US,30,"a ""quoted"", note""#) == ["US", "30", #"a "quoted", note"#])
+        #expect(CSV.fields(#"US,30,"a ""quoted"", note""#) == ["US", "30", #"a "quoted", note"#])
     }
 }
 
@@ -61,5 +61,13 @@ import Testing
             #expect(CalendarDay(bad) == nil, "\(bad)")
         }
         #expect(Month("2026-11")?.description == "2026-11" && Month("2026-00") == nil && Month("1999-12") == nil)
+    }
+}
+
+@Suite struct CSVTests {
+    @Test func crlfAndLfLinesAlike() throws {
+        let table = try TaxRates(csv: "country,rate_percent,source\r\nUS,30,a\r\nGB,20,b\r\n")
+        #expect(table.rate(for: "US")?.milliPercent == 30_000 && table.rate(for: "GB")?.milliPercent == 20_000)
+        #expect(CSV.lines("a\r\nb\nc").map(String.init) == ["a", "b", "c"])
     }
 }
