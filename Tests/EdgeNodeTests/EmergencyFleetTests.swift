@@ -206,6 +206,8 @@ import Glibc
         let route = try JSONDecoder().decode(RouteAnswer.self, from: Data(try fleet.get("origin-1", "/route/content-ts").body))
         #expect(route.emergency == "on" && Set(route.candidates.map(\.role)) == ["mesh", "satellite"])
         #expect(fleet.metric("edge-paris", "edgenode_emergency_mode") == 1 && fleet.metric("edge-paris", "edgenode_emergency_epoch") == 1)
+        #expect(fleet.metric("edge-paris", "edgenode_emergency_signed_by{signer=\"alice\"}") == 1)
+        #expect(fleet.metric("edge-paris", "edgenode_emergency_issued_timestamp_seconds") >= flippedAt.timeIntervalSince1970.rounded(.down) - 1)
         let status = try EdgeNodeBinary.run(["status", "--config", fleet.config, "--node", "sat-atlantic"])
         #expect(status.stdout.contains("emergency mode ON (epoch 1, signed by alice"), "\(status.stdout)")
         let listed = try fleet.emergencyCommand(["status"])
@@ -335,6 +337,7 @@ import Glibc
             atPath: fixture.root + "/content-ts/360p").filter { $0.hasPrefix("seg_") }.min())))
         #expect(segment.status == 200 && segment.header("X-Emergency") == "degraded", "a miss filled from the origin says so too")
         #expect(fleet.metric("edge-paris", "edgenode_emergency_degraded_responses_total") >= 2)
+        #expect(fleet.servers["edge-paris"]?.log.contains("no mesh or satellite node is healthy") == true, "and says so in its log")
 
         // Killed with the rest and restarted alone: back in the mode it kept.
         for name in names { _ = fleet.servers[name]?.stop(signal: SIGKILL) }

@@ -64,13 +64,13 @@ final class EmergencyFlagKeeper: Service {
     func run() async throws {
         var kept = file.load(logger: logger)
         var mode = kept.flatMap(EmergencyRecord.flag).map(\.on)
-        if let flag = kept.flatMap(EmergencyRecord.flag) { metrics.inForce(flag, flipped: false) }
+        if let kept, let flag = EmergencyRecord.flag(kept) { metrics.inForce(flag, signedBy: EmergencyRecord.signers(kept.value), flipped: false) }
         for await view in gossip.changes().cancelOnGracefulShutdown() {
             guard let record = view.records.first(where: { $0.key == EmergencyRecord.key }), let held = view.emergency else { continue }
             if let kept, record.epoch <= kept.epoch { continue }
             let flipped = held.flag.on != (mode ?? false)
             state.noteEmergency(on: held.flag.on)
-            metrics.inForce(held.flag, flipped: flipped)
+            metrics.inForce(held.flag, signedBy: held.signers, flipped: flipped)
             mode = held.flag.on
             let metadata: Logger.Metadata = ["epoch": "\(held.flag.epoch)", "signed-by": "\(held.signers.joined(separator: ","))",
                                              "issued-at": "\(held.flag.issuedAt)", "reason": "\(held.flag.reason)"]

@@ -4,7 +4,8 @@ import Manifest
 import Metrics
 import NIOConcurrencyHelpers
 
-/// Emergency broadcast mode in `/metrics`: the flag in force (mode, epoch, issue time), flips, flags accepted and
+/// Emergency broadcast mode in `/metrics`: the flag in force (mode, epoch, issue time, the operator keys that signed
+/// it), flips, flags accepted and
 /// refused on `POST /fleet/emergency`, and viewers served in degraded mode (emergency on, no mesh or satellite node
 /// healthy). Degraded service is also logged, at most once per `degradedLogInterval` with the count since.
 final class EmergencyMetrics: Sendable {
@@ -15,6 +16,8 @@ final class EmergencyMetrics: Sendable {
     private let accepted = Counter(label: "edgenode_emergency_flags_accepted_total")
     private let degraded = Counter(label: "edgenode_emergency_degraded_responses_total")
     private let degradedLog = NIOLockedValueBox<(lastLogged: UInt64?, since: Int)>((nil, 0))
+    /// The operator keys that signed the flag shown now (`edgenode_emergency_signed_by{signer}` is 1 for them).
+    private let signers = NIOLockedValueBox<[String]>([])
     private let logger: Logger
     static let degradedLogInterval: UInt64 = 10_000_000_000
 
@@ -22,8 +25,18 @@ final class EmergencyMetrics: Sendable {
         self.logger = logger
     }
 
-    /// The flag in force is now `flag`; `flipped`: the mode changed.
-    func inForce(_ flag: EmergencyFlag, flipped: Bool) {
+    /// The flag in force is now `flag`, signed by `signedBy`; `flipped`: the mode changed.
+    func inForce(_ flag: EmergencyFlag, signedBy: [String], flipped: Bool) {
+        let previous = signers.withLockedValue { held in
+            defer { held = signedBy }
+            return held
+        }
+        for signer in previous where !signedBy.contains(signer) {
+            Gauge(label: "edgenode_emergency_signed_by", dimensions: [("signer", signer)]).record(0)
+        }
+        for signer in signedBy {
+            Gauge(label: "edgenode_emergency_signed_by", dimensions: [("signer", signer)]).record(1)
+        }
         mode.record(flag.on ? 1 : 0)
         epoch.record(Int64(clamping: flag.epoch))
         issuedAt.record(flag.issuedAt)

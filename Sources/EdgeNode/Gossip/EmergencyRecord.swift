@@ -18,6 +18,11 @@ public enum EmergencyRecord {
         return try? EmergencyFlag(text: note.text)
     }
 
+    /// The names of the keys whose signature lines a flag's signed note carries.
+    static func signers(_ note: [UInt8]) -> [String] {
+        (try? SignedNote(parsing: String(decoding: note, as: UTF8.self)))?.signatures.map(\.name) ?? []
+    }
+
     /// The gossip validator: the only record a node takes is an emergency flag that passes `check` (signed by an
     /// operator key, this fleet, not issued in the future) and whose record epoch is the flag's. Anything else — an
     /// unknown key, a forged, malformed or other-fleet flag — is refused (counted as a rejected record) and never

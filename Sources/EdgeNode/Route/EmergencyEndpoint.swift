@@ -67,7 +67,7 @@ struct EmergencyEndpoint: Sendable {
             logger.notice("emergency flag accepted", metadata: [
                 "mode": "\(flag.on ? "on" : "off")", "epoch": "\(flag.epoch)", "reason": "\(flag.reason)",
                 "from": "\(peer.map { "\($0)" } ?? "unknown")"])
-            return Self.json(EmergencyStatus(node: state.name, flag: flag, signers: Self.signers(note), note: note), isHead: false)
+            return Self.json(EmergencyStatus(node: state.name, flag: flag, signers: EmergencyRecord.signers(note), note: note), isHead: false)
         }.recover { error in
             metrics.flagRefused("not_gossiping")
             return ResponsePlanner.status(503, "refused: gossip stopped before it took the flag")
@@ -77,10 +77,6 @@ struct EmergencyEndpoint: Sendable {
     private func refuse(_ refusal: EmergencyFlagCheck.Refusal) -> ResponsePlan {
         metrics.flagRefused(refusal.label)
         return ResponsePlanner.status(Self.status(for: refusal), "refused: \(refusal)")
-    }
-
-    private static func signers(_ note: [UInt8]) -> [String] {
-        (try? SignedNote(parsing: String(decoding: note, as: UTF8.self)))?.signatures.map(\.name) ?? []
     }
 
     private static func json(_ status: EmergencyStatus, isHead: Bool) -> ResponsePlan {
