@@ -155,9 +155,13 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     /// Joins: announces this node to the seeds and asks for their state.
     public mutating func start(now: UInt64) -> [GossipDirective] {
         queue.enqueue(selfUpdate)
-        var directives: [GossipDirective] = []
-        for seed in seeds { directives += syncPages(to: seed, reply: false) }
-        return directives + [.scheduleTick(at: nextDeadline)]
+        return askSeeds() + [.scheduleTick(at: nextDeadline)]
+    }
+
+    /// Asks the seeds for their state again (a node that started before its seeds, or whose first request was lost,
+    /// need not wait for anti-entropy to join).
+    public mutating func askSeeds() -> [GossipDirective] {
+        seeds.flatMap { syncPages(to: $0, reply: false) }
     }
 
     /// This node's health changed; a significant change is announced at the next health interval (with a new

@@ -69,6 +69,9 @@ import TestSupport
             edge.state.cluster?.members.filter { $0.status == .alive }.map(\.name) == ["edge-1", "origin-1"]
         }
         #expect(together, "the edge sees both nodes alive: \(String(describing: edge.state.cluster?.members.map { ($0.name, $0.status) }))")
+        // A gossiping node listens once it has merged a seed's state (at most 2 s after it starts).
+        let listening = await Self.eventually(10) { Self.listening(originHost, 18400) && Self.listening(edgeHost, 18400) }
+        #expect(listening, "both listen once the edge has merged the origin's state")
         #expect(edge.state.cluster?.members.first { $0.name == "origin-1" }?.role == .origin)
 
         let segment = try FileManager.default.contentsOfDirectory(atPath: fixture.root + "/content-ts/360p").filter { $0.hasPrefix("seg_") }.sorted()[0]
@@ -129,6 +132,11 @@ import TestSupport
         #expect(response.status == 200 && response.body == expected)
         #expect(Date().timeIntervalSince(started) < 5, "filled from the origin without waiting on the hung parent")
         #expect(proxy.requests(containing: segment) == 0, "the dead parent was not asked first")
+    }
+
+    /// Whether a node's data plane answers `/healthz` at `host:port`.
+    static func listening(_ host: String, _ port: Int) -> Bool {
+        (try? RawHTTPConnection.get(host, port, "/healthz"))?.status == 200
     }
 
     static func eventually(_ seconds: Double, _ condition: () -> Bool) async -> Bool {

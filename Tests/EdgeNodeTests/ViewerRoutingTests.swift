@@ -80,6 +80,10 @@ import TestSupport
         #expect(await NodeRuntimeTests.eventually(20) {
             runtimes.allSatisfy { runtime in runtime.state.cluster.map { $0.members.count == 3 && $0.members.allSatisfy { $0.status == .alive } } == true }
         }, "every node sees all three alive")
+        let listening = await NodeRuntimeTests.eventually(10) {
+            NodeRuntimeTests.listening(paris, 18500) && NodeRuntimeTests.listening(berlin, 18500)
+        }
+        #expect(listening, "and listens (once it has merged a seed's state)")
 
         let master = "/content-ts/master.m3u8"
         let redirected = try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer)

@@ -20,6 +20,7 @@ final class GossipShell: @unchecked Sendable {
     private var timer: Scheduled<Void>?
     private var timerDeadline: UInt64 = .max
     private var housekeeping: RepeatedTask?
+    private var joinRetry: RepeatedTask?
     private var keyringModified: Date?
     private var resolved: [GossipAddress: SocketAddress] = [:]
     private var exported = GossipCounters()
@@ -51,6 +52,16 @@ final class GossipShell: @unchecked Sendable {
     func start(channel: Channel) {
         self.channel = channel
         perform(core.start(now: Self.now()))
+        // Until a seed's state arrives, ask again every 250 ms for a few seconds.
+        var attempts = 0
+        joinRetry = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] task in
+            attempts += 1
+            guard !synchronizedOnce, attempts <= 20 else {
+                task.cancel()
+                return
+            }
+            perform(core.askSeeds())
+        }
         housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
             core.clockOffset = Self.clockOffset()
             perform(core.setHealth(health(), now: Self.now()))
@@ -85,6 +96,7 @@ final class GossipShell: @unchecked Sendable {
     /// Graceful leave: announce it, let a few gossip rounds carry it, then close.
     func leave() {
         housekeeping?.cancel()
+        joinRetry?.cancel()
         perform(core.leave(now: Self.now()))
         logger.info("leaving the cluster")
         let rounds = Int64(3 * settings.protocolSettings.gossipInterval / 1_000_000)
