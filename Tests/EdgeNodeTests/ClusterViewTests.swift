@@ -155,7 +155,7 @@ import TestSupport
         let file = EmergencyFlagFile(content: content, check: Self.flagCheck)
         let (publisher, peer) = try Self.pair(directory, host: 20)
         let state = NodeState(name: "node-1", role: .edge)
-        let keeper = EmergencyFlagKeeper(file: file, gossip: peer, state: state, logger: Logger(label: "test"))
+        let keeper = EmergencyFlagKeeper(file: file, loaded: file.load(logger: Logger(label: "test")), gossip: peer, state: state, logger: Logger(label: "test"))
         let groups = [ServiceGroup(services: [publisher], gracefulShutdownSignals: [], logger: Logger(label: "test")),
                       ServiceGroup(services: [peer, keeper], gracefulShutdownSignals: [], logger: Logger(label: "test"))]
         let tasks = groups.map { group in Task(executorPreference: DispatchTaskExecutor.shared) { try await group.run() } }

@@ -52,9 +52,12 @@ final class EmergencyFlagKeeper: Service {
     private let state: NodeState
     private let metrics: EmergencyMetrics
     private let logger: Logger
+    /// The flag the node loaded from its file at start, already checked.
+    private let loaded: ClusterRecord?
 
-    init(file: EmergencyFlagFile, gossip: GossipService, state: NodeState, logger: Logger) {
+    init(file: EmergencyFlagFile, loaded: ClusterRecord?, gossip: GossipService, state: NodeState, logger: Logger) {
         self.file = file
+        self.loaded = loaded
         self.gossip = gossip
         self.state = state
         self.logger = logger
@@ -62,7 +65,7 @@ final class EmergencyFlagKeeper: Service {
     }
 
     func run() async throws {
-        var kept = file.load(logger: logger)
+        var kept = loaded
         var mode = kept.flatMap(EmergencyRecord.flag).map(\.on)
         if let kept, let flag = EmergencyRecord.flag(kept) { metrics.inForce(flag, signedBy: EmergencyRecord.signers(kept.value), flipped: false) }
         for await view in gossip.changes().cancelOnGracefulShutdown() {

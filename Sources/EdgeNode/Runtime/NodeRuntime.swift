@@ -87,7 +87,7 @@ public final class NodeRuntime: Service, Sendable {
             return GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
         }
         state.attach(gossip: gossip, server: server)
-        var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, gossip: $0, state: state, logger: logger)] } ?? [])
+        var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, loaded: kept, gossip: $0, state: state, logger: logger)] } ?? [])
         if let address = entry.control, let ledger = entry.ledger {
             // One control module per ledger: a second origin process on the same database fails here.
             let database = URL(fileURLWithPath: ledger.database)
