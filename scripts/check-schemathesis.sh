@@ -36,6 +36,8 @@ content = "content"
 ledger_db = "ledger/ledger.sqlite"
 signing_key = "origin.key"
 origin_key = "origin.pub"
+[royalty]
+tax_rates = "$root/royalty/tax-rates.csv"
 CONF
 "$binary" token create --scope admin --config "$work/nodes.conf" --node origin-1 --out "$work/admin.token" >/dev/null 2>&1
 "$binary" serve --config "$work/nodes.conf" --node origin-1 --log-level warning >"$work/serve.log" 2>&1 &

@@ -20,12 +20,13 @@ public struct ControlAPI: Sendable {
     public static let routes: [ControlRoute] = ControlRoute.Endpoint.allCases.map(ControlRoute.init)
 
     let ledger: LedgerModule
-    /// The artist's share of a tip, in basis points (the platform keeps the rest).
-    let tipArtistShareBasisPoints: UInt16
+    let royalty: RoyaltySettings
+    let payouts: PayoutRunner
 
-    public init(ledger: LedgerModule, tipArtistShareBasisPoints: UInt16 = Tips.defaultArtistShareBasisPoints) {
+    public init(ledger: LedgerModule, royalty: RoyaltySettings = RoyaltySettings()) {
         self.ledger = ledger
-        self.tipArtistShareBasisPoints = tipArtistShareBasisPoints
+        self.royalty = royalty
+        payouts = PayoutRunner(store: ledger.store, settings: royalty)
     }
 
     /// The router: authentication first, then the routes.
@@ -55,6 +56,11 @@ public struct ControlAPI: Sendable {
         case .splitRules: try splitRules(request)
         case .putPayoutSettings: try await putPayoutSettings(request, context: context)
         case .payoutSettings: try payoutSettings(request, context: context, scope: scope)
+        case .postPayoutRun: try await postPayoutRun(request)
+        case .payoutRun: try payoutRun(request, context: context)
+        case .payoutFile: try payoutFile(request, context: context)
+        case .confirmPayout: try settlePayout(request, context: context, confirm: true)
+        case .failPayout: try settlePayout(request, context: context, confirm: false)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -80,7 +86,7 @@ public struct ControlAPI: Sendable {
 
     /// `POST /v1/tips`: a tip split between the artist and the platform (`Tips`).
     private func postTip(_ request: Request) async throws -> Response {
-        try await commit(TipBody.transfer(from: try await Self.jsonBody(request), artistShareBasisPoints: tipArtistShareBasisPoints))
+        try await commit(TipBody.transfer(from: try await Self.jsonBody(request), artistShareBasisPoints: royalty.tipArtistShareBasisPoints))
     }
 
     /// `GET /v1/subscriptions/pool?month=YYYY-MM&currency=CUR`: what the month's subscription payments brought in.
@@ -155,8 +161,11 @@ public struct ControlAPI: Sendable {
         return artist
     }
 
+    /// Milliseconds since 1970, now.
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
     /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.
-    private static func jsonBody(_ request: Request) async throws -> Data {
+    static func jsonBody(_ request: Request) async throws -> Data {
         _ = try QueryParameters(request, allowed: [])
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
             throw ControlError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json")

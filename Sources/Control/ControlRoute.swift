@@ -18,7 +18,7 @@ public struct ControlRoute: Sendable, Hashable {
     /// What a route does; handlers switch over it, so a route without a handler does not compile.
     public enum Endpoint: Sendable, Hashable, CaseIterable {
         case postTransfer, postTip, postSubscriptionPayment, subscriptionPool, postSplitRule, splitRules, putPayoutSettings,
-             payoutSettings, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
+             payoutSettings, postPayoutRun, payoutRun, payoutFile, confirmPayout, failPayout, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
              receipt, integrity
     }
 
@@ -39,6 +39,11 @@ public struct ControlRoute: Sendable, Hashable {
         case .splitRules: (.get, "/v1/splits", .admin)
         case .putPayoutSettings: (.put, "/v1/artists/{artist}/payout-settings", .admin)
         case .payoutSettings: (.get, "/v1/artists/{artist}/payout-settings", .adminOrOwnArtist)
+        case .postPayoutRun: (.post, "/v1/payout-runs", .admin)
+        case .payoutRun: (.get, "/v1/payout-runs/{run}", .admin)
+        case .payoutFile: (.get, "/v1/payout-runs/{run}/files/{method}", .admin)
+        case .confirmPayout: (.post, "/v1/payout-runs/{run}/payouts/{artist}/confirm", .admin)
+        case .failPayout: (.post, "/v1/payout-runs/{run}/payouts/{artist}/fail", .admin)
         case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
         case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
         case .entries: (.get, "/v1/entries", .admin)

@@ -72,13 +72,10 @@ struct PayoutSettingsBody: Decodable {
         } catch {
             throw invalid(error.reason)
         }
-        let destination: String, bic: String?
-        switch settings.method {
-        case .sepa(let iban, let code): (destination, bic) = (iban.value, code)
-        case .manual(let reference): (destination, bic) = (reference, nil)
-        }
+        var bic: String?
+        if case .sepa(_, let code) = settings.method { bic = code }
         return LedgerStore.StoredPayoutSettings(artist: artist, method: settings.method.name, accountName: settings.accountName,
-                                                destination: destination, bic: bic, minimum: settings.minimum, currency: currency.code,
+                                                destination: settings.method.destination, bic: bic, minimum: settings.minimum, currency: currency.code,
                                                 taxCountry: settings.taxCountry, updatedAt: time)
     }
 }

@@ -109,6 +109,52 @@ public enum Views {
         public var pool: Int64
     }
 
+    /// A payout run: what it planned and what the ledger committed (minor units of `currency`).
+    public struct PayoutRun: Codable, Sendable {
+        public var run: String
+        public var period: String
+        public var currency: String
+        /// Milliseconds since 1970.
+        public var plannedAt: Int64
+        /// Payouts planned, and artists with a balance not paid (with why, in `GET /v1/payout-runs/{run}`).
+        public var payouts: Int
+        public var skipped: Int
+        public var gross: Int64
+        public var withheld: Int64
+        public var net: Int64
+        /// Planned payouts the ledger refused this time (the balance fell since planning); running the run again retries them.
+        public var refused: [Refusal]
+        /// The run's instruction files, by method (`sepa`, `csv`): where to fetch them.
+        public var files: [String: String]
+    }
+
+    public struct Refusal: Codable, Sendable {
+        public var artist: String
+        public var reason: String
+    }
+
+    /// One artist of a payout run: a payout (`pending`, `in_flight`, `confirmed`, `failed`, with the ledger entry of its
+    /// latest step) or a skipped artist (`skipped`, with the reason).
+    public struct PayoutItem: Codable, Sendable {
+        public var artist: String
+        public var status: String
+        public var gross: Int64?
+        public var withheld: Int64?
+        public var net: Int64?
+        public var taxCountry: String?
+        public var method: String?
+        public var entry: UInt64?
+        public var reason: String?
+        public var message: String?
+    }
+
+    public struct PayoutRunPage: Codable, Sendable {
+        public var summary: PayoutRun
+        public var items: [PayoutItem]
+        /// Pass as `after` for the next page; absent on the last page.
+        public var next: String?
+    }
+
     public struct CheckpointView: Codable {
         public var size: Int
         public var rootHash: String

@@ -7,7 +7,7 @@ struct EdgeNodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edgenode",
         abstract: "Content-delivery edge node: publish signed HLS on the origin, verify it anywhere.",
-        subcommands: [ServeCommand.self, StatusCommand.self, KeygenCommand.self, OperatorCommand.self, EmergencyCommand.self, GossipKeyCommand.self, SegmentCommand.self,
+        subcommands: [ServeCommand.self, StatusCommand.self, KeygenCommand.self, OperatorCommand.self, EmergencyCommand.self, RoyaltyCommand.self, GossipKeyCommand.self, SegmentCommand.self,
                       VerifyCommand.self, LedgerCommand.self, TokenCommand.self]
     )
 }

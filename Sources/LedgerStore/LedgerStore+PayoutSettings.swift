@@ -54,14 +54,32 @@ extension LedgerStore {
     public func payoutSettings(artist: String) throws(StoreError) -> StoredPayoutSettings? {
         do {
             return try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT * FROM payout_settings WHERE artist = ?", arguments: [artist]).map { row in
-                    StoredPayoutSettings(artist: row["artist"], method: row["method"], accountName: row["account_name"],
-                                         destination: row["destination"], bic: row["bic"], minimum: row["minimum"], currency: row["currency"],
-                                         taxCountry: row["tax_country"], updatedAt: row["updated_at"])
-                }
+                try Row.fetchOne(db, sql: "SELECT * FROM payout_settings WHERE artist = ?", arguments: [artist]).map(StoredPayoutSettings.init(row:))
             }
         } catch {
             throw .database("\(error)")
         }
+    }
+
+    /// Every artist's stored payout settings, by artist.
+    public func allPayoutSettings() throws(StoreError) -> [String: StoredPayoutSettings] {
+        do {
+            return try pool.read { db in
+                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT * FROM payout_settings").map {
+                    let settings = StoredPayoutSettings(row: $0)
+                    return (settings.artist, settings)
+                })
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}
+
+extension LedgerStore.StoredPayoutSettings {
+    init(row: Row) {
+        self.init(artist: row["artist"], method: row["method"], accountName: row["account_name"], destination: row["destination"],
+                  bic: row["bic"], minimum: row["minimum"], currency: row["currency"], taxCountry: row["tax_country"],
+                  updatedAt: row["updated_at"])
     }
 }

@@ -136,6 +136,19 @@ public final class LedgerStore: Sendable {
                 );
                 """)
         }
+        // Write-once records the royalty rules keep beside the log (payout run plans, delivery reports, imported
+        // statements): the first body stored under a kind and id is the one kept.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: """
+                CREATE TABLE documents (
+                    kind TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (kind, id)
+                );
+                """)
+        }
         return migrator
     }
 

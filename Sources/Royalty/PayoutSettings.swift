@@ -15,6 +15,27 @@ public struct PayoutSettings: Sendable, Equatable {
             case .manual: "csv"
             }
         }
+
+        /// Where the money goes: the IBAN (sepa) or the reference (csv).
+        public var destination: String {
+            switch self {
+            case .sepa(let iban, _): iban.value
+            case .manual(let reference): reference
+            }
+        }
+
+        /// The method named `name` (`sepa`, `csv`) to `destination` (an IBAN, a reference); nil when they make none.
+        public init?(name: String, destination: String, bic: String?) {
+            switch name {
+            case "sepa":
+                guard let iban = try? IBAN(destination) else { return nil }
+                self = .sepa(iban: iban, bic: bic)
+            case "csv":
+                self = .manual(reference: destination)
+            default:
+                return nil
+            }
+        }
     }
 
     public struct Invalid: Error, Equatable, Sendable, CustomStringConvertible {

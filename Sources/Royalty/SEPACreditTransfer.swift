@@ -158,7 +158,7 @@ public enum SEPACreditTransfer {
     }
 
     /// ISO 9362: 4 letters (institution), 2 letters (country), 2 letters or digits (location), optionally 3 more (branch).
-    static func checkBIC(_ bic: String) throws(Invalid) {
+    public static func checkBIC(_ bic: String) throws(Invalid) {
         let scalars = Array(bic.unicodeScalars)
         let upperOrDigit: (Unicode.Scalar) -> Bool = { ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
         guard scalars.count == 8 || scalars.count == 11, scalars[0..<6].allSatisfy({ ("A"..."Z").contains($0) }),

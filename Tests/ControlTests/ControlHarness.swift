@@ -23,7 +23,7 @@ final class ControlHarness: @unchecked Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    init(witness: Bool = false, idleTimeout: Duration = .seconds(30), tipArtistShare: UInt16 = 9_000) async throws {
+    init(witness: Bool = false, idleTimeout: Duration = .seconds(30), royalty: RoyaltySettings = RoyaltySettings()) async throws {
         scratch = try TemporaryDirectory("control")
         signer = try NoteSigner.generate(name: "origin-test")
         store = try LedgerStore(path: scratch.path + "/ledger.sqlite", verifier: signer.verifier)
@@ -35,7 +35,7 @@ final class ControlHarness: @unchecked Sendable {
         ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer, logOrigin: LedgerModule.defaultLogOrigin,
                               anchors: witness ? [FileWitness(path: scratch.path + "/witness.jsonl")] : [], logger: logger)
         let ready = AsyncStream<Int>.makeStream()
-        let server = ControlAPI(ledger: ledger, tipArtistShareBasisPoints: tipArtistShare).server(host: host, port: port, logger: logger, idleTimeout: idleTimeout) { port in
+        let server = ControlAPI(ledger: ledger, royalty: royalty).server(host: host, port: port, logger: logger, idleTimeout: idleTimeout) { port in
             ready.continuation.yield(port)
         }
         group = ServiceGroup(services: [server], logger: logger)

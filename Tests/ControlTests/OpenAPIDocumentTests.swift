@@ -129,4 +129,35 @@ import Testing
         #expect(checked == 22)
         await harness.stop()
     }
+
+    @Test func payoutRunAnswersHaveTheDocumentedShapes() async throws {
+        let harness = try await ControlHarness(royalty: PayoutRunAPITests.settings)
+        try await PayoutRunAPITests.artist(harness, "luna", balance: 10_001, country: "FR")
+        try await PayoutRunAPITests.artist(harness, "tiny", balance: 10, country: "FR")
+        let admin = harness.client(harness.admin)
+        var checked = 0
+        func check(_ method: String, _ template: String, _ response: ControlClient.Response) throws {
+            let schema = Self.responseSchema(method, template, response.status)
+            #expect(schema != nil, "\(method) \(template) → \(response.status) is not documented")
+            guard let schema else { return }
+            let found = Self.problems(try JSONSerialization.jsonObject(with: response.body), schema: schema, at: "\(method) \(template)")
+            #expect(found.isEmpty, "\(found)")
+            checked += 1
+        }
+        try check("POST", "/v1/payout-runs", try await admin.post("/v1/payout-runs", json: PayoutRunAPITests.body))
+        try check("POST", "/v1/payout-runs", try await admin.post("/v1/payout-runs", json: PayoutRunAPITests.body))
+        try check("POST", "/v1/payout-runs", try await admin.post("/v1/payout-runs", json: Data("{}".utf8)))
+        try check("GET", "/v1/payout-runs/{run}", try await admin.get("/v1/payout-runs/2026-11-EUR"))
+        try check("GET", "/v1/payout-runs/{run}", try await admin.get("/v1/payout-runs/2026-01-EUR"))
+        try check("GET", "/v1/payout-runs/{run}/files/{method}", try await admin.get("/v1/payout-runs/2026-11-EUR/files/csv"))
+        try check("POST", "/v1/payout-runs/{run}/payouts/{artist}/confirm", try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/luna/confirm", json: nil))
+        try check("POST", "/v1/payout-runs/{run}/payouts/{artist}/fail", try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/luna/fail", json: nil))
+        try check("POST", "/v1/payout-runs/{run}/payouts/{artist}/fail", try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/tiny/fail", json: nil))
+        let sepa = try await admin.get("/v1/payout-runs/2026-11-EUR/files/sepa")
+        let operation = Self.paths["/v1/payout-runs/{run}/files/{method}"]?["get"] as? [String: Any]
+        let documented = ((operation?["responses"] as? [String: Any])?["200"] as? [String: Any])?["content"] as? [String: Any]
+        #expect(sepa.status == 200 && documented?[sepa.headers["content-type"] ?? ""] != nil)
+        #expect(checked == 9)
+        await harness.stop()
+    }
 }

@@ -36,7 +36,7 @@ import TestSupport
     }
 
     @Test func theShareIsConfigurable() async throws {
-        let harness = try await ControlHarness(tipArtistShare: 10_000)
+        let harness = try await ControlHarness(royalty: RoyaltySettings(tipArtistShareBasisPoints: 10_000))
         let response = try await harness.client(harness.admin).post("/v1/tips", json: Self.tip(amount: 7))
         #expect(response.status == 201)
         #expect(try harness.store.balance(Account(parsing: "artist/luna/EUR")) == 7)

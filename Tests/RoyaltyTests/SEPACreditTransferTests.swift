@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Royalty
 
 /// IBANs (ISO 13616 lengths, mod 97-10) and the payout run's pain.001.001.09 file, validated with xmllint against the
@@ -22,31 +23,10 @@ import Testing
         }
     }
 
-    static var xsd: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-            + "/.build/xsd/pain.001.001.09.xsd"
-    }
-
-    static func validate(_ xml: String) throws -> (status: Int32, output: String) {
-        let file = NSTemporaryDirectory() + "pain-\(UUID().uuidString).xml"
-        try xml.write(toFile: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
-        process.arguments = ["--noout", "--schema", xsd, file]
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     static let platform = SEPACreditTransfer.Account(name: "Artist First Streaming B.V.", iban: try! IBAN("NL91ABNA0417164300"), bic: "ABNANL2A")
 
     @Test func aPayoutFileValidatesAgainstTheXSD() throws {
-        #expect(FileManager.default.fileExists(atPath: Self.xsd), "run scripts/fetch-pain-xsd.sh (make test does)")
+        #expect(FileManager.default.fileExists(atPath: PainSchema.path), "run scripts/fetch-pain-xsd.sh (make test does)")
         let payments = [
             SEPACreditTransfer.Payment(endToEndID: "payout-2026-11-luna", creditor: .init(name: "Luna Müller & Søn", iban: try IBAN("DE89370400440532013000")),
                                        cents: 123_456, remittance: "edgenode royalties 2026-11 <views, tips>"),
@@ -56,7 +36,7 @@ import Testing
         ]
         let xml = try SEPACreditTransfer.document(messageID: "run-2026-11-EUR", createdAt: 1_796_000_000, executionDay: 1_796_083_200,
                                                   debtor: Self.platform, payments: payments)
-        let result = try Self.validate(xml)
+        let result = try PainSchema.validate(xml)
         #expect(result.status == 0, "\(result.output)")
         #expect(xml.contains("<CtrlSum>1234.61</CtrlSum>") && xml.contains("<NbOfTxs>2</NbOfTxs>"))
         #expect(xml.contains(#"<InstdAmt Ccy="EUR">0.05</InstdAmt>"#) && xml.contains(#"<InstdAmt Ccy="EUR">1234.56</InstdAmt>"#))
@@ -65,7 +45,7 @@ import Testing
         #expect(!xml.contains("<views"), "text is escaped or replaced")
         // The check is real: a file the schema refuses fails it.
         let broken = xml.replacingOccurrences(of: "<PmtMtd>TRF</PmtMtd>", with: "<PmtMtd>WIRE</PmtMtd>")
-        #expect(try Self.validate(broken).status != 0)
+        #expect(try PainSchema.validate(broken).status != 0)
     }
 
     @Test func badRunsAreRefused() throws {

@@ -108,6 +108,8 @@ public struct NodesConfig: Sendable {
     /// How far a flag posted to `POST /fleet/emergency` may have been issued from this node's clock, in seconds
     /// (`[fleet] emergency_max_skew`).
     public var emergencyMaximumSkewSeconds: Int64 = 300
+    /// The royalty rules' settings (`[royalty]`).
+    public var royalty = RoyaltyConfig()
 
     /// The name of the one node of a `standalone` configuration.
     public static let standaloneNode = "standalone"
@@ -162,7 +164,7 @@ public struct NodesConfig: Sendable {
             throw ConfigError(file: path, location: nil, message: "\(error)")
         }
         var reader = TableReader(table: table, path: path, location: "")
-        try reader.allowOnly(["fleet", "node", "routing", "zone"])
+        try reader.allowOnly(["fleet", "node", "routing", "zone", "royalty"])
         var fleetName = "edgenode"
         var operatorKeys: [String] = []
         var skew = 300
@@ -211,6 +213,7 @@ public struct NodesConfig: Sendable {
                                  routing: routing)
         config.operatorKeys = operatorKeys
         config.emergencyMaximumSkewSeconds = Int64(skew)
+        config.royalty = try RoyaltyConfig.parse(try reader.table("royalty"), path: path, base: baseDirectory)
         return config
     }
 

@@ -9,7 +9,8 @@ import ServiceLifecycle
 public enum ControlModule {
     /// Opens the ledger (checking its integrity) and returns the services to run. A ledger that fails its integrity
     /// check still serves reads and proofs, refuses writes, and says why in the log.
-    public static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, logger: Logger) throws -> [any Service] {
+    public static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, royalty: RoyaltySettings,
+                                logger: Logger) throws -> [any Service] {
         var logger = logger
         logger[metadataKey: "module"] = "control"
         let signer = try KeyStore.loadSigner(path: settings.signingKey)
@@ -22,7 +23,7 @@ public enum ControlModule {
         let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
-        let api = ControlAPI(ledger: ledger, tipArtistShareBasisPoints: settings.tipArtistShareBasisPoints).server(host: address.host, port: address.port, logger: logger)
+        let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, logger: logger)
         return [ListeningService(api, name: "the control API", address: "\(address)"),
                 CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]
     }

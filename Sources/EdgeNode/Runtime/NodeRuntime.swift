@@ -94,7 +94,8 @@ public final class NodeRuntime: Service, Sendable {
             try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             ledgerLock = try DirectoryLock(directory: database.deletingLastPathComponent().path, fileName: "." + database.lastPathComponent + ".lock")
-            services += try ControlModule.services(address: address, settings: ledger, logger: logger)
+            let royalty = try config.royalty.settings(tipArtistShareBasisPoints: ledger.tipArtistShareBasisPoints, configPath: config.path)
+            services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger)
         } else {
             ledgerLock = nil
         }

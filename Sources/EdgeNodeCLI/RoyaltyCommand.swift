@@ -1,0 +1,123 @@
+import ArgumentParser
+import Control
+import EdgeNode
+import Foundation
+import Ledger
+
+/// `edgenode royalty`: the royalty service's operations, through the origin's control API.
+struct RoyaltyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "royalty",
+        abstract: "Run payouts and import DSP statements through the origin's control API.",
+        subcommands: [PayoutRunCommand.self])
+}
+
+/// Where the control API is and the token to call it with.
+struct ControlTarget: ParsableArguments {
+    @Option(name: .long, help: "The fleet's nodes.conf: the control API of its origin with a control address is called.")
+    var config: String?
+
+    @Option(name: .long, help: "The control API, http://host:port (instead of --config).")
+    var url: String?
+
+    @Option(name: .customLong("token-file"), help: "A file holding an admin bearer token.")
+    var tokenFile: String
+
+    /// A client for the control API named by `--url` or found in `--config`.
+    func client() throws -> ControlClient {
+        let token: String
+        do {
+            token = String(decoding: try AtomicFile.read(tokenFile, limit: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw ValidationError("--token-file: \(error)")
+        }
+        switch (url, config) {
+        case (let url?, nil):
+            do {
+                return try ControlClient(url: url, token: token)
+            } catch {
+                throw ValidationError("--url: \(error)")
+            }
+        case (nil, let config?):
+            let fleet: NodesConfig
+            do {
+                fleet = try NodesConfig.load(path: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            guard let control = fleet.nodes.first(where: { $0.control != nil })?.control else {
+                throw ValidationError("\(config): no node has a control address")
+            }
+            return ControlClient(host: control.host, port: control.port, token: token)
+        default:
+            throw ValidationError("give either --config FILE or --url URL")
+        }
+    }
+}
+
+extension ControlClient.Response {
+    /// The body of a 2xx answer; otherwise a failure naming the call, the status and the API's message.
+    func expectSuccess(_ what: String) throws -> Data {
+        guard (200..<300).contains(status) else {
+            let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+            let message = (object?["error"] as? [String: Any])?["message"] as? String ?? String(decoding: body.prefix(300), as: UTF8.self)
+            throw CommandFailure("\(what): HTTP \(status): \(message)")
+        }
+        return body
+    }
+}
+
+/// A failure to report in words (exit 1).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `edgenode royalty payout-run --period YYYY-MM --currency CUR`: runs (or resumes, or reads again) the month's payout
+/// run and writes its instruction files.
+struct PayoutRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "payout-run",
+        abstract: "Pay every artist at or above its minimum for a month, once, and write the run's payout files.",
+        discussion: """
+            The run is planned once per month and currency (POST /v1/payout-runs); running it again answers the first
+            run and retries payouts the ledger refused. Files: payouts-YYYY-MM-CUR.xml (SEPA pain.001) and
+            payouts-YYYY-MM-CUR.csv (manual payouts) in --out.
+            """)
+
+    @OptionGroup var target: ControlTarget
+
+    @Option(name: .long, help: "The month paid, YYYY-MM.")
+    var period: String
+
+    @Option(name: .long, help: "The currency paid (ISO 4217).")
+    var currency = "EUR"
+
+    @Option(name: .long, help: "Where the payout files are written.")
+    var out = "."
+
+    func run() async throws {
+        do {
+            let client = try target.client()
+            let body = try JSONSerialization.data(withJSONObject: ["period": period, "currency": currency])
+            let data = try await client.post("/v1/payout-runs", json: body).expectSuccess("POST /v1/payout-runs")
+            let run = try Views.decoder().decode(Views.PayoutRun.self, from: data)
+            let currency = try? Currency(run.currency)
+            func amount(_ minor: Int64) -> String { currency?.format(minor) ?? "\(minor) minor units" }
+            print("run \(run.run): \(run.payouts) payouts, gross \(amount(run.gross)) \(run.currency), withheld \(amount(run.withheld)), "
+                  + "net \(amount(run.net)); \(run.skipped) artists skipped")
+            for refusal in run.refused { print("refused: \(refusal.artist): \(refusal.reason)") }
+            for (method, path) in run.files.sorted(by: { $0.key < $1.key }) {
+                let file = try await client.get(path).expectSuccess("GET \(path)")
+                let name = "\(out)/payouts-\(run.run).\(method == "sepa" ? "xml" : "csv")"
+                try AtomicFile.write(file, to: name, mode: 0o600, replace: true)
+                print("wrote \(name)")
+            }
+            if !run.refused.isEmpty { throw ExitCode(1) }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw exitStatus(reporting: error)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Ledger
+import Testing
+import TestSupport
+@testable import Royalty
+
+/// Planning a payout run: who is paid, who is skipped and why, the withholding, and the transfers of each step.
+@Suite struct PayoutRunTests {
+    static let rates = try! TaxRates(csv: "country,rate_percent,source\nUS,30,irs\nFR,12.8,dgfip\nJP,20.42,nta\nDE,,unset\nXX,100,all\n")
+    static let eur = try! Currency("EUR")
+    static let run = PayoutRun.ID(month: Month("2026-11")!, currency: eur)
+
+    static func settings(_ country: String, minimum: Int64 = 1_000, currency: String = "EUR", sepa: Bool = true) throws -> PayoutSettings {
+        try PayoutSettings(method: sepa ? .sepa(iban: try IBAN("DE89370400440532013000"), bic: nil) : .manual(reference: "USDC 0xabc, memo \"nov\""),
+                           accountName: "Luna Díaz", minimum: minimum, currency: try Currency(currency), taxCountry: country)
+    }
+
+    @Test func eligibleArtistsArePaidTheirBalanceLessTax() throws {
+        let candidates = [
+            PayoutRun.Candidate(artist: "zed", balance: 10_001, settings: try Self.settings("FR")),
+            PayoutRun.Candidate(artist: "amy", balance: 5_000, settings: try Self.settings("US", sepa: false)),
+            PayoutRun.Candidate(artist: "bob", balance: 999, settings: try Self.settings("US")),
+            PayoutRun.Candidate(artist: "cat", balance: 5_000, settings: nil),
+            PayoutRun.Candidate(artist: "dan", balance: 5_000, settings: try Self.settings("DE")),
+            PayoutRun.Candidate(artist: "eve", balance: 5_000, settings: try Self.settings("US", currency: "USD", sepa: false)),
+            PayoutRun.Candidate(artist: "fay", balance: 5_000, settings: try Self.settings("XX")),
+            PayoutRun.Candidate(artist: "gus", balance: 0, settings: try Self.settings("US")),
+            PayoutRun.Candidate(artist: "hal", balance: 1_000, settings: try Self.settings("JP")),
+        ]
+        let plan = PayoutRun.plan(currency: Self.eur, candidates: candidates, rates: Self.rates)
+        #expect(plan.payouts.map(\.artist) == ["amy", "hal", "zed"])
+        // 30 % of 5,000 = 1,500; 20.42 % of 1,000 = 204.2 → 204; 12.8 % of 10,001 = 1,280.128 → 1,280.
+        #expect(plan.payouts.map(\.withheld) == [1_500, 204, 1_280])
+        #expect(plan.payouts.map(\.net) == [3_500, 796, 8_721])
+        #expect(plan.payouts.allSatisfy { $0.net + $0.withheld == $0.gross })
+        #expect(plan.skipped.map(\.artist) == ["bob", "cat", "dan", "eve", "fay"])
+        #expect(plan.skipped.map(\.reason) == [.belowMinimum(1_000), .noPayoutSettings, .noTaxRate("DE"), .otherCurrency("USD"), .nothingAfterTax])
+        // The same inputs in another order make the same plan.
+        #expect(PayoutRun.plan(currency: Self.eur, candidates: candidates.reversed(), rates: Self.rates) == plan)
+    }
+
+    @Test func eachStepIsABalancedTransferUnderItsOwnKey() throws {
+        let payout = PayoutRun.plan(currency: Self.eur, candidates: [PayoutRun.Candidate(artist: "luna", balance: 10_001, settings: try Self.settings("FR"))],
+                                    rates: Self.rates).payouts[0]
+        let paid = try PayoutRun.transfer(payout, run: Self.run)
+        #expect(paid.idempotencyKey == "payout:2026-11:EUR:luna" && paid.kind == .payout)
+        #expect(paid.postings.map { "\($0.side) \($0.account) \($0.amount)" }
+                == ["debit artist/luna/EUR 10001", "credit payouts/in-flight/EUR 8721", "credit tax/FR/EUR 1280"])
+        let confirmed = try PayoutRun.confirmation(payout, run: Self.run)
+        #expect(confirmed.idempotencyKey == "payout-confirm:2026-11:EUR:luna")
+        #expect(confirmed.postings.map { "\($0.side) \($0.account) \($0.amount)" } == ["debit payouts/in-flight/EUR 8721", "credit external/sepa/EUR 8721"])
+        let failed = try PayoutRun.failure(payout, run: Self.run)
+        #expect(failed.idempotencyKey == "payout-fail:2026-11:EUR:luna")
+        #expect(failed.postings.map { "\($0.side) \($0.account) \($0.amount)" }
+                == ["debit payouts/in-flight/EUR 8721", "credit artist/luna/EUR 10001", "debit tax/FR/EUR 1280"])
+        // Run ids parse back; anything else does not.
+        #expect(PayoutRun.ID("2026-11-EUR") == Self.run && Self.run.description == "2026-11-EUR")
+        for bad in ["2026-11", "2026-13-EUR", "2026-11-XYZ", "2026-11_EUR", "2026-11-EURO", "1999-12-EUR"] { #expect(PayoutRun.ID(bad) == nil, "\(bad)") }
+    }
+
+    @Test func theFilesListEachPayoutOnce() throws {
+        let candidates = [
+            PayoutRun.Candidate(artist: "amy", balance: 5_000, settings: try Self.settings("US", sepa: false)),
+            PayoutRun.Candidate(artist: "luna", balance: 10_001, settings: try Self.settings("FR")),
+        ]
+        let numbered = PayoutRun.plan(currency: Self.eur, candidates: candidates, rates: Self.rates).payouts.enumerated().map { (number: $0.offset + 1, payout: $0.element) }
+        let debtor = SEPACreditTransfer.Account(name: "Artist First Streaming B.V.", iban: try IBAN("NL91ABNA0417164300"), bic: "ABNANL2A")
+        let xml = try SEPAPayoutFile.file(run: Self.run, payouts: numbered.filter { $0.payout.method.name == "sepa" }, createdAt: 1_796_000_000, debtor: debtor)
+        #expect(xml.contains("<MsgId>EDGENODE-2026-11-EUR</MsgId>") && xml.contains("<EndToEndId>2026-11-EUR-2</EndToEndId>")
+                && xml.contains(#"<InstdAmt Ccy="EUR">87.21</InstdAmt>"#) && xml.contains("<NbOfTxs>1</NbOfTxs>"))
+        #expect(FileManager.default.fileExists(atPath: PainSchema.path), "run scripts/fetch-pain-xsd.sh (make test does)")
+        let verdict = try PainSchema.validate(xml)
+        #expect(verdict.status == 0, "\(verdict.output)")
+        #expect(throws: PayoutFileError.self) { try SEPAPayoutFile.file(run: Self.run, payouts: numbered, createdAt: 0, debtor: debtor) }
+        #expect(throws: PayoutFileError.self) { try SEPAPayoutFile.file(run: Self.run, payouts: [numbered[1]], createdAt: 0, debtor: nil) }
+        let csv = try ManualPayoutFile.file(run: Self.run, payouts: numbered.filter { $0.payout.method.name == "csv" }, createdAt: 0, debtor: nil)
+        #expect(csv == ManualPayoutFile.header + "\r\n" + #"2026-11-EUR,1,amy,Luna Díaz,"USDC 0xabc, memo ""nov""",EUR,35.00,3500,1500,US"# + "\r\n")
+        let rows = CSV.lines(csv).dropFirst().filter { !$0.isEmpty }.map(CSV.fields)
+        #expect(rows.first?[4] == #"USDC 0xabc, memo "nov""#, "the quoted cell reads back")
+    }
+}
