@@ -19,7 +19,8 @@ import TestSupport
         var tokenFile: String { scratch.path + "/admin.token" }
         var url: String { "http://\(host):9090" }
 
-        init() throws {
+        /// `extra`: more of `nodes.conf` after the origin's table (`[royalty]`).
+        init(extra: String = "") throws {
             scratch = try TemporaryDirectory("control-process")
             try FileManager.default.createDirectory(atPath: scratch.path + "/content", withIntermediateDirectories: true)
             #expect(try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"]).status == 0)
@@ -37,6 +38,7 @@ import TestSupport
                 signing_key = "origin.key"
                 checkpoint_interval = 1
                 ledger_witness = "witness.jsonl"
+                \(extra)
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             let token = try EdgeNodeBinary.run(["token", "create", "--config", config, "--node", "origin-1", "--scope", "admin",
                                                 "--label", "tests", "--out", tokenFile])
