@@ -59,7 +59,7 @@ let package = Package(
         // encoding (the Merkle leaf), the in-memory book the store is checked against, artist receipts.
         .target(name: "Ledger", dependencies: ["Manifest"]),
         // Pure royalty rules: views counted by nodes, exact splits, identifiers.
-        .target(name: "Royalty", dependencies: ["Ledger", "Manifest"]),
+        .target(name: "Royalty", dependencies: ["Ledger", "Manifest", .product(name: "Crypto", package: "swift-crypto")]),
         // The ledger on SQLite (GRDB, WAL, synchronous=FULL): durable batches, the Merkle log rebuilt and checked
         // against the last signed checkpoint on open, group commit.
         .target(name: "LedgerStore", dependencies: ["Ledger", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -22,11 +22,13 @@ public struct ControlAPI: Sendable {
     let ledger: LedgerModule
     let royalty: RoyaltySettings
     let payouts: PayoutRunner
+    let statements: StatementImporter
 
     public init(ledger: LedgerModule, royalty: RoyaltySettings = RoyaltySettings()) {
         self.ledger = ledger
         self.royalty = royalty
         payouts = PayoutRunner(store: ledger.store, settings: royalty)
+        statements = StatementImporter(store: ledger.store, settings: royalty)
     }
 
     /// The router: authentication first, then the routes.
@@ -61,6 +63,8 @@ public struct ControlAPI: Sendable {
         case .payoutFile: try payoutFile(request, context: context)
         case .confirmPayout: try settlePayout(request, context: context, confirm: true)
         case .failPayout: try settlePayout(request, context: context, confirm: false)
+        case .postStatement: try await postStatement(request)
+        case .statement: try statement(request, context: context)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)
@@ -164,17 +168,17 @@ public struct ControlAPI: Sendable {
     /// Milliseconds since 1970, now.
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// A JSON request body, at most `maximumBodyBytes`, of a request without query parameters.
-    static func jsonBody(_ request: Request) async throws -> Data {
+    /// A JSON request body, at most `limit` bytes, of a request without query parameters.
+    static func jsonBody(_ request: Request, limit: Int = maximumBodyBytes) async throws -> Data {
         _ = try QueryParameters(request, allowed: [])
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
             throw ControlError(.unsupportedMediaType, "unsupported_media_type", "the body must be application/json")
         }
         var request = request
         do {
-            return Data(try await request.collectBody(upTo: Self.maximumBodyBytes).readableBytesView)
+            return Data(try await request.collectBody(upTo: limit).readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw ControlError(.contentTooLarge, "body_too_large", "the body exceeds \(Self.maximumBodyBytes) bytes")
+            throw ControlError(.contentTooLarge, "body_too_large", "the body exceeds \(limit) bytes")
         }
     }
 

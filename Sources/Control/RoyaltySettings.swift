@@ -9,11 +9,14 @@ public struct RoyaltySettings: Sendable {
     public var taxRates: TaxRates?
     /// The platform's bank account SEPA payouts are paid from; without it a run's SEPA file cannot be made.
     public var sepaDebtor: SEPACreditTransfer.Account?
+    /// The published recordings; without a source no line or view matches a content (only split rules and artists do).
+    public var recordings: (any RecordingSource)?
 
     public init(tipArtistShareBasisPoints: UInt16 = Tips.defaultArtistShareBasisPoints, taxRates: TaxRates? = nil,
-                sepaDebtor: SEPACreditTransfer.Account? = nil) {
+                sepaDebtor: SEPACreditTransfer.Account? = nil, recordings: (any RecordingSource)? = nil) {
         self.tipArtistShareBasisPoints = tipArtistShareBasisPoints
         self.taxRates = taxRates
         self.sepaDebtor = sepaDebtor
+        self.recordings = recordings
     }
 }

@@ -155,6 +155,46 @@ public enum Views {
         public var next: String?
     }
 
+    /// A DSP statement's reconciliation: every line imported so far, booked to artists (matched), to the DSP's suspense
+    /// account (unmatched, listed), or not at all (no revenue; not booked yet when an import was cut short).
+    public struct StatementReport: Codable, Sendable {
+        public var dsp: String
+        public var period: String
+        /// Imports of this statement that added lines (the same file twice counts once).
+        public var imports: Int
+        public var lines: Int
+        /// Set by an import: lines it booked, and lines booked by an earlier import.
+        public var committed: Int?
+        public var alreadyImported: Int?
+        public var matched = 0
+        public var suspense = 0
+        public var zeroRevenue = 0
+        public var notBooked = 0
+        public var totals: [StatementTotal] = []
+        /// The first 1,000 unmatched lines, in import order.
+        public var unmatched: [UnmatchedLine] = []
+    }
+
+    /// A statement's money in one currency (minor units): what the DSP paid, what went to artists, what waits in suspense.
+    public struct StatementTotal: Codable, Sendable {
+        public var currency: String
+        public var revenue: Int64 = 0
+        public var toArtists: Int64 = 0
+        public var toSuspense: Int64 = 0
+    }
+
+    public struct UnmatchedLine: Codable, Sendable {
+        public var line: Int
+        public var transaction: String
+        public var isrc: String?
+        public var content: String?
+        public var artist: String?
+        public var amount: Int64
+        public var currency: String
+        /// The ledger entry that put it in suspense.
+        public var entry: UInt64
+    }
+
     public struct CheckpointView: Codable {
         public var size: Int
         public var rootHash: String

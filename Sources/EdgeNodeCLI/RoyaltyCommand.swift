@@ -9,7 +9,7 @@ struct RoyaltyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "royalty",
         abstract: "Run payouts and import DSP statements through the origin's control API.",
-        subcommands: [PayoutRunCommand.self])
+        subcommands: [PayoutRunCommand.self, StatementImportCommand.self])
 }
 
 /// Where the control API is and the token to call it with.
@@ -116,6 +116,62 @@ struct PayoutRunCommand: AsyncParsableCommand {
             if !run.refused.isEmpty { throw ExitCode(1) }
         } catch let exit as ExitCode {
             throw exit
+        } catch {
+            throw exitStatus(reporting: error)
+        }
+    }
+}
+
+/// `edgenode royalty import FILE --dsp NAME --period YYYY-MM`: imports a DSP statement (CSV) and prints its
+/// reconciliation.
+struct StatementImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a DSP statement (CSV with DDEX DSR column names) and print its reconciliation.",
+        discussion: """
+            Columns: SalesTransactionId, ResourceISRC and/or ContentId, ArtistId, Territory, UseType, Usages, NetRevenue,
+            Currency (README, "DSP statements"). Each line is booked once (importing the same file again changes nothing);
+            lines matching no published content or known artist go to suspense/DSP/CUR and are listed. A file whose
+            lines disagree with an earlier import of the same statement is refused, naming them (exit 1).
+            """)
+
+    @OptionGroup var target: ControlTarget
+
+    @Argument(help: "The statement, CSV.")
+    var file: String
+
+    @Option(name: .long, help: "The DSP that sent it (its name in the ledger: external/NAME, suspense/NAME).")
+    var dsp: String
+
+    @Option(name: .long, help: "The month it reports, YYYY-MM.")
+    var period: String
+
+    func run() async throws {
+        do {
+            let client = try target.client()
+            let text: String
+            do {
+                text = String(decoding: try AtomicFile.read(file, limit: 32 << 20), as: UTF8.self)
+            } catch {
+                throw ValidationError("\(file): \(error)")
+            }
+            let body = try JSONSerialization.data(withJSONObject: ["dsp": dsp, "period": period, "statement": text])
+            let data = try await client.post("/v1/statements", json: body).expectSuccess("importing \(file)")
+            let report = try Views.decoder().decode(Views.StatementReport.self, from: data)
+            print("statement \(report.dsp) \(report.period): \(report.lines) lines; \(report.committed ?? 0) booked now, "
+                  + "\(report.alreadyImported ?? 0) booked before; \(report.matched) matched, \(report.suspense) in suspense, "
+                  + "\(report.zeroRevenue) without revenue")
+            for total in report.totals {
+                let currency = try? Currency(total.currency)
+                func amount(_ minor: Int64) -> String { currency?.format(minor) ?? "\(minor) minor units" }
+                print("  \(total.currency): revenue \(amount(total.revenue)), to artists \(amount(total.toArtists)), "
+                      + "in suspense \(amount(total.toSuspense))")
+            }
+            for line in report.unmatched {
+                let names = [line.isrc.map { "ISRC \($0)" }, line.content.map { "content \($0)" }, line.artist.map { "artist \($0)" }]
+                print("  unmatched line \(line.line) (\(line.transaction)): \(names.compactMap { $0 }.joined(separator: ", ")), "
+                      + "\(line.amount) minor units \(line.currency)")
+            }
         } catch {
             throw exitStatus(reporting: error)
         }

@@ -1,6 +1,8 @@
 /// A ledger account: what it is for, and its currency. Written `kind/detail/CUR`:
 /// `artist/ID/EUR`, `platform/revenue/EUR`, `tax/FR/EUR` (withheld for a country), `payouts/in-flight/EUR`,
-/// `external/SOURCE/EUR` (money entering or leaving the platform: a DSP, a payment processor, a bank).
+/// `external/SOURCE/EUR` (money entering or leaving the platform: a DSP, a payment processor, a bank),
+/// `suspense/SOURCE/EUR` (money received for nobody known yet: a DSP statement's unmatched lines, until an admin
+/// assigns them).
 ///
 /// Balance = credits − debits. Every account except `external/*` forbids a negative balance: the platform never owes
 /// less than nothing to an artist, never withholds negative tax, never pays out more than is in flight.
@@ -11,6 +13,7 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
         case taxWithheld(country: String)
         case payoutsInFlight
         case external(String)
+        case suspense(String)
     }
 
     public let kind: Kind
@@ -18,7 +21,7 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     public init(_ kind: Kind, _ currency: Currency) throws(LedgerError) {
         switch kind {
-        case .artist(let id), .external(let id):
+        case .artist(let id), .external(let id), .suspense(let id):
             guard Self.isIdentifier(id) else {
                 throw .invalidAccount("\"\(id.prefix(80))\" must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit")
             }
@@ -45,7 +48,8 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
         case ("tax", let country): kind = .taxWithheld(country: country)
         case ("payouts", "in-flight"): kind = .payoutsInFlight
         case ("external", let source): kind = .external(source)
-        default: throw .invalidAccount("\"\(text)\": unknown account kind (artist, platform/revenue, tax, payouts/in-flight, external)")
+        case ("suspense", let source): kind = .suspense(source)
+        default: throw .invalidAccount("\"\(text)\": unknown account kind (artist, platform/revenue, tax, payouts/in-flight, external, suspense)")
         }
         try self.init(kind, currency)
     }
@@ -57,6 +61,7 @@ public struct Account: Hashable, Sendable, Comparable, CustomStringConvertible {
         case .taxWithheld(let country): "tax/\(country)/\(currency)"
         case .payoutsInFlight: "payouts/in-flight/\(currency)"
         case .external(let source): "external/\(source)/\(currency)"
+        case .suspense(let source): "suspense/\(source)/\(currency)"
         }
     }
 

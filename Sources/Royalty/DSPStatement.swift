@@ -27,6 +27,34 @@ public struct DSPStatement: Sendable, Equatable {
         /// Minor units of `currency`.
         public let amount: Int64
         public let currency: Currency
+
+        public init(number: Int, transactionID: String, isrc: ISRC?, contentID: String?, artistID: String?, territory: String?,
+                    useType: String?, usages: UInt64, amount: Int64, currency: Currency) {
+            self.number = number
+            self.transactionID = transactionID
+            self.isrc = isrc
+            self.contentID = contentID
+            self.artistID = artistID
+            self.territory = territory
+            self.useType = useType
+            self.usages = usages
+            self.amount = amount
+            self.currency = currency
+        }
+
+        /// The fields whose values differ from `other`'s (the line number aside).
+        public func differingFields(from other: Line) -> [String] {
+            var fields: [String] = []
+            if isrc != other.isrc { fields.append("ResourceISRC") }
+            if contentID != other.contentID { fields.append("ContentId") }
+            if artistID != other.artistID { fields.append("ArtistId") }
+            if territory != other.territory { fields.append("Territory") }
+            if useType != other.useType { fields.append("UseType") }
+            if usages != other.usages { fields.append("Usages") }
+            if amount != other.amount { fields.append("NetRevenue") }
+            if currency != other.currency { fields.append("Currency") }
+            return fields
+        }
     }
 
     public struct Invalid: Error, Equatable, Sendable, CustomStringConvertible {
@@ -42,6 +70,10 @@ public struct DSPStatement: Sendable, Equatable {
     public static let maximumLines = 1_000_000
 
     public let lines: [Line]
+
+    public init(lines: [Line]) {
+        self.lines = lines
+    }
 
     public init(csv text: String) throws(Invalid) {
         var header: [String: Int]?

@@ -94,7 +94,9 @@ public final class NodeRuntime: Service, Sendable {
             try FileManager.default.createDirectory(at: database.deletingLastPathComponent(), withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             ledgerLock = try DirectoryLock(directory: database.deletingLastPathComponent().path, fileName: "." + database.lastPathComponent + ".lock")
-            let royalty = try config.royalty.settings(tipArtistShareBasisPoints: ledger.tipArtistShareBasisPoints, configPath: config.path)
+            var royalty = try config.royalty.settings(tipArtistShareBasisPoints: ledger.tipArtistShareBasisPoints, configPath: config.path)
+            let manifestKey = try entry.originKey.map { try KeyStore.loadVerifier(path: $0) } ?? KeyStore.loadSigner(path: ledger.signingKey).verifier
+            royalty.recordings = PublishedRecordings(directory: entry.content, verifier: manifestKey)
             services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger)
         } else {
             ledgerLock = nil
