@@ -24,6 +24,9 @@ extension ControlAPI {
         let limit = Int(try query.integer("limit", in: 1...Int64(Self.maximumPage), default: 100))
         let run = try Self.runParameter(context)
         guard let (plan, plannedAt) = try payouts.existing(run) else { throw ControlError.notFound("no payout run \(run)") }
+        if let after = query.string("after"), !Scope.isIdentifier(after) {
+            throw ControlError.badRequest("after must be an artist id (a page's next)")
+        }
         let after = query.string("after") ?? ""
         var items = plan.payouts.filter { $0.artist > after }.prefix(limit + 1).map {
             Views.PayoutItem(artist: $0.artist, status: "", gross: $0.gross, withheld: $0.withheld, net: $0.net, taxCountry: $0.taxCountry,
