@@ -65,6 +65,7 @@ public struct ControlAPI: Sendable {
         case .failPayout: try settlePayout(request, context: context, confirm: false)
         case .postStatement: try await postStatement(request)
         case .statement: try statement(request, context: context)
+        case .artistStatement: try artistStatement(request, context: context, scope: scope)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)

@@ -18,7 +18,7 @@ public struct ControlRoute: Sendable, Hashable {
     /// What a route does; handlers switch over it, so a route without a handler does not compile.
     public enum Endpoint: Sendable, Hashable, CaseIterable {
         case postTransfer, postTip, postSubscriptionPayment, subscriptionPool, postSplitRule, splitRules, putPayoutSettings,
-             payoutSettings, postPayoutRun, payoutRun, payoutFile, confirmPayout, failPayout, postStatement, statement, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
+             payoutSettings, postPayoutRun, payoutRun, payoutFile, confirmPayout, failPayout, postStatement, statement, artistStatement, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
              receipt, integrity
     }
 
@@ -46,6 +46,7 @@ public struct ControlRoute: Sendable, Hashable {
         case .failPayout: (.post, "/v1/payout-runs/{run}/payouts/{artist}/fail", .admin)
         case .postStatement: (.post, "/v1/statements", .admin)
         case .statement: (.get, "/v1/statements/{dsp}/{period}", .admin)
+        case .artistStatement: (.get, "/v1/artists/{artist}/statement", .adminOrOwnArtist)
         case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
         case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
         case .entries: (.get, "/v1/entries", .admin)

@@ -195,6 +195,40 @@ public enum Views {
         public var entry: UInt64
     }
 
+    /// An artist's statement for a month (minor units); `receipt` is where the proofs of its entries are.
+    public struct ArtistStatement: Codable, Sendable {
+        public var artist: String
+        public var period: String
+        /// The month, milliseconds since 1970: from inclusive, to exclusive.
+        public var from: Int64
+        public var to: Int64
+        public var receipt: String
+        public var totals: [StatementTotals]
+        public var lines: [ArtistStatementLine]
+    }
+
+    public struct StatementTotals: Codable, Sendable {
+        public var currency: String
+        public var opening: Int64
+        public var earned: Int64
+        public var withheld: Int64
+        public var paid: Int64
+        public var pending: Int64
+        public var returned: Int64
+        public var closing: Int64
+    }
+
+    public struct ArtistStatementLine: Codable, Sendable {
+        /// views, tips, dsp, payout, payout_returned or other.
+        public var source: String
+        /// The content (views), DSP (dsp), run (payout) or transfer kind (other).
+        public var detail: String?
+        public var currency: String
+        public var amount: Int64
+        /// The ledger entries it sums.
+        public var entries: [UInt64]
+    }
+
     public struct CheckpointView: Codable {
         public var size: Int
         public var rootHash: String

@@ -78,3 +78,23 @@ extension LedgerStore {
         return total
     }
 }
+
+extension LedgerStore {
+    /// Every entry that posts to one of `artist`'s accounts, in log order.
+    public func artistEntries(_ artist: String) throws(StoreError) -> [LedgerEntry] {
+        let indexes = entryIndexes(accountPrefix: "artist/\(artist)/", below: size)
+        do {
+            return try pool.read { db in
+                let read = try db.cachedStatement(sql: "SELECT leaf FROM entries WHERE idx = ?")
+                return try indexes.map { index in
+                    guard let leaf = try Data.fetchOne(read, arguments: [index]) else { throw StoreError.database("entry \(index) is missing") }
+                    return try EntryEncoding.decode(Array(leaf))
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}

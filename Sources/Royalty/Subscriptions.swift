@@ -32,7 +32,21 @@ public struct Month: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.month = month
     }
 
+    /// The month holding `seconds` (Unix, UTC); nil outside 2000...9999.
+    public init?(containing seconds: Int64) {
+        self.init(String(CivilTime.date(seconds).prefix(7)))
+    }
+
     public var description: String { "\(year)-" + (month < 10 ? "0" : "") + "\(month)" }
+
+    /// Unix seconds of its first day, 00:00 UTC.
+    public var startSeconds: Int64 { CivilTime.seconds(year: Int64(year), month: Int64(month), day: 1) }
+
+    /// The month after it (December 9999 has none: the end of time here).
+    public var next: Month? { month == 12 ? Month("\(year + 1)-01") : Month("\(year)-" + (month < 9 ? "0" : "") + "\(month + 1)") }
+
+    /// Unix seconds of the first instant after it.
+    public var endSeconds: Int64 { next?.startSeconds ?? CivilTime.seconds(year: 10_000, month: 1, day: 1) }
 
     public static func < (a: Month, b: Month) -> Bool { (a.year, a.month) < (b.year, b.month) }
 }
