@@ -23,12 +23,15 @@ public struct ControlAPI: Sendable {
     let royalty: RoyaltySettings
     let payouts: PayoutRunner
     let statements: StatementImporter
+    let viewAccounting: ViewAccounting
 
     public init(ledger: LedgerModule, royalty: RoyaltySettings = RoyaltySettings()) {
         self.ledger = ledger
         self.royalty = royalty
         payouts = PayoutRunner(store: ledger.store, settings: royalty)
-        statements = StatementImporter(store: ledger.store, settings: royalty)
+        let statements = StatementImporter(store: ledger.store, settings: royalty)
+        self.statements = statements
+        viewAccounting = ViewAccounting(store: ledger.store, settings: royalty, holders: { try statements.rightsHolders() })
     }
 
     /// The router: authentication first, then the routes.
@@ -66,6 +69,9 @@ public struct ControlAPI: Sendable {
         case .postStatement: try await postStatement(request)
         case .statement: try statement(request, context: context)
         case .artistStatement: try artistStatement(request, context: context, scope: scope)
+        case .postDeliveryReport: try await postDeliveryReport(request, scope: scope)
+        case .views: try views(request, context: context)
+        case .closeViews: try await closeViews(request)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)

@@ -7,7 +7,7 @@ public struct ControlRoute: Sendable, Hashable {
     public enum Access: Sendable, Hashable {
         /// `admin` only.
         case admin
-        /// `admin`, or a node appending under its own key prefix.
+        /// `admin`, or a node for itself (transfers under its own key prefix, its own delivery reports).
         case adminOrNode
         /// `admin`, or the artist the request is about.
         case adminOrOwnArtist
@@ -18,7 +18,7 @@ public struct ControlRoute: Sendable, Hashable {
     /// What a route does; handlers switch over it, so a route without a handler does not compile.
     public enum Endpoint: Sendable, Hashable, CaseIterable {
         case postTransfer, postTip, postSubscriptionPayment, subscriptionPool, postSplitRule, splitRules, putPayoutSettings,
-             payoutSettings, postPayoutRun, payoutRun, payoutFile, confirmPayout, failPayout, postStatement, statement, artistStatement, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
+             payoutSettings, postPayoutRun, payoutRun, payoutFile, confirmPayout, failPayout, postStatement, statement, artistStatement, postDeliveryReport, views, closeViews, checkpoint, issueCheckpoint, entries, inclusionProof, consistencyProof, balances, account, export,
              receipt, integrity
     }
 
@@ -47,6 +47,9 @@ public struct ControlRoute: Sendable, Hashable {
         case .postStatement: (.post, "/v1/statements", .admin)
         case .statement: (.get, "/v1/statements/{dsp}/{period}", .admin)
         case .artistStatement: (.get, "/v1/artists/{artist}/statement", .adminOrOwnArtist)
+        case .postDeliveryReport: (.post, "/v1/reports/deliveries", .adminOrNode)
+        case .views: (.get, "/v1/views/{period}", .admin)
+        case .closeViews: (.post, "/v1/views/close", .admin)
         case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
         case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
         case .entries: (.get, "/v1/entries", .admin)

@@ -1,3 +1,4 @@
+import Manifest
 import Royalty
 
 /// The royalty rules' settings the control API applies (`[royalty]` in `nodes.conf`, and the origin's
@@ -11,6 +12,19 @@ public struct RoyaltySettings: Sendable {
     public var sepaDebtor: SEPACreditTransfer.Account?
     /// The published recordings; without a source no line or view matches a content (only split rules and artists do).
     public var recordings: (any RecordingSource)?
+    /// Each node's key for signing its delivery reports; a node without one cannot report.
+    public var reportKeys: [String: NoteVerifier] = [:]
+    /// How views become royalties at a month's close.
+    public var viewModel: ViewModel = .proRata
+    /// Media a session needs to be a view.
+    public var viewThresholdMilliseconds: UInt32 = 30_000
+
+    /// `pro_rata`: the month's subscription pool in the close's currency, split by views; `per_view`: a rate card,
+    /// minor units per 1,000 views by currency.
+    public enum ViewModel: Sendable, Equatable {
+        case proRata
+        case perView(ratesPerThousand: [String: Int64])
+    }
 
     public init(tipArtistShareBasisPoints: UInt16 = Tips.defaultArtistShareBasisPoints, taxRates: TaxRates? = nil,
                 sepaDebtor: SEPACreditTransfer.Account? = nil, recordings: (any RecordingSource)? = nil) {

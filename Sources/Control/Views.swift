@@ -229,6 +229,47 @@ public enum Views {
         public var entries: [UInt64]
     }
 
+    /// A delivery report as the origin took it.
+    public struct DeliveryReceipt: Codable, Sendable {
+        public var node: String
+        /// `YYYY-MM-DDThh` (UTC).
+        public var period: String
+        /// `accepted` (new) or `duplicate` (the same report was accepted before).
+        public var status: String
+        public var contents: Int
+        public var sessions: Int
+    }
+
+    /// A month's views: what the reports so far tally to, and its close once made.
+    public struct MonthViews: Codable, Sendable {
+        public var period: String
+        public var reports: Int
+        /// Sessions seen at more than one node (counted once).
+        public var sharedSessions: UInt64
+        public var contents: [ContentViews]
+        public var close: ViewClose?
+    }
+
+    public struct ContentViews: Codable, Sendable {
+        public var content: String
+        public var views: UInt64
+        public var bytes: UInt64?
+        /// Set by a close: the royalty (minor units of its currency) and whether it waits in suspense.
+        public var amount: Int64?
+        public var unassigned: Bool?
+    }
+
+    /// A month's close: the model, the currency, the views and royalties, refusals of the ledger (retried by closing again).
+    public struct ViewClose: Codable, Sendable {
+        public var period: String
+        public var currency: String
+        public var model: String
+        public var reports: Int
+        public var total: Int64
+        public var contents: [ContentViews]
+        public var refused: [String: String]
+    }
+
     public struct CheckpointView: Codable {
         public var size: Int
         public var rootHash: String

@@ -8,8 +8,8 @@ import Ledger
 struct RoyaltyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "royalty",
-        abstract: "Run payouts and import DSP statements through the origin's control API.",
-        subcommands: [PayoutRunCommand.self, StatementImportCommand.self])
+        abstract: "Close a month's views into royalties, run payouts and import DSP statements through the origin's control API.",
+        subcommands: [ViewCloseCommand.self, PayoutRunCommand.self, StatementImportCommand.self])
 }
 
 /// Where the control API is and the token to call it with.
@@ -172,6 +172,49 @@ struct StatementImportCommand: AsyncParsableCommand {
                 print("  unmatched line \(line.line) (\(line.transaction)): \(names.compactMap { $0 }.joined(separator: ", ")), "
                       + "\(line.amount) minor units \(line.currency)")
             }
+        } catch {
+            throw exitStatus(reporting: error)
+        }
+    }
+}
+
+/// `edgenode royalty close --period YYYY-MM --currency CUR`: turns the month's views, as the nodes reported them, into
+/// royalties by the configured model (once).
+struct ViewCloseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close",
+        abstract: "Close a month's views into royalties (once): the nodes' reports tallied, paid by the view model of nodes.conf.",
+        discussion: """
+            A session served by several nodes is one view. pro_rata splits the month's subscription pool by views;
+            per_view pays the rate card. Reports of a closed month are refused afterwards. Closing again prints the
+            first close.
+            """)
+
+    @OptionGroup var target: ControlTarget
+
+    @Option(name: .long, help: "The month, YYYY-MM.")
+    var period: String
+
+    @Option(name: .long, help: "The currency paid (ISO 4217).")
+    var currency = "EUR"
+
+    func run() async throws {
+        do {
+            let client = try target.client()
+            let body = try JSONSerialization.data(withJSONObject: ["period": period, "currency": currency])
+            let data = try await client.post("/v1/views/close", json: body).expectSuccess("POST /v1/views/close")
+            let closed = try Views.decoder().decode(Views.ViewClose.self, from: data)
+            let unit = try? Currency(closed.currency)
+            func amount(_ minor: Int64) -> String { unit?.format(minor) ?? "\(minor) minor units" }
+            print("views \(closed.period) (\(closed.model), \(closed.reports) reports): \(closed.contents.reduce(UInt64(0)) { $0 + $1.views }) views, "
+                  + "\(amount(closed.total)) \(closed.currency)")
+            for content in closed.contents {
+                print("  \(content.content): \(content.views) views, \(amount(content.amount ?? 0))" + (content.unassigned == true ? " (in suspense)" : ""))
+            }
+            for (key, reason) in closed.refused.sorted(by: { $0.key < $1.key }) { print("refused: \(key): \(reason)") }
+            if !closed.refused.isEmpty { throw ExitCode(1) }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw exitStatus(reporting: error)
         }

@@ -41,6 +41,12 @@ public struct ViewCounter: Sendable {
 
     /// One content's deliveries in one period at this node.
     public struct ContentPeriod: Sendable, Equatable {
+        public init(bytes: UInt64 = 0, sessions: [SessionKey: UInt32] = [:], untrackedViews: UInt64 = 0) {
+            self.bytes = bytes
+            self.sessions = sessions
+            self.untrackedViews = untrackedViews
+        }
+
         /// Bytes delivered to viewers in the period (whatever period their session started in).
         public var bytes: UInt64 = 0
         /// Media milliseconds per session that started in the period (capped at the threshold: more changes nothing).
@@ -58,6 +64,11 @@ public struct ViewCounter: Sendable {
     public struct Report: Sendable, Equatable {
         public let period: Int64
         public let contents: [String: ContentPeriod]
+
+        public init(period: Int64, contents: [String: ContentPeriod]) {
+            self.period = period
+            self.contents = contents
+        }
     }
 
     private struct Session {
@@ -164,6 +175,34 @@ public struct ViewCounter: Sendable {
             entry.untrackedViews += 1
         }
         periods[session.period, default: [:]][session.content] = entry
+    }
+
+    /// What every open period holds so far, live sessions included (nothing is finished or removed): saved by a node
+    /// so that a restart loses nothing counted before the save.
+    public func snapshot() -> [Report] {
+        var copy = periods
+        for session in table.compactMap({ $0 }) where session.media > 0 {
+            var entry = copy[session.period, default: [:]][session.content, default: ContentPeriod()]
+            let known = entry.sessions[session.key] ?? 0
+            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(session.media).partialValue)
+            copy[session.period, default: [:]][session.content] = entry
+        }
+        return copy.keys.sorted().map { Report(period: $0, contents: copy[$0]!) }
+    }
+
+    /// Takes back what a snapshot held (after a restart): its sessions' media and bytes join their periods, and a
+    /// session seen again adds to what it had.
+    public mutating func restore(_ report: Report) {
+        for (content, saved) in report.contents {
+            var entry = periods[report.period, default: [:]][content, default: ContentPeriod()]
+            entry.bytes &+= saved.bytes
+            entry.untrackedViews &+= saved.untrackedViews
+            for (key, media) in saved.sessions {
+                let known = entry.sessions[key] ?? 0
+                entry.sessions[key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(media).partialValue)
+            }
+            periods[report.period, default: [:]][content] = entry
+        }
     }
 
     /// The periods closed at `now`: ended at least `closeGraceSeconds` ago (requests under way at the end have been

@@ -5,9 +5,10 @@ import Ledger
 ///   fraction of a unit below is not paid: the platform keeps at most one unit per content and period).
 /// - `proRata`: a pool (a month's subscription revenue) split by each content's share of the views, by largest
 ///   remainder: the parts sum to the pool exactly, always (how streaming services pay).
-/// Each content's amount is then split between its collaborators by the split rule in force at the period's start, also
-/// exactly, and becomes one ledger transfer from `platform/revenue` to the artists, keyed so that closing the same
-/// period again is a no-op. A content without a rule is left unassigned (the suspense list), never guessed.
+/// Each content's amount is then split between its rights holders (its split rule in force at the period's start, else
+/// the artist who published it), also exactly, and becomes one ledger transfer from `platform/revenue` to the artists,
+/// keyed `royalty:views:YYYY-MM:CUR:CONTENT` so that closing the same period again is a no-op. A content nobody is
+/// known for is paid into `suspense/views/CUR` (listed as unassigned), never guessed: the parts still sum to the pool.
 public enum ViewRoyalties {
     public enum Model: Sendable, Equatable {
         case perView(ratePerThousand: Int64)
@@ -40,27 +41,28 @@ public enum ViewRoyalties {
         }
     }
 
-    /// What closing a period produces: the transfers, and the amounts of contents without a split rule.
+    /// What closing a period produces: the transfers, and the amounts of contents paid into suspense.
     public struct Close: Sendable {
         public var transfers: [Transfer] = []
         public var unassigned: [String: Int64] = [:]
     }
 
-    /// The transfers of `amounts` (per content) for `period` (e.g. `2026-11`) in `currency`, split by the rules in
-    /// force at `at`.
-    public static func close(period: String, model: Model, currency: Currency, amounts: [String: Int64], splits: SplitBook, at: Int64)
+    /// The transfers of `amounts` (per content) for `period` (e.g. `2026-11`) in `currency`, split between the rights
+    /// holders at `at` (Unix seconds).
+    public static func close(period: String, model: Model, currency: Currency, amounts: [String: Int64], holders: RightsHolders, at: Int64)
         throws(LedgerError) -> Close {
         var result = Close()
         for content in amounts.keys.sorted() {
             let amount = amounts[content]!
             guard amount > 0 else { continue }
-            guard let rule = splits.rule(for: content, at: at) else {
-                result.unassigned[content] = amount
-                continue
-            }
             var postings = [Transfer.Posting(.debit, try Account(.platformRevenue, currency), amount)]
-            for part in rule.split(amount) where part.amount > 0 {
-                postings.append(Transfer.Posting(.credit, try Account(.artist(part.artist), currency), part.amount))
+            if let parts = holders.split(amount, content: content, at: at) {
+                for part in parts where part.amount > 0 {
+                    postings.append(Transfer.Posting(.credit, try Account(.artist(part.artist), currency), part.amount))
+                }
+            } else {
+                result.unassigned[content] = amount
+                postings.append(Transfer.Posting(.credit, try Account(.suspense("views"), currency), amount))
             }
             result.transfers.append(try Transfer(idempotencyKey: "royalty:views:\(period):\(currency):\(content)", kind: .royalty,
                                                  postings: postings, memo: "views \(period) \(content) (\(model.name))"))

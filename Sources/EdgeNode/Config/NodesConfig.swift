@@ -36,6 +36,8 @@ import TOMLKit
 /// prefetch = 2               # edge, mesh, satellite: segments filled ahead of a viewer (0...16)
 /// manifest_ttl = 60          # edge, mesh, satellite: seconds a manifest is used before it is revalidated
 /// upstream_timeout = 5       # edge, mesh, satellite: seconds to connect to a parent, and of silence mid-response
+/// report_key = "keys/edge-paris" # optional: PATH.key signs this node's delivery reports; the origin checks them with PATH.pub
+/// report_token = "keys/edge-paris.token" # optional: a node:NAME control API token the node sends its reports with
 /// ```
 ///
 /// A non-origin node asks its parents in order. A parent whose role is `mesh` is a peer: it is asked only for what it
@@ -71,6 +73,10 @@ public struct NodesConfig: Sendable {
         public var upstreamTimeoutSeconds: Int
         /// The control module's settings (an origin with a `control` address).
         public var ledger: LedgerSettings?
+        /// Absolute path prefix of the node's report key pair (`PATH.key` on the node, `PATH.pub` on the origin).
+        public var reportKey: String?
+        /// Absolute path of the node's control API token file.
+        public var reportToken: String?
     }
 
     /// Where an origin's control module keeps its ledger and how it signs it.
@@ -236,7 +242,7 @@ public struct NodesConfig: Sendable {
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "url", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
                               "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness",
-                              "tip_artist_share"])
+                              "tip_artist_share", "report_key", "report_token"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -294,13 +300,21 @@ public struct NodesConfig: Sendable {
         let region = try reader.requiredString("region")
         guard !region.isEmpty, region.utf8.count <= 64 else { throw reader.error("region", "must be 1-64 bytes") }
         let http = try reader.requiredAddress("http")
-        return Node(
+        let reportKey = try reader.string("report_key").map { resolve($0, base: base) }
+        let reportToken = try reader.string("report_token").map { resolve($0, base: base) }
+        if (reportKey == nil) != (reportToken == nil) {
+            throw reader.error(reportKey == nil ? "report_key" : "report_token", "missing: a node reports its deliveries with both a key and a token")
+        }
+        var node = Node(
             name: name, role: role, region: region, latitude: latitude, longitude: longitude,
             http: http, url: try publicURL(reader, http: http), content: resolve(try reader.requiredString("content"), base: base),
             parents: try reader.strings("parents") ?? [], gossip: try reader.address("gossip"), control: control,
             originKey: try reader.string("origin_key").map { resolve($0, base: base) }, threads: threads,
             maxConnections: maxConnections, cacheSizeBytes: cacheSize, prefetch: prefetch, manifestTTLSeconds: manifestTTL,
             upstreamTimeoutSeconds: upstreamTimeout, ledger: ledger)
+        node.reportKey = reportKey
+        node.reportToken = reportToken
+        return node
     }
 
     /// `url`, checked: http or https with a host (a path is kept as a prefix), no query, fragment or user; by default

@@ -45,6 +45,22 @@ struct OpenedFile {
     /// What `Age` counts from (seconds): on a caching node, when the object entered the cache (its ctime, which
     /// cannot be set back, unlike an mtime) less the age it already had at the parent (RFC 9111 §5.1).
     let storedAt: Int64
+    /// The media segment it is, for counting views (nil: not a segment a verified manifest lists).
+    var media: MediaSegment? = nil
+}
+
+/// A media segment of a content, as views count it: which content, which segment (an id of its path), how much media.
+struct MediaSegment: Sendable {
+    let content: String
+    let segment: UInt64
+    let milliseconds: UInt32
+
+    /// FNV-1a of the segment's path within its content.
+    static func id(_ path: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return hash
+    }
 }
 
 /// An open file shared by the cache and every response sending from it (sendfile takes an explicit offset, so
@@ -107,6 +123,7 @@ final class ContentStore: Sendable {
         let shared: SharedFile?
         let representation: Representation
         let commonFields: ByteBuffer
+        let media: MediaSegment?
     }
 
     /// Verified identities remembered at most (beyond, they are forgotten and files verified again when next opened).
@@ -146,7 +163,7 @@ final class ContentStore: Sendable {
         let cached = cache.withLockedValue { $0.entries[key] }
         if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
             return .file(OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes,
-                                    shared: cached.shared, storedAt: cached.storedAt))
+                                    shared: cached.shared, storedAt: cached.storedAt, media: cached.media))
         }
         guard let components = RequestPath.components(of: rawPath), !components.isEmpty else { return .notFound }
         let relative = components.joined(separator: "/")
@@ -169,6 +186,9 @@ final class ContentStore: Sendable {
             return .notFound
         }
         let unchanged = cached.map { $0.identity == identity } ?? false
+        let media = listing?.mediaMilliseconds.map { milliseconds in
+            MediaSegment(content: String(components[0]), segment: MediaSegment.id(components.dropFirst().joined(separator: "/")), milliseconds: milliseconds)
+        }
         var verifiedBytes: ByteBuffer?
         if let listing, !unchanged, verified.withLockedValue({ $0[relative] }) != identity {
             switch verify(descriptor, size: size, against: listing.chunks) {
@@ -202,9 +222,9 @@ final class ContentStore: Sendable {
                 commonFields = ResponseHead.commonFields(representation, allocator: allocator)
             }
             remember(Entry(identity: identity, storedAt: storedAt, checkedAt: now, bytes: bytes,
-                           shared: nil, representation: representation, commonFields: commonFields), at: key)
+                           shared: nil, representation: representation, commonFields: commonFields, media: media), at: key)
             return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: bytes, shared: nil,
-                                    storedAt: storedAt))
+                                    storedAt: storedAt, media: media))
         }
         let shared: SharedFile
         let representation: Representation
@@ -218,9 +238,9 @@ final class ContentStore: Sendable {
             commonFields = ResponseHead.commonFields(representation, allocator: allocator)
         }
         remember(Entry(identity: identity, storedAt: storedAt, checkedAt: now, bytes: nil,
-                       shared: shared, representation: representation, commonFields: commonFields), at: key)
+                       shared: shared, representation: representation, commonFields: commonFields, media: media), at: key)
         return .file(OpenedFile(representation: representation, commonFields: commonFields, bytes: nil, shared: shared,
-                                storedAt: storedAt))
+                                storedAt: storedAt, media: media))
     }
 
     /// The age (seconds) a cached file had when it arrived from its parent, 0 when unknown.

@@ -126,6 +126,10 @@ extension FileRequestHandler {
             return
         }
         edge.prefetch(after: path, in: content)
+        if let views = settings.views, let duration = content.verified.manifest.renditions.lazy.flatMap(\.segments).first(where: { $0.path == path })?.durationUs {
+            let media = MediaSegment(content: contentID, segment: MediaSegment.id(path), milliseconds: UInt32(clamping: max(0, duration) / 1000))
+            views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media, bytes: UInt64(range.count))
+        }
         var head = ResponseHead.begin(status: partial ? 206 : 200, capacity: 512, allocator: context.channel.allocator)
         for field in fields + ResponsePlanner.corsFields + (degraded ? [NodeEndpoints.degradedField] : []) {
             ResponseHead.writeField(field.name, field.value, into: &head)

@@ -215,6 +215,15 @@ final class FileRequestHandler: ChannelInboundHandler {
         let isHead = request.method == .HEAD
         let conditions = Self.conditions(request.headers)
         let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
+        if !isHead, let media = file.media, let views = settings.views {
+            switch selection {
+            case .whole: views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media, bytes: file.representation.length)
+            case .ranges(let ranges):
+                views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media,
+                                bytes: ranges.reduce(UInt64(0)) { $0 &+ UInt64($1.count) })
+            default: break
+            }
+        }
         switch selection {
         case .whole:
             sendFast(context: context, file: file, range: 0..<file.representation.length, partial: false, isHead: isHead,

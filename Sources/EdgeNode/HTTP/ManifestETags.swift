@@ -19,6 +19,8 @@ final class ManifestETags: Sendable {
         let etag: EntityTag
         let lastModified: Int64
         let chunks: ChunkList
+        /// The media a segment carries (its EXTINF), for counting views; nil for other files.
+        let mediaMilliseconds: UInt32?
     }
 
     private struct Entry {
@@ -28,6 +30,8 @@ final class ManifestETags: Sendable {
         /// Each file's ETag (computed once per manifest load: a Merkle root over every chunk hash is too costly for
         /// every request) and chunk list.
         let files: [String: (etag: EntityTag, chunks: ChunkList)]
+        /// Each media segment's duration.
+        let media: [String: UInt32]
         let lastModified: Int64
     }
 
@@ -49,24 +53,30 @@ final class ManifestETags: Sendable {
             entries.withLockedValue { $0[contentID] = loaded }
             entry = loaded
         }
-        return entry!.files[path].map { Listing(etag: $0.etag, lastModified: entry!.lastModified, chunks: $0.chunks) }
+        return entry!.files[path].map {
+            Listing(etag: $0.etag, lastModified: entry!.lastModified, chunks: $0.chunks, mediaMilliseconds: entry!.media[path])
+        }
     }
 
     private func load(_ contentID: String, now: UInt64) -> Entry {
         let descriptor = edgesys_open_beneath(rootDescriptor, "\(contentID)/manifest.json")
-        guard descriptor >= 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], lastModified: 0) }
+        guard descriptor >= 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], media: [:], lastModified: 0) }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], lastModified: 0) }
+        guard fstat(descriptor, &info) == 0 else { return Entry(inode: 0, modifiedNanoseconds: 0, checkedAt: now, files: [:], media: [:], lastModified: 0) }
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if let existing = entries.withLockedValue({ $0[contentID] }), existing.inode == UInt64(info.st_ino),
            existing.modifiedNanoseconds == modified {
             return Entry(inode: existing.inode, modifiedNanoseconds: modified, checkedAt: now, files: existing.files,
-                         lastModified: existing.lastModified)
+                         media: existing.media, lastModified: existing.lastModified)
         }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
         var lists: [String: ChunkList] = [:]
+        var media: [String: UInt32] = [:]
         if let data = try? handle.read(upToCount: ContentManifest.maximumSize), let manifest = try? ContentManifest.parse(data) {
+            for rendition in manifest.renditions {
+                for segment in rendition.segments { media[segment.path] = UInt32(clamping: max(0, segment.durationUs) / 1000) }
+            }
             if let verifier {
                 if let verified = try? VerifiedManifest(manifest, verifier: verifier) {
                     for entry in verified.files { lists[entry.path] = entry.chunks }
@@ -81,6 +91,6 @@ final class ManifestETags: Sendable {
         }
         let files = lists.mapValues { (etag: EntityTag(opaque: String($0.root.hex.prefix(32))), chunks: $0) }
         return Entry(inode: UInt64(info.st_ino), modifiedNanoseconds: modified, checkedAt: now, files: files,
-                     lastModified: Int64(info.st_mtim.tv_sec))
+                     media: media.filter { files[$0.key] != nil }, lastModified: Int64(info.st_mtim.tv_sec))
     }
 }

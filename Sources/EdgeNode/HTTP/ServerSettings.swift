@@ -38,6 +38,8 @@ public struct ServerSettings: Sendable {
     public var node: NodeState?
     /// Places viewers and redirects their playlist requests (nodes that gossip).
     var router: ViewerRouter?
+    /// Counts views of what this node serves (nodes that report their deliveries).
+    var views: ViewRecorder?
     /// How `POST /fleet/emergency` checks a flag (the fleet's name and operator keys); nil: the node takes none.
     var emergencyCheck: EmergencyFlagCheck?
     /// How long a gossiping node waits to merge a seed's state (so the emergency mode in force) before it listens.

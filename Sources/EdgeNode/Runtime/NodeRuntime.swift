@@ -1,3 +1,4 @@
+import Control
 import Foundation
 import Gossip
 import Logging
@@ -79,6 +80,8 @@ public final class NodeRuntime: Service, Sendable {
         let kept = entry.gossip == nil ? nil : flagFile.load(logger: logger)
         if let kept, let flag = EmergencyRecord.flag(kept) { state.noteEmergency(on: flag.on) }
         if entry.gossip != nil { settings.emergencyCheck = flagCheck }
+        let reporter = try Self.viewReporter(config: config, entry: entry, router: settings.router, state: state, logger: logger)
+        settings.views = reporter?.recorder
         let server = try HTTPServer(settings: settings, logger: logger)
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
             var settings = settings
@@ -88,6 +91,7 @@ public final class NodeRuntime: Service, Sendable {
         }
         state.attach(gossip: gossip, server: server)
         var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, loaded: kept, gossip: $0, state: state, logger: logger)] } ?? [])
+        if let reporter { services.append(reporter) }
         if let address = entry.control, let ledger = entry.ledger {
             // One control module per ledger: a second origin process on the same database fails here.
             let database = URL(fileURLWithPath: ledger.database)
@@ -97,6 +101,14 @@ public final class NodeRuntime: Service, Sendable {
             var royalty = try config.royalty.settings(tipArtistShareBasisPoints: ledger.tipArtistShareBasisPoints, configPath: config.path)
             let manifestKey = try entry.originKey.map { try KeyStore.loadVerifier(path: $0) } ?? KeyStore.loadSigner(path: ledger.signingKey).verifier
             royalty.recordings = PublishedRecordings(directory: entry.content, verifier: manifestKey)
+            for node in config.nodes {
+                guard let key = node.reportKey else { continue }
+                do {
+                    royalty.reportKeys[node.name] = try KeyStore.loadVerifier(path: key + ".pub")
+                } catch {
+                    logger.error("a node's report key cannot be read: its delivery reports will be refused", metadata: ["node": "\(node.name)", "error": "\(error)"])
+                }
+            }
             services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger)
         } else {
             ledgerLock = nil
@@ -147,6 +159,32 @@ public final class NodeRuntime: Service, Sendable {
             settings.edge = edge
         }
         return settings
+    }
+
+    /// The view counter and its reporter of a node with `report_key` and `report_token`: the salt's secret is the
+    /// fleet's gossip key (shared, so the origin can count a viewer served by several nodes once), the counts of open
+    /// periods saved before a restart are taken back.
+    private static func viewReporter(config: NodesConfig, entry: NodesConfig.Node, router: ViewerRouter?, state: NodeState,
+                                     logger: Logger) throws -> ViewReporter? {
+        guard let keyPath = entry.reportKey, let tokenPath = entry.reportToken else { return nil }
+        let signer = try KeyStore.loadSigner(path: keyPath + ".key")
+        let token = String(decoding: try AtomicFile.read(tokenPath, limit: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret: [UInt8]
+        if let keyring = config.gossipKeyring {
+            secret = try KeyringFile.load(keyring).primary.bytes
+        } else {
+            var generator = SystemRandomNumberGenerator()
+            secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        }
+        let recorder = ViewRecorder(node: entry.name, secret: secret, settings: config.royalty.counterSettings,
+                                    isFleetRequest: { headers in router?.isFromFleetNode(headers) ?? false })
+        let spool = try ViewSpool(content: entry.content)
+        let (saved, unreadable) = spool.loadOpen(node: entry.name)
+        recorder.restore(saved)
+        if !unreadable.isEmpty { logger.error("saved view counts unreadable, set aside", metadata: ["files": "\(unreadable)"]) }
+        let client = config.nodes.first { $0.control != nil }?.control.map { ControlClient(host: $0.host, port: $0.port, token: token) }
+        return ViewReporter(recorder: recorder, spool: spool, signer: signer, client: client,
+                            interval: .seconds(config.royalty.viewReportIntervalSeconds), state: state, logger: logger)
     }
 
     private static func gossipSettings(config: NodesConfig, entry: NodesConfig.Node) -> GossipNodeSettings? {

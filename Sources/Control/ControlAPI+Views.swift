@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import Ledger
+import LedgerStore
+import Royalty
+
+/// The network's views: nodes' delivery reports in, a month's tally read, and the month's close into royalties.
+extension ControlAPI {
+    /// The largest report body: four million sessions of ~40 bytes, JSON-escaped.
+    public static let maximumReportBytes = 256 << 20
+
+    /// `POST /v1/reports/deliveries` (a node for itself, or an admin): 201 for a new report, 200 for the same again.
+    func postDeliveryReport(_ request: Request, scope: Scope) async throws -> Response {
+        let data = try await Self.jsonBody(request, limit: Self.maximumReportBytes)
+        let submission: ViewAccounting.Submission
+        do {
+            submission = try Views.decoder().decode(ViewAccounting.Submission.self, from: data)
+        } catch {
+            throw ControlError(.badRequest, "invalid_report", "the body must be {\"report\": TEXT, \"signature\": NOTE}")
+        }
+        let node: String
+        switch scope {
+        case .node(let name): node = name
+        default:
+            guard let named = (try? DeliveryReport(text: submission.report))?.node else {
+                throw ControlError(.badRequest, "invalid_report", "the report does not parse")
+            }
+            node = named
+        }
+        let (created, report) = try viewAccounting.accept(submission, node: node, at: Self.now())
+        if created {
+            ledger.logger.info("delivery report", metadata: ["node": "\(node)", "period": "\(report.periodLabel)", "contents": "\(report.contents.count)"])
+        }
+        let view = Views.DeliveryReceipt(node: node, period: report.periodLabel, status: created ? "accepted" : "duplicate",
+                                         contents: report.contents.count, sessions: report.contents.values.reduce(0) { $0 + $1.sessions.count })
+        return try Self.json(view, status: created ? .created : .ok)
+    }
+
+    /// `GET /v1/views/{period}`: the month's tally so far, and its close when made.
+    func views(_ request: Request, context: ControlContext) throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let text = try context.parameters.require("period")
+        guard let month = Month(text) else { throw ControlError.badRequest("period \"\(text.prefix(20))\" is not YYYY-MM") }
+        let tally = ViewTally(reports: try viewAccounting.reports(month), thresholdMilliseconds: royalty.viewThresholdMilliseconds)
+        let closed = try storeCall { () throws(StoreError) in try ledger.store.document(kind: ViewAccounting.closeKind, id: month.description) }
+            .flatMap { try? Views.decoder().decode(ViewAccounting.Closed.self, from: $0.body) }
+        let contents = tally.views.keys.sorted().map { Views.ContentViews(content: $0, views: tally.views[$0]!, bytes: tally.bytes[$0]) }
+        return try Self.json(Views.MonthViews(period: month.description, reports: tally.reports, sharedSessions: tally.sharedSessions,
+                                              contents: contents, close: try closed.map { try Self.view($0, refused: [:]) }))
+    }
+
+    /// `POST /v1/views/close` `{"period": "2026-11", "currency": "EUR"}`: 201 when closed now, 200 when closed before.
+    func closeViews(_ request: Request) async throws -> Response {
+        let run = try PayoutRunBody.run(from: try await Self.jsonBody(request))
+        let (closed, created, refused) = try viewAccounting.close(run.month, currency: run.currency, at: Self.now())
+        ledger.logger.info("views closed", metadata: ["period": "\(closed.period)", "model": "\(closed.model)", "reports": "\(closed.reports)",
+                                                     "refused": "\(refused.count)"])
+        return try Self.json(try Self.view(closed, refused: refused), status: created ? .created : .ok)
+    }
+
+    static func view(_ closed: ViewAccounting.Closed, refused: [String: String]) throws -> Views.ViewClose {
+        var total: Int64 = 0
+        for amount in closed.amounts.values {
+            let (sum, overflow) = total.addingReportingOverflow(amount)
+            guard !overflow else { throw ControlError(.unprocessableContent, "overflow", "the close's total leaves the 64-bit range") }
+            total = sum
+        }
+        let contents = closed.views.keys.sorted().map {
+            Views.ContentViews(content: $0, views: closed.views[$0]!, amount: closed.amounts[$0] ?? 0, unassigned: closed.unassigned[$0] != nil)
+        }
+        return Views.ViewClose(period: closed.period, currency: closed.currency, model: closed.model, reports: closed.reports, total: total,
+                               contents: contents, refused: refused)
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import Ledger
+import LedgerStore
+import Manifest
+import Royalty
+import Synchronization
+
+/// The network's views on the origin: nodes' signed delivery reports, kept once per node and period (a write-once
+/// document `deliveries` `YYYY-MM-DDThh/NODE`), and a month's close, which tallies them (a session served by several
+/// nodes is one view), turns views into royalties by the configured model and books them — once: the close's result
+/// is a write-once document `view-close` `YYYY-MM`, stored before any money moves, and every transfer has its key.
+/// Reports of a closed month are refused. Accepting and closing hold one lock, so no report slips past a close.
+final class ViewAccounting: Sendable {
+    static let reportKind = "deliveries"
+    static let closeKind = "view-close"
+
+    let store: LedgerStore
+    let settings: RoyaltySettings
+    let holders: @Sendable () throws -> RightsHolders
+    private let lock = Mutex(())
+
+    init(store: LedgerStore, settings: RoyaltySettings, holders: @escaping @Sendable () throws -> RightsHolders) {
+        self.store = store
+        self.settings = settings
+        self.holders = holders
+    }
+
+    /// A report as a node sends it: its canonical text and the signed note over it.
+    struct Submission: Codable, Sendable {
+        var report: String
+        var signature: String
+    }
+
+    /// Accepts `submission` from `node`: true when it is new, false when the same report was accepted before.
+    func accept(_ submission: Submission, node: String, at time: Int64) throws -> (created: Bool, report: DeliveryReport) {
+        guard let verifier = settings.reportKeys[node] else {
+            throw ControlError(.forbidden, "no_report_key", "node \(node) has no report key in nodes.conf (report_key): its reports cannot be checked")
+        }
+        let report: DeliveryReport
+        do {
+            report = try DeliveryReport.verify(text: submission.report, note: submission.signature, node: node, verifier: verifier)
+        } catch {
+            throw ControlError(.badRequest, "invalid_report", error.description)
+        }
+        guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
+        let body = try Views.encoder().encode(submission)
+        return try lock.withLock { _ in
+            if try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) != nil {
+                throw ControlError(.conflict, "period_closed", "the views of \(month) were closed: a report of \(report.periodLabel) comes too late")
+            }
+            let id = "\(report.periodLabel)/\(node)"
+            switch try storeCall({ () throws(StoreError) in try store.putDocument(kind: Self.reportKind, id: id, body: body, at: time) }) {
+            case .created:
+                return (true, report)
+            case .existing(let stored):
+                guard let earlier = try? Views.decoder().decode(Submission.self, from: stored.body), earlier.report == submission.report else {
+                    throw ControlError(.conflict, "report_conflict", "another report of \(node) for \(report.periodLabel) was accepted before")
+                }
+                return (false, report)
+            }
+        }
+    }
+
+    /// The reports of `month` so far.
+    func reports(_ month: Month) throws -> [DeliveryReport] {
+        let documents = try storeCall { () throws(StoreError) in try store.documents(kind: Self.reportKind, idPrefix: "\(month)-") }
+        return try documents.map { document in
+            guard let submission = try? Views.decoder().decode(Submission.self, from: document.body),
+                  let report = try? DeliveryReport(text: submission.report) else {
+                throw ControlError(.serviceUnavailable, "storage_failure", "the stored report \(document.id) does not decode")
+            }
+            return report
+        }
+    }
+
+    /// A month's close as stored: the tally, and every transfer it books (so resuming books exactly what was decided).
+    struct Closed: Codable, Sendable {
+        struct Booking: Codable, Sendable {
+            var key: String
+            var memo: String
+            var debit: String
+            var credits: [Credit]
+        }
+
+        struct Credit: Codable, Sendable {
+            var account: String
+            var amount: Int64
+        }
+
+        var period: String
+        var currency: String
+        var model: String
+        var reports: Int
+        var views: [String: UInt64]
+        var amounts: [String: Int64]
+        var unassigned: [String: Int64]
+        var bookings: [Booking]
+
+        /// The stored bookings as transfers.
+        func transfers() throws -> [Transfer] {
+            try bookings.map { booking in
+                do {
+                    let debit = try Account(parsing: booking.debit)
+                    let credits = try booking.credits.map { credit throws(LedgerError) in Transfer.Posting(.credit, try Account(parsing: credit.account), credit.amount) }
+                    var total: Int64 = 0
+                    for credit in credits {
+                        let (sum, overflow) = total.addingReportingOverflow(credit.amount)
+                        guard !overflow else { throw LedgerError.invalidAmount("the credits of \(booking.key) leave the 64-bit range") }
+                        total = sum
+                    }
+                    return try Transfer(idempotencyKey: booking.key, kind: .royalty, postings: [Transfer.Posting(.debit, debit, total)] + credits,
+                                        memo: booking.memo)
+                } catch {
+                    throw ControlError(.serviceUnavailable, "storage_failure", "the stored close of \(period) does not make transfers: \(error)")
+                }
+            }
+        }
+    }
+
+    /// Closes `month` in `currency` unless it was closed before (then the stored close is answered; another currency is
+    /// a conflict), and books its transfers. Returns the close, whether this call made it, and refusals by content.
+    func close(_ month: Month, currency: Currency, at time: Int64) throws -> (closed: Closed, created: Bool, refused: [String: String]) {
+        let (closed, created) = try lock.withLock { _ throws -> (Closed, Bool) in
+            if let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) {
+                guard let closed = try? Views.decoder().decode(Closed.self, from: stored.body) else {
+                    throw ControlError(.serviceUnavailable, "storage_failure", "the stored close of \(month) does not decode")
+                }
+                guard closed.currency == currency.code else {
+                    throw ControlError(.conflict, "closed_in_other_currency", "the views of \(month) were closed in \(closed.currency)")
+                }
+                return (closed, false)
+            }
+            let reports = try reports(month)
+            let tally = ViewTally(reports: reports, thresholdMilliseconds: settings.viewThresholdMilliseconds)
+            let model: ViewRoyalties.Model
+            switch settings.viewModel {
+            case .perView(let rates):
+                guard let rate = rates[currency.code] else {
+                    throw ControlError(.conflict, "no_rate", "the per_view rate card has no rate in \(currency.code) ([royalty] per_view_rates)")
+                }
+                model = .perView(ratePerThousand: rate)
+            case .proRata:
+                let revenue = try Account(.platformRevenue, currency)
+                guard let pool = try storeCall({ () throws(StoreError) in
+                    try store.credited(to: revenue, keyPrefix: Subscriptions.keyPrefix(month: month))
+                }) else { throw ControlError(.unprocessableContent, "overflow", "the month's subscription pool leaves the 64-bit range") }
+                model = .proRata(pool: pool)
+            }
+            let amounts = ViewRoyalties.amounts(model, views: tally.views)
+            let booked: ViewRoyalties.Close
+            do {
+                booked = try ViewRoyalties.close(period: month.description, model: model, currency: currency, amounts: amounts,
+                                                 holders: try holders(), at: month.startSeconds)
+            } catch let error as LedgerError {
+                throw ControlError(.unprocessableContent, "refused", error.description)
+            }
+            let bookings = booked.transfers.map { transfer in
+                Closed.Booking(key: transfer.idempotencyKey, memo: transfer.memo,
+                               debit: transfer.postings.first { $0.side == .debit }?.account.description ?? "",
+                               credits: transfer.postings.filter { $0.side == .credit }.map { Closed.Credit(account: $0.account.description, amount: $0.amount) })
+            }
+            let closed = Closed(period: month.description, currency: currency.code, model: model.name, reports: tally.reports, views: tally.views,
+                                amounts: amounts, unassigned: booked.unassigned, bookings: bookings)
+            let body = try Views.encoder().encode(closed)
+            _ = try storeCall { () throws(StoreError) in try store.putDocument(kind: Self.closeKind, id: month.description, body: body, at: time) }
+            return (closed, true)
+        }
+        var refused: [String: String] = [:]
+        let transfers = try closed.transfers()
+        let results = try storeCall { () throws(StoreError) in try store.commit(transfers, at: time) }
+        for (transfer, result) in zip(transfers, results) {
+            switch result {
+            case .success, .failure(.idempotencyConflict): continue
+            case .failure(let error): refused[transfer.idempotencyKey] = error.description
+            }
+        }
+        return (closed, created, refused)
+    }
+}

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Royalty
+import Synchronization
+
+/// Counts what this node delivers to viewers (the data plane calls `delivered` for each media segment response), with
+/// no raw client address kept: a viewer session is the salted SHA-256 of (address, User-Agent, content), the salt
+/// derived per period (hour) from the fleet's secret — every node derives the same one, so the origin can count a
+/// viewer served by several nodes once; nobody without the secret can link a key to an address, and keys of different
+/// hours cannot be linked to each other.
+final class ViewRecorder: Sendable {
+    let node: String
+    let settings: ViewCounter.Settings
+    private let secret: SymmetricKey
+    private let counter: Mutex<ViewCounter>
+    /// The salt of the period last used, and that period.
+    private let salt = Mutex<(period: Int64, key: SymmetricKey)?>(nil)
+    /// Whether a request comes from a fleet node (a fill, not a viewer).
+    private let isFleetRequest: @Sendable (HTTPHeaders) -> Bool
+
+    init(node: String, secret: [UInt8], settings: ViewCounter.Settings, isFleetRequest: @escaping @Sendable (HTTPHeaders) -> Bool) {
+        self.node = node
+        self.settings = settings
+        self.secret = SymmetricKey(data: secret)
+        self.isFleetRequest = isFleetRequest
+        counter = Mutex(ViewCounter(settings: settings))
+    }
+
+    /// A viewer at `peer` received `bytes` of `media`.
+    func delivered(peer: SocketAddress?, headers: HTTPHeaders, media: MediaSegment, bytes: UInt64, now: Int64 = Int64(Date().timeIntervalSince1970)) {
+        guard !isFleetRequest(headers) else { return }
+        let key = sessionKey(peer: peer, userAgent: headers.first(name: "user-agent") ?? "", content: media.content, now: now)
+        counter.withLock {
+            $0.delivered(session: key, content: media.content, segment: media.segment, mediaMilliseconds: media.milliseconds, bytes: bytes, now: now)
+        }
+    }
+
+    /// The salted session key: SHA-256(period salt ‖ address ‖ 0 ‖ User-Agent ‖ 0 ‖ content), its first 128 bits.
+    func sessionKey(peer: SocketAddress?, userAgent: String, content: String, now: Int64) -> SessionKey {
+        let period = counter.withLock { $0.period(of: now) }
+        let key = salt.withLock { held -> SymmetricKey in
+            if let held, held.period == period { return held.key }
+            let derived = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("edgenode.views.salt/\(period)".utf8), using: secret))
+            held = (period, derived)
+            return derived
+        }
+        var hasher = SHA256()
+        key.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(data: Self.addressBytes(peer))
+        hasher.update(data: [0])
+        hasher.update(data: Array(userAgent.utf8.prefix(512)))
+        hasher.update(data: [0])
+        hasher.update(data: Array(content.utf8))
+        let digest = Array(hasher.finalize())
+        let high = digest[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let low = digest[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return SessionKey(high: high, low: low)
+    }
+
+    private static func addressBytes(_ peer: SocketAddress?) -> [UInt8] {
+        switch peer {
+        case .v4(let address)?:
+            return withUnsafeBytes(of: address.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let address)?:
+            return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+        default:
+            return Array((peer?.description ?? "").utf8)
+        }
+    }
+
+    /// Open periods so far, as reports (for the spool).
+    func snapshot() -> [DeliveryReport] {
+        counter.withLock { $0.snapshot() }.map { DeliveryReport(node: node, periodSeconds: settings.periodSeconds, $0) }
+    }
+
+    /// Periods closed at `now`, as reports.
+    func close(now: Int64) -> [DeliveryReport] {
+        counter.withLock { $0.closePeriods(now: now) }.map { DeliveryReport(node: node, periodSeconds: settings.periodSeconds, $0) }
+    }
+
+    /// Takes back saved open periods after a restart.
+    func restore(_ reports: [DeliveryReport]) {
+        counter.withLock { counter in
+            for report in reports { counter.restore(report.counterReport) }
+        }
+    }
+
+    /// Live sessions and those finished early for lack of room.
+    var sessions: (live: Int, evicted: UInt64) { counter.withLock { ($0.liveSessions, $0.evictedSessions) } }
+}

@@ -1,0 +1,69 @@
+import Control
+import Foundation
+import Logging
+import Manifest
+import Royalty
+import ServiceLifecycle
+
+/// Saves this node's view counts and delivers its closed periods to the origin: every `interval` it closes the periods
+/// that ended (a minute's grace for requests under way), signs each as a delivery report and keeps it in the spool,
+/// saves the open periods, then posts what waits to `POST /v1/reports/deliveries` with the node's token. A report the
+/// origin did not take (down, unreachable, emergency mode) stays on disk and is posted again at the next tick; one it
+/// refused for good (another report of the period, or a month closed already) is set aside and logged.
+struct ViewReporter: Service {
+    let recorder: ViewRecorder
+    let spool: ViewSpool
+    let signer: NoteSigner
+    let client: ControlClient?
+    let interval: Duration
+    let state: NodeState
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await tick(now: Int64(Date().timeIntervalSince1970), deliver: !Task.isShuttingDownGracefully)
+        }
+    }
+
+    /// Closes, signs and keeps ended periods, saves open ones, and (unless `deliver` is false) posts what waits.
+    func tick(now: Int64, deliver: Bool = true) async {
+        for report in recorder.close(now: now) {
+            do {
+                let text = report.text
+                let note = try signer.sign(text: DeliveryReport.signedText(node: report.node, period: report.period, reportText: text))
+                let submission = try JSONSerialization.data(withJSONObject: ["report": text, "signature": note.rendered], options: [.sortedKeys])
+                try spool.enqueue(submission, period: report.periodLabel)
+            } catch {
+                logger.error("cannot keep a delivery report", metadata: ["period": "\(report.periodLabel)", "error": "\(error)"])
+            }
+        }
+        do {
+            try spool.saveOpen(recorder.snapshot())
+        } catch {
+            logger.error("cannot save view counts", metadata: ["error": "\(error)"])
+        }
+        guard deliver, let client, !state.emergencyOn else { return }
+        for path in (try? spool.pending()) ?? [] {
+            guard let body = try? AtomicFile.read(path, limit: ControlAPI.maximumReportBytes) else { continue }
+            do {
+                let response = try await client.post("/v1/reports/deliveries", json: body)
+                switch response.status {
+                case 200, 201:
+                    spool.delivered(path)
+                    logger.info("delivery report delivered", metadata: ["file": "\(URL(fileURLWithPath: path).lastPathComponent)"])
+                case 409, 400:
+                    spool.reject(path)
+                    logger.error("delivery report refused", metadata: ["file": "\(URL(fileURLWithPath: path).lastPathComponent)", "status": "\(response.status)",
+                                                                        "answer": "\(String(decoding: response.body.prefix(300), as: UTF8.self))"])
+                default:
+                    logger.warning("delivery report not taken; kept for the next try", metadata: ["status": "\(response.status)"])
+                    return
+                }
+            } catch {
+                logger.debug("origin unreachable; delivery reports kept", metadata: ["error": "\(error)"])
+                return
+            }
+        }
+    }
+}

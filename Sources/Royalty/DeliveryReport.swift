@@ -1,0 +1,174 @@
+import Crypto
+import Ledger
+import Manifest
+
+/// What one node delivered to viewers in one period (an hour), as it reports it to the origin: per content, the bytes
+/// delivered, the views of sessions it could not track by key, and per viewer session (a salted key: no address) the
+/// media milliseconds delivered. The origin adds a session's media across nodes and counts a view once it reaches the
+/// threshold, so a viewer served by several nodes is one view.
+///
+/// The text form is canonical (the signature covers its SHA-256):
+/// ```
+/// edgenode.deliveries v1
+/// node edge-paris
+/// period 1796256000 3600
+/// content song-1 bytes 1234567 untracked 0
+/// s 00112233445566778899aabbccddeeff 30000
+/// ```
+public struct DeliveryReport: Sendable, Equatable {
+    public struct Content: Sendable, Equatable {
+        public var bytes: UInt64
+        public var untrackedViews: UInt64
+        /// Media milliseconds per session key.
+        public var sessions: [SessionKey: UInt32]
+
+        public init(bytes: UInt64, untrackedViews: UInt64, sessions: [SessionKey: UInt32]) {
+            self.bytes = bytes
+            self.untrackedViews = untrackedViews
+            self.sessions = sessions
+        }
+    }
+
+    public struct Invalid: Error, Equatable, Sendable, CustomStringConvertible {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    /// Sessions in one report at most (beyond: the node reports them as untracked views).
+    public static let maximumSessions = 4_000_000
+    public static let maximumContents = 100_000
+    static let header = "edgenode.deliveries v1"
+
+    public let node: String
+    /// Unix seconds of the period's start.
+    public let period: Int64
+    public let periodSeconds: Int64
+    public let contents: [String: Content]
+
+    public init(node: String, period: Int64, periodSeconds: Int64, contents: [String: Content]) {
+        self.node = node
+        self.period = period
+        self.periodSeconds = periodSeconds
+        self.contents = contents
+    }
+
+    /// A node's closed (or snapshot) period as a report.
+    public init(node: String, periodSeconds: Int64, _ report: ViewCounter.Report) {
+        self.init(node: node, period: report.period, periodSeconds: periodSeconds, contents: report.contents.mapValues {
+            Content(bytes: $0.bytes, untrackedViews: $0.untrackedViews, sessions: $0.sessions)
+        })
+    }
+
+    /// The counter's form of the report.
+    public var counterReport: ViewCounter.Report {
+        ViewCounter.Report(period: period, contents: contents.mapValues {
+            ViewCounter.ContentPeriod(bytes: $0.bytes, sessions: $0.sessions, untrackedViews: $0.untrackedViews)
+        })
+    }
+
+    /// The period's start as `YYYY-MM-DDThh:mm:ss` (UTC): how reports are filed, so a month's reports share its prefix.
+    public var periodLabel: String { CivilTime.dateTime(period) }
+
+    /// The canonical text: contents by id, sessions by key.
+    public var text: String {
+        var text = "\(Self.header)\nnode \(node)\nperiod \(period) \(periodSeconds)\n"
+        for id in contents.keys.sorted() {
+            let content = contents[id]!
+            text += "content \(id) bytes \(content.bytes) untracked \(content.untrackedViews)\n"
+            for key in content.sessions.keys.sorted(by: { ($0.high, $0.low) < ($1.high, $1.low) }) {
+                text += "s \(key.hex) \(content.sessions[key]!)\n"
+            }
+        }
+        return text
+    }
+
+    /// Parses the canonical text, bounded: every line checked, numbers in range, nothing repeated.
+    public init(text: String) throws(Invalid) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.last == "" else { throw Invalid(reason: "the report must end with a newline") }
+        lines.removeLast()
+        guard lines.count >= 3, lines[0] == Self.header[...] else { throw Invalid(reason: "not an \(Self.header) report") }
+        let nodeLine = lines[1].split(separator: " ")
+        guard nodeLine.count == 2, nodeLine[0] == "node", Account.isIdentifier(String(nodeLine[1])) else { throw Invalid(reason: "line 2: node NAME") }
+        let periodLine = lines[2].split(separator: " ")
+        guard periodLine.count == 3, periodLine[0] == "period", let period = Int64(periodLine[1]), let length = Int64(periodLine[2]),
+              (10...86_400).contains(length), 86_400 % length == 0, period >= 0, period % length == 0 else {
+            throw Invalid(reason: "line 3: period START SECONDS (SECONDS within 10...86400 dividing a day, START a multiple of it)")
+        }
+        var contents: [String: Content] = [:]
+        var current: String?
+        var sessions = 0
+        for (offset, line) in lines.dropFirst(3).enumerated() {
+            let number = offset + 4
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            if fields.first == "content" {
+                guard fields.count == 6, fields[2] == "bytes", fields[4] == "untracked", let bytes = UInt64(fields[3]),
+                      let untracked = UInt64(fields[5]) else { throw Invalid(reason: "line \(number): content ID bytes N untracked N") }
+                let id = String(fields[1])
+                guard (try? ContentManifest.validateIdentifier(id, field: "content")) != nil else {
+                    throw Invalid(reason: "line \(number): \"\(id.prefix(40))\" is not a content id")
+                }
+                guard contents[id] == nil else { throw Invalid(reason: "line \(number): content \(id) appears twice") }
+                guard contents.count < Self.maximumContents else { throw Invalid(reason: "more than \(Self.maximumContents) contents") }
+                contents[id] = Content(bytes: bytes, untrackedViews: untracked, sessions: [:])
+                current = id
+            } else if fields.first == "s" {
+                guard let id = current else { throw Invalid(reason: "line \(number): a session before any content") }
+                guard fields.count == 3, let key = SessionKey(hex: fields[1]), let media = UInt32(fields[2]) else {
+                    throw Invalid(reason: "line \(number): s KEY(32 hex) MILLISECONDS")
+                }
+                guard contents[id]!.sessions.updateValue(media, forKey: key) == nil else {
+                    throw Invalid(reason: "line \(number): session \(fields[1]) appears twice")
+                }
+                sessions += 1
+                guard sessions <= Self.maximumSessions else { throw Invalid(reason: "more than \(Self.maximumSessions) sessions") }
+            } else {
+                throw Invalid(reason: "line \(number): expected a content or s line")
+            }
+        }
+        self.init(node: String(nodeLine[1]), period: period, periodSeconds: length, contents: contents)
+    }
+
+    /// The text a node signs: the report's node, period and the SHA-256 of its canonical text.
+    public static func signedText(node: String, period: Int64, reportText: String) -> String {
+        let digest = SHA256.hash(data: Array(reportText.utf8)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        return "edgenode.deliveries/v1\n\(node)\n\(period)\nsha256 \(digest)\n"
+    }
+
+    /// Checks that `note`, signed by `verifier`, covers `text` for `node`: the signature, and the node, period and
+    /// digest it names.
+    public static func verify(text: String, note: String, node: String, verifier: NoteVerifier) throws(Invalid) -> DeliveryReport {
+        let report = try DeliveryReport(text: text)
+        guard report.node == node else { throw Invalid(reason: "the report is of node \(report.node), not \(node)") }
+        do {
+            let signed = try SignedNote(parsing: note)
+            try signed.verify(with: verifier)
+            guard signed.text == signedText(node: node, period: report.period, reportText: text) else {
+                throw Invalid(reason: "the signature covers another report")
+            }
+        } catch let error as Invalid {
+            throw error
+        } catch {
+            throw Invalid(reason: "signature: \(error)")
+        }
+        return report
+    }
+}
+
+extension SessionKey {
+    /// 32 lower-case hex digits.
+    public var hex: String {
+        func digits(_ value: UInt64) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - text.count) + text
+        }
+        return digits(high) + digits(low)
+    }
+
+    /// Parses 32 lower-case hex digits.
+    public init?<Text: StringProtocol>(hex: Text) {
+        guard hex.utf8.count == 32, hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+              let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
+        self.init(high: high, low: low)
+    }
+}
