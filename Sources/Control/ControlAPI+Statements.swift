@@ -28,8 +28,7 @@ extension ControlAPI {
         _ = try QueryParameters(request, allowed: [])
         let dsp = try context.parameters.require("dsp")
         guard StatementImport.isDSPName(dsp) else { throw ControlError.badRequest("dsp must be 1-\(StatementImport.maximumDSPBytes) of a-z 0-9 . _ -") }
-        let text = try context.parameters.require("period")
-        guard let period = Month(text) else { throw ControlError.badRequest("period \"\(text.prefix(20))\" is not YYYY-MM") }
+        let period = try Self.monthParameter(context)
         guard let report = try statements.report(dsp: dsp, period: period) else {
             throw ControlError.notFound("no statement of \(dsp) for \(period) was imported")
         }

@@ -39,8 +39,7 @@ extension ControlAPI {
     /// `GET /v1/views/{period}`: the month's tally so far, and its close when made.
     func views(_ request: Request, context: ControlContext) throws -> Response {
         _ = try QueryParameters(request, allowed: [])
-        let text = try context.parameters.require("period")
-        guard let month = Month(text) else { throw ControlError.badRequest("period \"\(text.prefix(20))\" is not YYYY-MM") }
+        let month = try Self.monthParameter(context)
         let tally = ViewTally(reports: try viewAccounting.reports(month), thresholdMilliseconds: royalty.viewThresholdMilliseconds)
         let closed = try storeCall { () throws(StoreError) in try ledger.store.document(kind: ViewAccounting.closeKind, id: month.description) }
             .flatMap { try? Views.decoder().decode(ViewAccounting.Closed.self, from: $0.body) }
@@ -49,13 +48,33 @@ extension ControlAPI {
                                               contents: contents, close: try closed.map { try Self.view($0, refused: [:]) }))
     }
 
-    /// `POST /v1/views/close` `{"period": "2026-11", "currency": "EUR"}`: 201 when closed now, 200 when closed before.
-    func closeViews(_ request: Request) async throws -> Response {
-        let run = try PayoutRunBody.run(from: try await Self.jsonBody(request))
-        let (closed, created, refused) = try viewAccounting.close(run.month, currency: run.currency, at: Self.now())
+    /// `POST /v1/views/{period}/close` `{"currency": "EUR"}`: 201 when closed now, 200 when closed before.
+    func closeViews(_ request: Request, context: ControlContext) async throws -> Response {
+        let month = try Self.monthParameter(context)
+        let data = try await Self.jsonBody(request)
+        let currency: Currency
+        do {
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            guard let object, Set(object.keys) == ["currency"], let code = object["currency"] as? String else {
+                throw ControlError.badRequest("the body must be {\"currency\": CODE}")
+            }
+            currency = try Currency(code)
+        } catch let error as ControlError {
+            throw error
+        } catch {
+            throw ControlError.badRequest("currency: \(error)")
+        }
+        let (closed, created, refused) = try viewAccounting.close(month, currency: currency, at: Self.now())
         ledger.logger.info("views closed", metadata: ["period": "\(closed.period)", "model": "\(closed.model)", "reports": "\(closed.reports)",
                                                      "refused": "\(refused.count)"])
         return try Self.json(try Self.view(closed, refused: refused), status: created ? .created : .ok)
+    }
+
+    /// The `{period}` path parameter, checked.
+    static func monthParameter(_ context: ControlContext) throws -> Month {
+        let text = try context.parameters.require("period")
+        guard let month = Month(text) else { throw ControlError.badRequest("period \"\(text.prefix(20))\" is not YYYY-MM") }
+        return month
     }
 
     static func view(_ closed: ViewAccounting.Closed, refused: [String: String]) throws -> Views.ViewClose {

@@ -71,7 +71,7 @@ public struct ControlAPI: Sendable {
         case .artistStatement: try artistStatement(request, context: context, scope: scope)
         case .postDeliveryReport: try await postDeliveryReport(request, scope: scope)
         case .views: try views(request, context: context)
-        case .closeViews: try await closeViews(request)
+        case .closeViews: try await closeViews(request, context: context)
         case .checkpoint: try checkpoint(request)
         case .issueCheckpoint: try issueCheckpoint(request)
         case .entries: try entries(request)

@@ -49,7 +49,7 @@ public struct ControlRoute: Sendable, Hashable {
         case .artistStatement: (.get, "/v1/artists/{artist}/statement", .adminOrOwnArtist)
         case .postDeliveryReport: (.post, "/v1/reports/deliveries", .adminOrNode)
         case .views: (.get, "/v1/views/{period}", .admin)
-        case .closeViews: (.post, "/v1/views/close", .admin)
+        case .closeViews: (.post, "/v1/views/{period}/close", .admin)
         case .checkpoint: (.get, "/v1/checkpoint", .anyScope)
         case .issueCheckpoint: (.post, "/v1/checkpoints", .admin)
         case .entries: (.get, "/v1/entries", .admin)

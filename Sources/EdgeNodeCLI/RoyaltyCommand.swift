@@ -3,6 +3,7 @@ import Control
 import EdgeNode
 import Foundation
 import Ledger
+import Royalty
 
 /// `edgenode royalty`: the royalty service's operations, through the origin's control API.
 struct RoyaltyCommand: AsyncParsableCommand {
@@ -201,8 +202,9 @@ struct ViewCloseCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let client = try target.client()
-            let body = try JSONSerialization.data(withJSONObject: ["period": period, "currency": currency])
-            let data = try await client.post("/v1/views/close", json: body).expectSuccess("POST /v1/views/close")
+            guard Royalty.Month(period) != nil else { throw ValidationError("--period: \"\(period)\" is not YYYY-MM") }
+            let body = try JSONSerialization.data(withJSONObject: ["currency": currency])
+            let data = try await client.post("/v1/views/\(period)/close", json: body).expectSuccess("closing the views of \(period)")
             let closed = try Views.decoder().decode(Views.ViewClose.self, from: data)
             let unit = try? Currency(closed.currency)
             func amount(_ minor: Int64) -> String { unit?.format(minor) ?? "\(minor) minor units" }
