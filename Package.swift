@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "ControlTests", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "Royalty", "TestSupport",
                                                      .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "Control", "TestSupport",
+        .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "Control", "Royalty", "TestSupport",
                                                  .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "EdgeNodeTests",

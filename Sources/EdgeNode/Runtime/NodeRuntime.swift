@@ -162,23 +162,18 @@ public final class NodeRuntime: Service, Sendable {
     }
 
     /// The view counter and its reporter of a node with `report_key` and `report_token`: the salt's secret is the
-    /// fleet's gossip key (shared, so the origin can count a viewer served by several nodes once), the counts of open
-    /// periods saved before a restart are taken back.
+    /// fleet's gossip key (shared, so the origin can count a viewer served by several nodes once; the node's own kept
+    /// secret without gossip), the counts of open periods saved before a restart are taken back.
     private static func viewReporter(config: NodesConfig, entry: NodesConfig.Node, router: ViewerRouter?, state: NodeState,
                                      logger: Logger) throws -> ViewReporter? {
         guard let keyPath = entry.reportKey, let tokenPath = entry.reportToken else { return nil }
         let signer = try KeyStore.loadSigner(path: keyPath + ".key")
         let token = String(decoding: try AtomicFile.read(tokenPath, limit: 4096), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let secret: [UInt8]
-        if let keyring = config.gossipKeyring {
-            secret = try KeyringFile.load(keyring).primary.bytes
-        } else {
-            var generator = SystemRandomNumberGenerator()
-            secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        }
+        let spool = try ViewSpool(content: entry.content)
+        // Without a fleet keyring the node keeps its own secret (a viewer is then counted per node).
+        let secret = try config.gossipKeyring.map { try KeyringFile.load($0).primary.bytes } ?? spool.nodeSecret()
         let recorder = ViewRecorder(node: entry.name, secret: secret, settings: config.royalty.counterSettings,
                                     isFleetRequest: { headers in router?.isFromFleetNode(headers) ?? false })
-        let spool = try ViewSpool(content: entry.content)
         let (saved, unreadable) = spool.loadOpen(node: entry.name)
         recorder.restore(saved)
         if !unreadable.isEmpty { logger.error("saved view counts unreadable, set aside", metadata: ["files": "\(unreadable)"]) }

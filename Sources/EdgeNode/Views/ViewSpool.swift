@@ -2,9 +2,9 @@ import Foundation
 import Royalty
 
 /// A node's view counts on disk (`<content>/.views`, 0700; files 0600, written to a temporary file and renamed):
-/// `open-YYYY-MM-DDThh.txt`, the counts of each period still open (saved every report interval and on stop, taken back
-/// after a restart), and `report-YYYY-MM-DDThh.json`, each closed period's signed report until the origin has it
-/// (reports the origin refused for good move to `rejected/`).
+/// `open-YYYY-MM-DDThh:mm:ss.txt`, the counts of each period still open (saved every report interval and on stop, taken back
+/// after a restart), `report-YYYY-MM-DDThh:mm:ss.json`, each closed period's signed report until the origin has it
+/// (reports the origin refused for good move to `rejected/`), and `secret` on a node without a fleet keyring.
 struct ViewSpool: Sendable {
     let directory: String
 
@@ -12,6 +12,17 @@ struct ViewSpool: Sendable {
         directory = content + "/.views"
         try FileManager.default.createDirectory(atPath: directory + "/rejected", withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+    }
+
+    /// The node's own salt secret (`secret`, 32 random bytes made once, 0600), for a node without a fleet keyring: kept,
+    /// so a session goes on with the same key after a restart.
+    func nodeSecret() throws -> [UInt8] {
+        let path = directory + "/secret"
+        if let data = try? AtomicFile.read(path, limit: 64), data.count == 32 { return Array(data) }
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try AtomicFile.write(Data(secret), to: path, mode: 0o600, replace: true)
+        return secret
     }
 
     /// Replaces the saved open periods with `reports`.
