@@ -6,10 +6,10 @@ import Ledger
 import Testing
 import TestSupport
 
-/// `edgenode royalty payout-run` against a real origin, killed with SIGKILL in the middle of a run of 20,000 artists:
+/// `edgenode royalty payout-run` against a real origin, killed with SIGKILL in the middle of a run of 60,000 artists:
 /// after each restart the run resumes, and in the end every eligible artist was paid exactly once.
 @Suite(.serialized) struct PayoutRunProcessTests {
-    static let artists = 20_000
+    static let artists = 60_000
 
     /// `artists` artists with a royalty each and payout settings (every 10th has none; every 7th is paid manually).
     static func seed(_ database: String) throws -> (eligible: Int, net: Int64) {
