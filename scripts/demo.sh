@@ -32,6 +32,13 @@ if [ ! -f "$work/operator.key" ]; then
   "$bin" operator keygen --out "$work/operator" --name demo-operator
 fi
 
+if [ ! -f "$work/edge-paris.key" ]; then
+  echo "== generating edge-paris's report key and its node:edge-paris token (it reports the views it serves)"
+  "$bin" keygen --out "$work/edge-paris" --name edge-paris
+fi
+[ -f "$work/edge-paris.token" ] || "$bin" token create --config nodes.conf --node origin-1 --scope node:edge-paris \
+  --label "edge-paris reports" --out "$work/edge-paris.token"
+
 mkdir -p "$work/content"
 for format in ts fmp4; do
   echo "== segmenting as $format"
@@ -84,6 +91,12 @@ PY
 echo "== ffprobe playing the fMP4 rendition through the edge"
 ffprobe -v error -show_entries format=format_name,duration -of default=noprint_wrappers=1 \
   http://127.0.0.2:8080/sample-fmp4/master.m3u8 | sed 's/^/  /'
+echo "== what edge-paris counted for royalties (saved every 2 s; salted session keys, no address)"
+sleep 3
+for file in out/fleet/edge-paris/.views/open-*.txt; do
+  grep -E '^(period|content)' "$file" | sed 's/^/  /'
+  echo "  $(grep -c '^s ' "$file") viewer session(s) with their media milliseconds"
+done
 echo "== the control module on origin-1 (http://127.0.0.1:9090): tokens, transfers, a checkpoint, a receipt"
 [ -f "$work/admin.token" ] || "$bin" token create --config nodes.conf --node origin-1 --scope admin --label demo --out "$work/admin.token"
 [ -f "$work/artist.token" ] || "$bin" token create --config nodes.conf --node origin-1 --scope artist:demo-artist --label demo \
