@@ -9,7 +9,7 @@ import NIOCore
 /// default range is the whole log up to the latest checkpoint, whose signed note the JSON export carries.
 extension ControlAPI {
     /// The CSV header; `postings` is `side:account:amount` joined by `;`.
-    public static let csvHeader = "index,committed_at,idempotency_key,kind,memo,postings,leaf_hash,leaf"
+    public static let csvHeader = LedgerExport.csvHeader
 
     func export(_ request: Request) throws -> Response {
         let query = try QueryParameters(request, allowed: ["start", "end", "format"])

@@ -6,44 +6,10 @@ import Royalty
 
 /// What the API sends, as Codable views with snake_case keys. Amounts are integer minor units.
 public enum Views {
-    public struct Posting: Codable, Equatable, Sendable {
-        public var account: String
-        public var side: String
-        public var amount: Int64
-
-        public init(account: String, side: String, amount: Int64) {
-            self.account = account
-            self.side = side
-            self.amount = amount
-        }
-    }
-
-    /// An entry with its canonical bytes (base64) and leaf hash (hex): the leaf rebuilds the log on its own, the
-    /// other fields are its readable form.
-    public struct Entry: Codable, Equatable, Sendable {
-        public var index: UInt64
-        public var committedAt: Int64
-        public var idempotencyKey: String
-        public var kind: String
-        public var memo: String
-        public var postings: [Posting]
-        public var leaf: String
-        public var leafHash: String
-
-        public init(_ entry: LedgerEntry) {
-            let bytes = EntryEncoding.encode(entry)
-            index = entry.index
-            committedAt = entry.committedAt
-            idempotencyKey = entry.transfer.idempotencyKey
-            kind = entry.transfer.kind.rawValue
-            memo = entry.transfer.memo
-            postings = entry.transfer.postings.map {
-                Posting(account: $0.account.description, side: $0.side == .credit ? "credit" : "debit", amount: $0.amount)
-            }
-            leaf = Data(bytes).base64EncodedString()
-            leafHash = RFC9162.leafHash(bytes).hex
-        }
-    }
+    /// A posting in its readable form (`Ledger.ExportedPosting`).
+    public typealias Posting = ExportedPosting
+    /// An entry with its leaf and leaf hash (`Ledger.ExportedEntry`).
+    public typealias Entry = ExportedEntry
 
     public struct TransferResult: Codable, Sendable {
         public var status: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import Control
 import EdgeNode
 import Foundation
+import Ledger
 import Manifest
 
 extension LedgerCommand {

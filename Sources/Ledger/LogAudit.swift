@@ -1,5 +1,4 @@
 import Foundation
-import Ledger
 import Manifest
 
 /// What an auditor checks, with nothing but an export, the origin's public key and (optionally) a checkpoint seen
@@ -54,7 +53,7 @@ public enum LogAudit {
             case .success(let entry): decoded = entry
             case .failure(let error): throw Failure("entry \(position): \(error)")
             }
-            guard Views.Entry(decoded) == item else {
+            guard ExportedEntry(decoded) == item else {
                 throw Failure("entry \(position): the readable columns differ from what its leaf encodes")
             }
             for posting in decoded.transfer.postings where posting.side == .credit {

@@ -1,5 +1,4 @@
 import Foundation
-import Ledger
 
 /// An export of the log (`GET /v1/export`) read back: JSON (with the signed checkpoint of its end, when one was
 /// issued at that size) or CSV (the checkpoint comes separately).
@@ -8,7 +7,7 @@ public struct LedgerExport: Sendable {
     public var start: Int
     public var end: Int
     public var checkpoint: String?
-    public var entries: [Views.Entry]
+    public var entries: [ExportedEntry]
 
     public enum ParseError: Error, CustomStringConvertible {
         case json(String)
@@ -27,68 +26,58 @@ public struct LedgerExport: Sendable {
         var start: Int
         var end: Int
         var checkpoint: String?
-        var entries: [Views.Entry]
+        var entries: [ExportedEntry]
     }
 
     /// Reads a JSON export.
     public init(json data: Data) throws {
         do {
-            let form = try Views.decoder().decode(JSONForm.self, from: data)
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let form = try decoder.decode(JSONForm.self, from: data)
             self.init(log: form.log, start: form.start, end: form.end, checkpoint: form.checkpoint, entries: form.entries)
         } catch {
             throw ParseError.json("\(error)")
         }
     }
 
-    /// Reads a CSV export (RFC 4180 fields; the header must be `ControlAPI.csvHeader`).
+    /// The CSV export's header line.
+    public static let csvHeader = "index,committed_at,idempotency_key,kind,memo,postings,leaf_hash,leaf"
+
+    /// Reads a CSV export (RFC 4180 fields; the header must be `csvHeader`).
     public init(csv text: String) throws {
         let records = try CSVReader.records(text)
-        guard let header = records.first, header.fields.joined(separator: ",") == ControlAPI.csvHeader else {
-            throw ParseError.csv(line: 1, "the header must be \(ControlAPI.csvHeader)")
+        guard let header = records.first, header.fields.joined(separator: ",") == Self.csvHeader else {
+            throw ParseError.csv(line: 1, "the header must be \(Self.csvHeader)")
         }
-        var entries: [Views.Entry] = []
+        var entries: [ExportedEntry] = []
         for record in records.dropFirst() {
             let fields = record.fields
             guard fields.count == 8 else { throw ParseError.csv(line: record.line, "expected 8 fields, found \(fields.count)") }
             guard let index = UInt64(fields[0]), let committedAt = Int64(fields[1]) else {
                 throw ParseError.csv(line: record.line, "index and committed_at must be integers")
             }
-            var postings: [Views.Posting] = []
+            var postings: [ExportedPosting] = []
             for text in fields[5].split(separator: ";", omittingEmptySubsequences: false) {
                 let parts = text.split(separator: ":", omittingEmptySubsequences: false)
                 guard parts.count == 3, let amount = Int64(parts[2]) else {
                     throw ParseError.csv(line: record.line, "posting \"\(text.prefix(80))\" is not side:account:amount")
                 }
-                postings.append(Views.Posting(account: String(parts[1]), side: String(parts[0]), amount: amount))
+                postings.append(ExportedPosting(account: String(parts[1]), side: String(parts[0]), amount: amount))
             }
-            entries.append(Views.Entry(index: index, committedAt: committedAt, idempotencyKey: fields[2], kind: fields[3], memo: fields[4],
+            entries.append(ExportedEntry(index: index, committedAt: committedAt, idempotencyKey: fields[2], kind: fields[3], memo: fields[4],
                                        postings: postings, leaf: fields[7], leafHash: fields[6]))
         }
         let start = entries.first.map { Int($0.index) } ?? 0
         self.init(log: nil, start: start, end: start + entries.count, checkpoint: nil, entries: entries)
     }
 
-    public init(log: String?, start: Int, end: Int, checkpoint: String?, entries: [Views.Entry]) {
+    public init(log: String?, start: Int, end: Int, checkpoint: String?, entries: [ExportedEntry]) {
         self.log = log
         self.start = start
         self.end = end
         self.checkpoint = checkpoint
         self.entries = entries
-    }
-}
-
-extension Views.Entry {
-    /// An entry as given field by field (what an export says).
-    public init(index: UInt64, committedAt: Int64, idempotencyKey: String, kind: String, memo: String, postings: [Views.Posting],
-                leaf: String, leafHash: String) {
-        self.index = index
-        self.committedAt = committedAt
-        self.idempotencyKey = idempotencyKey
-        self.kind = kind
-        self.memo = memo
-        self.postings = postings
-        self.leaf = leaf
-        self.leafHash = leafHash
     }
 }
 
