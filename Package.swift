@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "route-bench", targets: ["RouteBench"]),
         .executable(name: "gossip-bench", targets: ["GossipBench"]),
         .executable(name: "ledger-bench", targets: ["LedgerBench"]),
+        .executable(name: "royalty-bench", targets: ["RoyaltyBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
@@ -87,6 +88,10 @@ let package = Package(
         .executableTarget(name: "GossipBench", dependencies: ["Gossip", "GossipSimulation", "EdgeCache"]),
         // bench/ledger.sh, in-process part: group commit vs raw batched SQLite inserts, proof latency at 10^6 entries.
         .executableTarget(name: "LedgerBench", dependencies: ["Ledger", "LedgerStore", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
+        // bench/royalty.sh, in-process part: seeds a ledger with many artists, then posts signed delivery reports,
+        // closes the month's views and runs the payouts through a real origin's control API.
+        .executableTarget(name: "RoyaltyBench", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "Royalty",
+                                                             .product(name: "GRDB", package: "GRDB.swift")]),
         // bench/eviction.sh: LRU vs S3-FIFO hit ratios on seeded Zipf traces.
         .executableTarget(name: "CachePolicyBench", dependencies: ["EdgeCache"]),
         // The routing policy's cost and its effect on a group's hit ratio, run by bench/route.sh.
