@@ -1,13 +1,14 @@
 import Foundation
 import Ledger
 
-/// Group commit: concurrent requests are batched into one SQLite transaction (at most `maximumBatch` transfers,
-/// gathered for at most `maximumDelay` while the previous transaction is not running), and each request is answered
-/// only once its batch is durable. While one transaction is being written, the next batch gathers.
+/// Group commit: concurrent requests are batched into one SQLite transaction (at most `maximumBatch` transfers), and
+/// each request is answered only once its batch is durable. While one transaction is being written, the next batch
+/// gathers; when it is done, whatever waits is written at once (no added delay by default: `maximumDelay` trades
+/// latency for larger batches when requests trickle in).
 public actor GroupCommitter {
     public struct Settings: Sendable {
         public var maximumBatch = 512
-        public var maximumDelay: Duration = .milliseconds(1)
+        public var maximumDelay: Duration = .zero
         public init() {}
     }
 
