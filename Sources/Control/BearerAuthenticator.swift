@@ -21,8 +21,9 @@ struct BearerAuthenticator: RouterMiddleware {
             throw ControlError(.unauthorized, "invalid_token", "the bearer token is malformed")
         }
         let scopeText: String?
+        let store = self.store
         do {
-            scopeText = try store.tokenScope(digest: BearerToken.digest(token))
+            scopeText = try await ControlAPI.offload { try store.tokenScope(digest: BearerToken.digest(token)) }
         } catch {
             context.logger.error("token lookup failed", metadata: ["error": "\(error)"])
             throw ControlError(.serviceUnavailable, "unavailable", "the token store cannot be read")

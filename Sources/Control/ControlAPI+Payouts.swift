@@ -10,7 +10,8 @@ extension ControlAPI {
     /// `POST /v1/payout-runs`: 201 when this request planned the run, 200 when it had been planned before.
     func postPayoutRun(_ request: Request) async throws -> Response {
         let run = try PayoutRunBody.run(from: try await Self.jsonBody(request))
-        let outcome = try payouts.run(run, at: Self.now())
+        let payouts = self.payouts
+        let outcome = try await Self.offload { try payouts.run(run, at: Self.now()) }
         ledger.logger.info("payout run", metadata: ["run": "\(run)", "planned": "\(outcome.created ? "now" : "before")",
                                                    "payouts": "\(outcome.plan.payouts.count)", "refused": "\(outcome.refused.count)"])
         return try Self.json(try summary(run, outcome.plan, plannedAt: outcome.plannedAt, refused: outcome.refused),

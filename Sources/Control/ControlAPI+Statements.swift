@@ -9,8 +9,11 @@ extension ControlAPI {
     /// the lines that disagree with an earlier import (nothing imported).
     func postStatement(_ request: Request) async throws -> Response {
         let (dsp, period, statement) = try StatementBody.parse(try await Self.jsonBody(request, limit: StatementBody.maximumBytes))
-        let outcome = try statements.importStatement(statement, dsp: dsp, period: period, at: Self.now())
-        guard var report = try statements.report(dsp: dsp, period: period) else {
+        let statements = self.statements
+        let (outcome, read) = try await Self.offload {
+            (try statements.importStatement(statement, dsp: dsp, period: period, at: Self.now()), try statements.report(dsp: dsp, period: period))
+        }
+        guard var report = read else {
             throw ControlError(.serviceUnavailable, "storage_failure", "the import of \(dsp) \(period) was not kept")
         }
         report.committed = outcome.committed

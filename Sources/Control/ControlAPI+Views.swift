@@ -27,7 +27,8 @@ extension ControlAPI {
             }
             node = named
         }
-        let (created, report) = try viewAccounting.accept(submission, node: node, at: Self.now())
+        let accounting = viewAccounting
+        let (created, report) = try await Self.offload { try accounting.accept(submission, node: node, at: Self.now()) }
         if created {
             ledger.logger.info("delivery report", metadata: ["node": "\(node)", "period": "\(report.periodLabel)", "contents": "\(report.contents.count)"])
         }
@@ -64,7 +65,8 @@ extension ControlAPI {
         } catch {
             throw ControlError.badRequest("currency: \(error)")
         }
-        let (closed, created, refused) = try viewAccounting.close(month, currency: currency, at: Self.now())
+        let accounting = viewAccounting
+        let (closed, created, refused) = try await Self.offload { try accounting.close(month, currency: currency, at: Self.now()) }
         ledger.logger.info("views closed", metadata: ["period": "\(closed.period)", "model": "\(closed.model)", "reports": "\(closed.reports)",
                                                      "refused": "\(refused.count)"])
         return try Self.json(try Self.view(closed, refused: refused), status: created ? .created : .ok)

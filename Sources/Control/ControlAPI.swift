@@ -6,6 +6,7 @@ import Logging
 import ServiceLifecycle
 import Manifest
 import NIOCore
+import NIOPosix
 import Royalty
 
 /// The origin's control API: transfers in, and everything an admin, artist or auditor needs to check them — signed
@@ -56,32 +57,32 @@ public struct ControlAPI: Sendable {
         case .postTransfer: try await postTransfer(request, scope: scope)
         case .postTip: try await postTip(request)
         case .postSubscriptionPayment: try await commit(SubscriptionPaymentBody.transfer(from: try await Self.jsonBody(request)))
-        case .subscriptionPool: try subscriptionPool(request)
+        case .subscriptionPool: try await Self.offload { try self.subscriptionPool(request) }
         case .postSplitRule: try await postSplitRule(request)
-        case .splitRules: try splitRules(request)
+        case .splitRules: try await Self.offload { try self.splitRules(request) }
         case .putPayoutSettings: try await putPayoutSettings(request, context: context)
-        case .payoutSettings: try payoutSettings(request, context: context, scope: scope)
+        case .payoutSettings: try await Self.offload { try self.payoutSettings(request, context: context, scope: scope) }
         case .postPayoutRun: try await postPayoutRun(request)
-        case .payoutRun: try payoutRun(request, context: context)
-        case .payoutFile: try payoutFile(request, context: context)
-        case .confirmPayout: try settlePayout(request, context: context, confirm: true)
-        case .failPayout: try settlePayout(request, context: context, confirm: false)
+        case .payoutRun: try await Self.offload { try self.payoutRun(request, context: context) }
+        case .payoutFile: try await Self.offload { try self.payoutFile(request, context: context) }
+        case .confirmPayout: try await Self.offload { try self.settlePayout(request, context: context, confirm: true) }
+        case .failPayout: try await Self.offload { try self.settlePayout(request, context: context, confirm: false) }
         case .postStatement: try await postStatement(request)
-        case .statement: try statement(request, context: context)
-        case .artistStatement: try artistStatement(request, context: context, scope: scope)
+        case .statement: try await Self.offload { try self.statement(request, context: context) }
+        case .artistStatement: try await Self.offload { try self.artistStatement(request, context: context, scope: scope) }
         case .postDeliveryReport: try await postDeliveryReport(request, scope: scope)
-        case .views: try views(request, context: context)
+        case .views: try await Self.offload { try self.views(request, context: context) }
         case .closeViews: try await closeViews(request, context: context)
-        case .checkpoint: try checkpoint(request)
-        case .issueCheckpoint: try issueCheckpoint(request)
-        case .entries: try entries(request)
-        case .inclusionProof: try inclusionProof(request)
-        case .consistencyProof: try consistencyProof(request)
-        case .balances: try balances(request, scope: scope)
-        case .account: try account(request, context: context, scope: scope)
-        case .export: try export(request)
-        case .receipt: try receipt(request, context: context, scope: scope)
-        case .integrity: try integrity(request)
+        case .checkpoint: try await Self.offload { try self.checkpoint(request) }
+        case .issueCheckpoint: try await Self.offload { try self.issueCheckpoint(request) }
+        case .entries: try await Self.offload { try self.entries(request) }
+        case .inclusionProof: try await Self.offload { try self.inclusionProof(request) }
+        case .consistencyProof: try await Self.offload { try self.consistencyProof(request) }
+        case .balances: try await Self.offload { try self.balances(request, scope: scope) }
+        case .account: try await Self.offload { try self.account(request, context: context, scope: scope) }
+        case .export: try await Self.offload { try self.export(request) }
+        case .receipt: try await Self.offload { try self.receipt(request, context: context, scope: scope) }
+        case .integrity: try await Self.offload { try self.integrity(request) }
         }
     }
 
@@ -124,7 +125,8 @@ public struct ControlAPI: Sendable {
     /// content for the same day is 409.
     private func postSplitRule(_ request: Request) async throws -> Response {
         let rule = try SplitRuleBody.rule(from: try await Self.jsonBody(request))
-        let outcome = try storeCall { () throws(StoreError) in try ledger.store.addSplitRule(rule, at: Int64(Date().timeIntervalSince1970 * 1000)) }
+        let store = ledger.store
+        let outcome = try await Self.offload { try storeCall { () throws(StoreError) in try store.addSplitRule(rule, at: Self.now()) } }
         switch outcome {
         case .created: return try Self.json(Views.SplitRule(rule), status: .created)
         case .existing: return try Self.json(Views.SplitRule(rule))
@@ -150,7 +152,8 @@ public struct ControlAPI: Sendable {
         let artist = try Self.artistParameter(context)
         let settings = try PayoutSettingsBody.settings(from: try await Self.jsonBody(request), artist: artist,
                                                        at: Int64(Date().timeIntervalSince1970 * 1000))
-        try storeCall { () throws(StoreError) in try ledger.store.setPayoutSettings(settings) }
+        let store = ledger.store
+        try await Self.offload { try storeCall { () throws(StoreError) in try store.setPayoutSettings(settings) } }
         return try Self.json(Views.PayoutSettings(settings))
     }
 
@@ -170,6 +173,13 @@ public struct ControlAPI: Sendable {
         let artist = try context.parameters.require("artist")
         guard Scope.isIdentifier(artist) else { throw ControlError.badRequest("artist must be 1-64 of a-z 0-9 . _ -, starting with a letter or digit") }
         return artist
+    }
+
+    /// Runs blocking work — SQLite reads and writes, a close or a payout run — on NIO's thread pool, so that no
+    /// thread of Swift's cooperative pool (two on a two-core machine, shared with the node's other services) waits on
+    /// the disk.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { try body() }
     }
 
     /// Milliseconds since 1970, now.

@@ -17,6 +17,7 @@ public actor GroupCommitter {
     private let clock: @Sendable () -> Int64
     private var pending: [(transfer: Transfer, answer: CheckedContinuation<LedgerBook.Outcome, Error>)] = []
     private var writing = false
+    private let writer = DispatchQueue(label: "edgenode.ledger.group-commit")
     /// Transactions written so far, and transfers in them (for metrics and tests).
     public private(set) var transactions = 0
     public private(set) var batched = 0
@@ -50,7 +51,10 @@ public actor GroupCommitter {
             pending.removeFirst(batch.count)
             let store = store, time = clock()
             let transfers = batch.map(\.transfer)
-            let outcome = await Task.detached { Result { () throws(StoreError) in try store.commit(transfers, at: time) } }.value
+            // Written on the committer's own queue: no thread of Swift's cooperative pool waits on fsync.
+            let outcome = await withCheckedContinuation { continuation in
+                writer.async { continuation.resume(returning: Result { () throws(StoreError) in try store.commit(transfers, at: time) }) }
+            }
             transactions += 1
             batched += batch.count
             switch outcome {

@@ -105,22 +105,26 @@ public struct ViewCounter: Sendable {
     }
 
     /// A viewer of `session` received `bytes` of `content`'s `segment` (an id of the segment's path) carrying
-    /// `mediaMilliseconds` of media, at `now` (Unix seconds).
+    /// `mediaMilliseconds` of media, at `now` (Unix seconds). True when this delivery made the session a view here.
+    @discardableResult
     public mutating func delivered(session key: SessionKey, content: String, segment: UInt64, mediaMilliseconds: UInt32, bytes: UInt64,
-                                   now: Int64) {
+                                   now: Int64) -> Bool {
         periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes &+= bytes
         let slot = self.slot(for: key, content: content, now: now)
-        guard var session = table[slot] else { return }
+        guard var session = table[slot] else { return false }
         session.lastSeen = now
+        var becameView = false
         if session.media < settings.thresholdMilliseconds && !session.segments.contains(segment) {
             session.media = min(settings.thresholdMilliseconds, session.media.addingReportingOverflow(mediaMilliseconds).partialValue)
             if session.media >= settings.thresholdMilliseconds {
                 session.segments = []
+                becameView = true
             } else if session.segments.count < Self.segmentMemory {
                 session.segments.append(segment)
             }
         }
         table[slot] = session
+        return becameView
     }
 
     /// The slot holding `key`'s live session, made if there is none (a session idle past the timeout ends first).

@@ -14,7 +14,8 @@ import Testing
         let viewer = Self.key(1)
         var now = Self.start + 10
         for segment in 0..<7 {
-            counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+            let becameView = counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+            #expect(!becameView)
             // A retry and a range request of the same segment: bytes, no media time.
             counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 4_000, bytes: 1_000, now: now)
             now += 4
@@ -23,13 +24,16 @@ import Testing
         counter.delivered(session: Self.key(2), content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: 10, now: now)
         var reports = counter.closePeriods(now: Self.start + Self.hour + 59)
         #expect(reports.isEmpty, "within the grace after the period")
-        counter.delivered(session: viewer, content: "clip", segment: 7, mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+        let reached = counter.delivered(session: viewer, content: "clip", segment: 7, mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+        #expect(reached, "the delivery that reaches 30 s makes the view (the node saves at once)")
+        let again = counter.delivered(session: viewer, content: "clip", segment: 8, mediaMilliseconds: 4_000, bytes: 100_000, now: now)
+        #expect(!again, "once")
         reports = counter.closePeriods(now: Self.start + Self.hour + 60)
         #expect(reports.count == 1 && reports[0].period == Self.start)
         let clip = reports[0].contents["clip"]
         #expect(clip?.views(threshold: 30_000) == 1, "the second viewer had 4 s")
         #expect(clip?.sessions[viewer] == 30_000 && clip?.sessions[Self.key(2)] == 4_000, "media time capped at the threshold")
-        #expect(clip?.bytes == 8 * 100_000 + 7 * 1_000 + 10)
+        #expect(clip?.bytes == 9 * 100_000 + 7 * 1_000 + 10)
         #expect(counter.closePeriods(now: Self.start + 10 * Self.hour).isEmpty, "each period is reported once")
         #expect(counter.liveSessions == 0)
     }

@@ -17,6 +17,8 @@ final class ViewRecorder: Sendable {
     private let counter: Mutex<ViewCounter>
     /// The salt of the period last used, and that period.
     private let salt = Mutex<(period: Int64, key: SymmetricKey)?>(nil)
+    /// Set when a session became a view since the last save: the reporter saves at once, so a kill loses no view.
+    private let viewsUnsaved = Atomic<Bool>(false)
     /// Whether a request comes from a fleet node (a fill, not a viewer).
     private let isFleetRequest: @Sendable (HTTPHeaders) -> Bool
 
@@ -32,10 +34,14 @@ final class ViewRecorder: Sendable {
     func delivered(peer: SocketAddress?, headers: HTTPHeaders, media: MediaSegment, bytes: UInt64, now: Int64 = Int64(Date().timeIntervalSince1970)) {
         guard !isFleetRequest(headers) else { return }
         let key = sessionKey(peer: peer, userAgent: headers.first(name: "user-agent") ?? "", content: media.content, now: now)
-        counter.withLock {
+        let becameView = counter.withLock {
             $0.delivered(session: key, content: media.content, segment: media.segment, mediaMilliseconds: media.milliseconds, bytes: bytes, now: now)
         }
+        if becameView { viewsUnsaved.store(true, ordering: .relaxed) }
     }
+
+    /// Whether a session became a view since this was last asked (and clears it).
+    func takeUnsavedViews() -> Bool { viewsUnsaved.exchange(false, ordering: .relaxed) }
 
     /// The salted session key: SHA-256(period salt ‖ address ‖ 0 ‖ User-Agent ‖ 0 ‖ content), its first 128 bits.
     func sessionKey(peer: SocketAddress?, userAgent: String, content: String, now: Int64) -> SessionKey {

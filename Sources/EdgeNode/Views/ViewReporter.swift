@@ -5,7 +5,9 @@ import Manifest
 import Royalty
 import ServiceLifecycle
 
-/// Saves this node's view counts and delivers its closed periods to the origin: every `interval` it closes the periods
+/// Saves this node's view counts and delivers its closed periods to the origin: within a quarter second of a session
+/// becoming a view it saves the open periods (so a kill -9 loses no view, only media of sessions still short of one
+/// since the last save); every `interval` it closes the periods
 /// that ended (a minute's grace for requests under way), signs each as a delivery report and keeps it in the spool,
 /// saves the open periods, then posts what waits to `POST /v1/reports/deliveries` with the node's token. A report the
 /// origin did not take (down, unreachable, emergency mode) stays on disk and is posted again at the next tick; one it
@@ -19,10 +21,28 @@ struct ViewReporter: Service {
     let state: NodeState
     let logger: Logger
 
+    static let viewSaveDelay: Duration = .milliseconds(250)
+
     func run() async throws {
+        var next = ContinuousClock.now + interval
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            await tick(now: Int64(Date().timeIntervalSince1970), deliver: !Task.isShuttingDownGracefully)
+            let pause = min(Self.viewSaveDelay, next - ContinuousClock.now)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) }
+            if ContinuousClock.now >= next || Task.isShuttingDownGracefully {
+                _ = recorder.takeUnsavedViews()
+                await tick(now: Int64(Date().timeIntervalSince1970), deliver: !Task.isShuttingDownGracefully)
+                next = ContinuousClock.now + interval
+            } else if recorder.takeUnsavedViews() {
+                save()
+            }
+        }
+    }
+
+    private func save() {
+        do {
+            try spool.saveOpen(recorder.snapshot())
+        } catch {
+            logger.error("cannot save view counts", metadata: ["error": "\(error)"])
         }
     }
 
@@ -38,11 +58,7 @@ struct ViewReporter: Service {
                 logger.error("cannot keep a delivery report", metadata: ["period": "\(report.periodLabel)", "error": "\(error)"])
             }
         }
-        do {
-            try spool.saveOpen(recorder.snapshot())
-        } catch {
-            logger.error("cannot save view counts", metadata: ["error": "\(error)"])
-        }
+        save()
         guard deliver, let client, !state.emergencyOn else { return }
         for path in (try? spool.pending()) ?? [] {
             guard let body = try? AtomicFile.read(path, limit: ControlAPI.maximumReportBytes) else { continue }
