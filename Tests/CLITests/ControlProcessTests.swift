@@ -19,6 +19,17 @@ import TestSupport
         var tokenFile: String { scratch.path + "/admin.token" }
         var url: String { "http://\(host):9090" }
 
+        /// A `[royalty]` table for payout runs: the shipped withholding table and a SEPA debtor account.
+        static var payoutSettings: String {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+            return """
+                [royalty]
+                tax_rates = "\(root)/royalty/tax-rates.csv"
+                sepa_debtor_name = "Artist First Streaming B.V."
+                sepa_debtor_iban = "NL91ABNA0417164300"
+                """
+        }
+
         /// `extra`: more of `nodes.conf` after the origin's table (`[royalty]`).
         init(extra: String = "") throws {
             scratch = try TemporaryDirectory("control-process")

@@ -57,13 +57,7 @@ import TestSupport
     }
 
     @Test func killNineMidRunThenRerunPaysEveryArtistOnce() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let origin = try ControlProcessTests.Origin(extra: """
-            [royalty]
-            tax_rates = "\(root)/royalty/tax-rates.csv"
-            sepa_debtor_name = "Artist First Streaming B.V."
-            sepa_debtor_iban = "NL91ABNA0417164300"
-            """)
+        let origin = try ControlProcessTests.Origin(extra: ControlProcessTests.Origin.payoutSettings)
         defer { origin.scratch.remove() }
         let database = origin.scratch.path + "/ledger/ledger.sqlite"
         try FileManager.default.createDirectory(atPath: origin.scratch.path + "/ledger", withIntermediateDirectories: true)

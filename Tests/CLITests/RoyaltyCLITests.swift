@@ -8,13 +8,7 @@ import TestSupport
 /// signed manifest, imported once, reconciled, then paid out.
 @Suite(.serialized) struct RoyaltyCLITests {
     @Test func aStatementMatchedByISRCIsImportedOnceAndPaidOut() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let origin = try ControlProcessTests.Origin(extra: """
-            [royalty]
-            tax_rates = "\(root)/royalty/tax-rates.csv"
-            sepa_debtor_name = "Artist First Streaming B.V."
-            sepa_debtor_iban = "NL91ABNA0417164300"
-            """)
+        let origin = try ControlProcessTests.Origin(extra: ControlProcessTests.Origin.payoutSettings)
         defer { origin.scratch.remove() }
         let input = try await MediaFixtures.shared.path(.h264AAC)
         let segment = try EdgeNodeBinary.run(["segment", input, "--out", origin.scratch.path + "/content/song-1", "--key",
