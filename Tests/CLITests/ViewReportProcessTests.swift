@@ -50,44 +50,55 @@ import TestSupport
         let manifest = try ContentManifest.parse(try Data(contentsOf: URL(fileURLWithPath: scratch + "/content/song-1/manifest.json")))
         let segments = manifest.renditions[0].segments.map(\.path)
         try #require(segments.count >= 6)
-        // Start early in a 60 s period, so the viewer's session stays in one (keys are salted per period) even on a
-        // loaded machine.
-        let now = Date().timeIntervalSince1970
-        let left = 60 - now.truncatingRemainder(dividingBy: 60)
-        if left < 45 { try await Task.sleep(for: .milliseconds(Int(left * 1000) + 100)) }
         var originServer = try await origin.start()
         let edgeArguments = ["serve", "--config", origin.config, "--node", "edge-1", "--threads", "1"]
         var edge = try ServerProcess(EdgeNodeBinary.path, edgeArguments, host: edgeHost, port: 8080)
         let viewer = ControlClient(host: edgeHost, port: 8080, token: nil)
-        // 4 s of media (two segments; a retry of the first counts no more), then the edge is killed once it saved them.
-        for path in [segments[0], segments[0], segments[1]] {
-            #expect(try await viewer.get("/song-1/\(path)").status == 200)
-        }
         let spool = scratch + "/cache/.views"
-        var saved = false
-        for _ in 0..<60 where !saved {
-            try await Task.sleep(for: .milliseconds(100))
-            saved = ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).contains { $0.hasPrefix("open-") }
+        func files(_ prefix: String) -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).filter { $0.hasPrefix(prefix) }
         }
-        #expect(saved, "the open period was saved")
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? [] where name.hasPrefix("open-") {
-            let text = try String(contentsOfFile: spool + "/" + name, encoding: .utf8)
-            #expect(text.contains("content song-1") && !text.contains("127."), "salted keys only, no address: \(text)")
-        }
-        try await Task.sleep(for: .milliseconds(1_200))
-        kill(edge.pid, SIGKILL)
-        _ = edge.stop(signal: SIGKILL)
-        edge = try ServerProcess(EdgeNodeBinary.path, edgeArguments, host: edgeHost, port: 8080)
-        // 4 s more after the restart: 8 s, a view at the 6 s threshold only if nothing was lost.
-        for path in [segments[2], segments[3]] {
-            #expect(try await viewer.get("/song-1/\(path)").status == 200)
+        // Keys are salted per period, so the viewer's session must stay in one 60 s period: each attempt starts early
+        // in a period, and one that a loaded machine stretched over a boundary is done again as another viewer (its
+        // halves stay short of a view).
+        var attempt = 0
+        while true {
+            attempt += 1
+            let left = 60 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
+            if left < 45 { try await Task.sleep(for: .milliseconds(Int(left * 1000) + 100)) }
+            let began = Int64(Date().timeIntervalSince1970) / 60
+            let agent = [("User-Agent", "player attempt \(attempt)")]
+            // 4 s of media (two segments; a retry of the first counts no more), then the edge is killed once it saved them.
+            for path in [segments[0], segments[0], segments[1]] {
+                #expect(try await viewer.send(method: .GET, path: "/song-1/\(path)", body: nil, headers: agent).status == 200)
+            }
+            var saved = false
+            for _ in 0..<60 where !saved {
+                try await Task.sleep(for: .milliseconds(100))
+                saved = !files("open-").isEmpty
+            }
+            #expect(saved, "the open period was saved")
+            for name in files("open-") {
+                let text = try String(contentsOfFile: spool + "/" + name, encoding: .utf8)
+                #expect(text.contains("content song-1") && !text.contains("127."), "salted keys only, no address: \(text)")
+            }
+            try await Task.sleep(for: .milliseconds(1_200))
+            kill(edge.pid, SIGKILL)
+            _ = edge.stop(signal: SIGKILL)
+            edge = try ServerProcess(EdgeNodeBinary.path, edgeArguments, host: edgeHost, port: 8080)
+            // 4 s more after the restart: 8 s, a view at the 6 s threshold only if nothing was lost.
+            for path in [segments[2], segments[3]] {
+                #expect(try await viewer.send(method: .GET, path: "/song-1/\(path)", body: nil, headers: agent).status == 200)
+            }
+            if Int64(Date().timeIntervalSince1970) / 60 == began { break }
+            try #require(attempt < 3, "three attempts crossed a period boundary")
         }
         // The origin goes away before the period ends: the report waits on disk.
         #expect(originServer.stop() == 0)
         var waiting = false
         for _ in 0..<1_200 where !waiting {
             try await Task.sleep(for: .milliseconds(100))
-            waiting = ((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).contains { $0.hasPrefix("report-") }
+            waiting = !files("report-").isEmpty
         }
         #expect(waiting, "the closed period's report is kept while the origin is down")
         originServer = try await origin.start()
@@ -95,14 +106,15 @@ import TestSupport
         let current = Month(containing: Int64(Date().timeIntervalSince1970))
         let month = try #require(current)
         var tally: Views.MonthViews?
-        for _ in 0..<300 {
+        // Every period of the viewing has ended and is delivered: one view, whatever attempts it took.
+        for _ in 0..<1_200 {
             tally = try? Views.decoder().decode(Views.MonthViews.self, from: try await admin.get("/v1/views/\(month)").body)
-            if tally?.reports == 1 { break }
+            if tally != nil, files("report-").isEmpty, files("open-").isEmpty { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(tally?.reports == 1 && tally?.contents.map(\.content) == ["song-1"] && tally?.contents.first?.views == 1,
+        #expect((tally?.reports ?? 0) >= attempt && tally?.contents.map(\.content) == ["song-1"] && tally?.contents.first?.views == 1,
                 "\(String(describing: tally)) edge log: \(edge.log.suffix(2_000))")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: spool)) ?? []).allSatisfy { !$0.hasPrefix("report-") }, "delivered, then removed")
+        #expect(files("report-").isEmpty, "delivered, then removed")
         #expect(edge.log.contains("delivery report delivered"))
         // The month's pool goes to the only content viewed, and so to its artist.
         let payment = #"{"idempotency_key":"in_1","month":"\#(month)","amount":999,"currency":"EUR","source":"stripe"}"#
