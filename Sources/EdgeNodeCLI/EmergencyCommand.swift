@@ -207,12 +207,8 @@ struct EmergencyClient {
         let data: Data, response: URLResponse
         do {
             (data, response) = try await URLSession.shared.data(for: request)
-        } catch let error as URLError where error.code == .timedOut {
-            return .failure(Failure(description: "no answer within \(request.timeoutInterval) s"))
-        } catch let error as URLError where error.code == .cannotConnectToHost {
-            return .failure(Failure(description: "connection refused"))
         } catch {
-            return .failure(Failure(description: "cannot reach it: \(error.localizedDescription)"))
+            return .failure(Failure(description: NetworkFailure.describe(error, timeout: request.timeoutInterval)))
         }
         let text = String(decoding: data.prefix(1024), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let http = response as? HTTPURLResponse else { return .failure(Failure(description: "not an HTTP answer")) }

@@ -68,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        BuildInfo.record()
         let runtime: NodeRuntime
         do {
             runtime = try NodeRuntime(config: fleet, node: name, overrides: overrides, metrics: registry, logger: logger)

@@ -43,7 +43,7 @@ struct StatusCommand: AsyncParsableCommand {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            printError("\(url): \(error.localizedDescription)")
+            printError("\(url): \(NetworkFailure.describe(error, timeout: timeout))")
             throw ExitCode(1)
         }
         print(Self.table(snapshot))

@@ -145,7 +145,7 @@ public struct NodesConfig: Sendable {
         do {
             data = try AtomicFile.read(path, limit: maximumSize)
         } catch {
-            throw ConfigError(file: path, location: nil, message: "\(error)")
+            throw ConfigError(file: path, location: nil, message: error.reason)
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, location: nil, message: "not UTF-8 text")

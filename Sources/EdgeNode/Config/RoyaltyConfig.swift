@@ -113,6 +113,8 @@ public struct RoyaltyConfig: Sendable, Equatable {
             do {
                 let data = try AtomicFile.read(taxRates, limit: 1 << 20)
                 settings.taxRates = try TaxRates(csv: String(decoding: data, as: UTF8.self))
+            } catch let error as StorageError {
+                throw ConfigError(file: configPath, location: "royalty.tax_rates", message: "\(error)")
             } catch {
                 throw ConfigError(file: configPath, location: "royalty.tax_rates", message: "\(taxRates): \(error)")
             }

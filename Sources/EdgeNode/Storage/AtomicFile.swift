@@ -82,10 +82,17 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .exists(let path): "\(path): already exists"
-        case .missing(let path): "\(path): no such file"
-        case .tooLarge(let path, let limit): "\(path): larger than \(limit) bytes"
-        case .io(let path, let reason): "\(path): \(reason)"
+        case .exists(let path), .missing(let path), .tooLarge(let path, _), .io(let path, _): "\(path): \(reason)"
+        }
+    }
+
+    /// What went wrong, without the path (for messages that name the file already).
+    public var reason: String {
+        switch self {
+        case .exists: "already exists"
+        case .missing: "no such file"
+        case .tooLarge(_, let limit): "larger than \(limit) bytes"
+        case .io(_, let reason): reason
         }
     }
 }
