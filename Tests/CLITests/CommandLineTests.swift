@@ -1,4 +1,3 @@
-import Control
 import EdgeNode
 import Foundation
 import Testing
@@ -39,12 +38,12 @@ import TestSupport
         #expect(!refused.stderr.contains("NSURLErrorDomain") && !refused.stderr.contains("error -"), "\(refused.stderr)")
     }
 
-    @Test func theBuildIsAMetric() async throws {
+    @Test func theBuildIsAMetric() throws {
         let scratch = try TemporaryDirectory("cli-build-info")
         defer { scratch.remove() }
         let host = LoopbackAddress.next()
         let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", scratch.path, "--listen", "\(host):8080"], host: host, port: 8080)
-        let metrics = String(decoding: try await ControlClient(host: host, port: 8080, token: nil).get("/metrics").body, as: UTF8.self)
+        let metrics = String(decoding: try RawHTTPConnection.get(host, 8080, "/metrics").body, as: UTF8.self)
         let line = metrics.split(separator: "\n").first { $0.hasPrefix("edgenode_build_info{") }
         #expect(line?.contains("version=\"\(BuildInfo.version)\"") == true && (line?.hasSuffix(" 1") == true || line?.hasSuffix(" 1.0") == true), "\(metrics.prefix(500))")
         #expect(server.stop() == 0)
