@@ -83,20 +83,13 @@ extension ControlAPI {
     }
 
     private func summary(_ run: PayoutRun.ID, _ plan: PayoutPlanDocument, plannedAt: Int64, refused: [(artist: String, reason: String)]) throws -> Views.PayoutRun {
-        var totals: (gross: Int64, withheld: Int64, net: Int64) = (0, 0, 0)
-        for payout in plan.payouts {
-            let gross = totals.gross.addingReportingOverflow(payout.gross)
-            let withheld = totals.withheld.addingReportingOverflow(payout.withheld)
-            let net = totals.net.addingReportingOverflow(payout.net)
-            guard !gross.overflow, !withheld.overflow, !net.overflow else {
-                throw ControlError(.unprocessableContent, "overflow", "run \(run): its totals leave the 64-bit range")
-            }
-            totals = (gross.partialValue, withheld.partialValue, net.partialValue)
+        guard let gross = plan.payouts.map(\.gross).checkedSum, let withheld = plan.payouts.map(\.withheld).checkedSum,
+              let net = plan.payouts.map(\.net).checkedSum else {
+            throw ControlError(.unprocessableContent, "overflow", "run \(run): its totals leave the 64-bit range")
         }
         var files: [String: String] = [:]
         for method in Set(plan.payouts.map(\.method)) { files[method] = "/v1/payout-runs/\(run)/files/\(method)" }
         return Views.PayoutRun(run: run.description, period: run.month.description, currency: run.currency.code, plannedAt: plannedAt,
-                               payouts: plan.payouts.count, skipped: plan.skipped.count, gross: totals.gross, withheld: totals.withheld,
-                               net: totals.net, refused: refused.map { Views.Refusal(artist: $0.artist, reason: $0.reason) }, files: files)
+                               payouts: plan.payouts.count, skipped: plan.skipped.count, gross: gross, withheld: withheld, net: net, refused: refused.map { Views.Refusal(artist: $0.artist, reason: $0.reason) }, files: files)
     }
 }

@@ -80,11 +80,8 @@ extension ControlAPI {
     }
 
     static func view(_ closed: ViewAccounting.Closed, refused: [String: String]) throws -> Views.ViewClose {
-        var total: Int64 = 0
-        for amount in closed.amounts.values {
-            let (sum, overflow) = total.addingReportingOverflow(amount)
-            guard !overflow else { throw ControlError(.unprocessableContent, "overflow", "the close's total leaves the 64-bit range") }
-            total = sum
+        guard let total = closed.amounts.values.checkedSum else {
+            throw ControlError(.unprocessableContent, "overflow", "the close's total leaves the 64-bit range")
         }
         let contents = closed.views.keys.sorted().map {
             Views.ContentViews(content: $0, views: closed.views[$0]!, amount: closed.amounts[$0] ?? 0, unassigned: closed.unassigned[$0] != nil)

@@ -102,11 +102,8 @@ final class ViewAccounting: Sendable {
                 do {
                     let debit = try Account(parsing: booking.debit)
                     let credits = try booking.credits.map { credit throws(LedgerError) in Transfer.Posting(.credit, try Account(parsing: credit.account), credit.amount) }
-                    var total: Int64 = 0
-                    for credit in credits {
-                        let (sum, overflow) = total.addingReportingOverflow(credit.amount)
-                        guard !overflow else { throw LedgerError.invalidAmount("the credits of \(booking.key) leave the 64-bit range") }
-                        total = sum
+                    guard let total = credits.map(\.amount).checkedSum else {
+                        throw LedgerError.invalidAmount("the credits of \(booking.key) leave the 64-bit range")
                     }
                     return try Transfer(idempotencyKey: booking.key, kind: .royalty, postings: [Transfer.Posting(.debit, debit, total)] + credits,
                                         memo: booking.memo)

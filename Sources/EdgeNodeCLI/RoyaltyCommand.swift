@@ -68,6 +68,17 @@ extension ControlClient.Response {
     }
 }
 
+/// Runs a command's body: an `ExitCode` it throws stands, any other error is printed and exits 2 (bad arguments) or 1.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw exitStatus(reporting: error)
+    }
+}
+
 /// A failure to report in words (exit 1).
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
@@ -97,14 +108,18 @@ struct PayoutRunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where the payout files are written.")
     var out = "."
 
+    /// `minor` units of the currency `code` as a decimal ("12.34").
+    static func amount(_ minor: Int64, _ code: String) -> String {
+        (try? Currency(code))?.format(minor) ?? "\(minor) minor units"
+    }
+
     func run() async throws {
-        do {
+        try await reportingFailures {
             let client = try target.client()
             let body = try JSONSerialization.data(withJSONObject: ["period": period, "currency": currency])
             let data = try await client.post("/v1/payout-runs", json: body).expectSuccess("POST /v1/payout-runs")
             let run = try Views.decoder().decode(Views.PayoutRun.self, from: data)
-            let currency = try? Currency(run.currency)
-            func amount(_ minor: Int64) -> String { currency?.format(minor) ?? "\(minor) minor units" }
+            func amount(_ minor: Int64) -> String { Self.amount(minor, run.currency) }
             print("run \(run.run): \(run.payouts) payouts, gross \(amount(run.gross)) \(run.currency), withheld \(amount(run.withheld)), "
                   + "net \(amount(run.net)); \(run.skipped) artists skipped")
             for refusal in run.refused { print("refused: \(refusal.artist): \(refusal.reason)") }
@@ -115,10 +130,6 @@ struct PayoutRunCommand: AsyncParsableCommand {
                 print("wrote \(name)")
             }
             if !run.refused.isEmpty { throw ExitCode(1) }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw exitStatus(reporting: error)
         }
     }
 }
@@ -148,13 +159,13 @@ struct StatementImportCommand: AsyncParsableCommand {
     var period: String
 
     func run() async throws {
-        do {
+        try await reportingFailures {
             let client = try target.client()
             let text: String
             do {
                 text = String(decoding: try AtomicFile.read(file, limit: 32 << 20), as: UTF8.self)
             } catch {
-                throw ValidationError("\(file): \(error)")
+                throw ValidationError("\(error)")
             }
             let body = try JSONSerialization.data(withJSONObject: ["dsp": dsp, "period": period, "statement": text])
             let data = try await client.post("/v1/statements", json: body).expectSuccess("importing \(file)")
@@ -163,8 +174,7 @@ struct StatementImportCommand: AsyncParsableCommand {
                   + "\(report.alreadyImported ?? 0) booked before; \(report.matched) matched, \(report.suspense) in suspense, "
                   + "\(report.zeroRevenue) without revenue")
             for total in report.totals {
-                let currency = try? Currency(total.currency)
-                func amount(_ minor: Int64) -> String { currency?.format(minor) ?? "\(minor) minor units" }
+                func amount(_ minor: Int64) -> String { PayoutRunCommand.amount(minor, total.currency) }
                 print("  \(total.currency): revenue \(amount(total.revenue)), to artists \(amount(total.toArtists)), "
                       + "in suspense \(amount(total.toSuspense))")
             }
@@ -173,8 +183,6 @@ struct StatementImportCommand: AsyncParsableCommand {
                 print("  unmatched line \(line.line) (\(line.transaction)): \(names.compactMap { $0 }.joined(separator: ", ")), "
                       + "\(line.amount) minor units \(line.currency)")
             }
-        } catch {
-            throw exitStatus(reporting: error)
         }
     }
 }
@@ -200,14 +208,13 @@ struct ViewCloseCommand: AsyncParsableCommand {
     var currency = "EUR"
 
     func run() async throws {
-        do {
+        try await reportingFailures {
             let client = try target.client()
             guard Royalty.Month(period) != nil else { throw ValidationError("--period: \"\(period)\" is not YYYY-MM") }
             let body = try JSONSerialization.data(withJSONObject: ["currency": currency])
             let data = try await client.post("/v1/views/\(period)/close", json: body).expectSuccess("closing the views of \(period)")
             let closed = try Views.decoder().decode(Views.ViewClose.self, from: data)
-            let unit = try? Currency(closed.currency)
-            func amount(_ minor: Int64) -> String { unit?.format(minor) ?? "\(minor) minor units" }
+            func amount(_ minor: Int64) -> String { PayoutRunCommand.amount(minor, closed.currency) }
             print("views \(closed.period) (\(closed.model), \(closed.reports) reports): \(closed.contents.reduce(UInt64(0)) { $0 + $1.views }) views, "
                   + "\(amount(closed.total)) \(closed.currency)")
             for content in closed.contents {
@@ -215,10 +222,6 @@ struct ViewCloseCommand: AsyncParsableCommand {
             }
             for (key, reason) in closed.refused.sorted(by: { $0.key < $1.key }) { print("refused: \(key): \(reason)") }
             if !closed.refused.isEmpty { throw ExitCode(1) }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw exitStatus(reporting: error)
         }
     }
 }

@@ -20,3 +20,16 @@ public enum BalanceRule {
         return overflow ? nil : next
     }
 }
+
+extension Sequence<Int64> {
+    /// The sum of amounts, or nil when it leaves 64 bits (a total is refused, never wrapped).
+    public var checkedSum: Int64? {
+        var total: Int64 = 0
+        for amount in self {
+            let (sum, overflow) = total.addingReportingOverflow(amount)
+            guard !overflow else { return nil }
+            total = sum
+        }
+        return total
+    }
+}
