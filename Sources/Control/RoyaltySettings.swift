@@ -1,5 +1,6 @@
 import Manifest
 import Royalty
+import Synchronization
 
 /// The royalty rules' settings the control API applies (`[royalty]` in `nodes.conf`, and the origin's
 /// `tip_artist_share`).
@@ -12,8 +13,9 @@ public struct RoyaltySettings: Sendable {
     public var sepaDebtor: SEPACreditTransfer.Account?
     /// The published recordings; without a source no line or view matches a content (only split rules and artists do).
     public var recordings: (any RecordingSource)?
-    /// Each node's key for signing its delivery reports; a node without one cannot report.
-    public var reportKeys: [String: NoteVerifier] = [:]
+    /// Each node's key for signing its delivery reports; a node without one cannot report. Shared: a reload of
+    /// `nodes.conf` replaces the keys while the API runs.
+    public var reportKeys = ReportKeys()
     /// How views become royalties at a month's close.
     public var viewModel: ViewModel = .proRata
     /// Media a session needs to be a view.
@@ -33,4 +35,17 @@ public struct RoyaltySettings: Sendable {
         self.sepaDebtor = sepaDebtor
         self.recordings = recordings
     }
+}
+
+/// The nodes' delivery-report keys by node name, replaceable while the control API runs.
+public final class ReportKeys: Sendable {
+    private let keys: Mutex<[String: NoteVerifier]>
+
+    public init(_ keys: [String: NoteVerifier] = [:]) { self.keys = Mutex(keys) }
+
+    /// The key of `node`, if it has one.
+    public subscript(node: String) -> NoteVerifier? { keys.withLock { $0[node] } }
+
+    /// Puts `keys` in force for every report checked from now on.
+    public func replace(_ keys: [String: NoteVerifier]) { self.keys.withLock { $0 = keys } }
 }

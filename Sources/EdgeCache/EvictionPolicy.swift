@@ -17,4 +17,8 @@ public protocol EvictionPolicy {
 
     /// Forgets `key` (its data was removed for another reason).
     mutating func remove(_ key: Key)
+
+    /// Changes the budget (a configuration reload); a smaller one evicts, in the policy's order, down to it. Returns
+    /// the keys evicted.
+    mutating func resize(capacityBytes: Int64) -> [Key]
 }

@@ -7,7 +7,7 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
         var next: Int
     }
 
-    public let capacityBytes: Int64
+    public private(set) var capacityBytes: Int64
     public private(set) var usedBytes: Int64 = 0
     private var nodes: [Node] = []
     private var free: [Int] = []
@@ -19,6 +19,17 @@ public struct LRUPolicy<Key: Hashable>: EvictionPolicy {
     public init(capacityBytes: Int64) { self.capacityBytes = capacityBytes }
 
     public func contains(_ key: Key) -> Bool { index[key] != nil }
+
+    public mutating func resize(capacityBytes: Int64) -> [Key] {
+        self.capacityBytes = capacityBytes
+        var evicted: [Key] = []
+        while usedBytes > capacityBytes, tail >= 0 {
+            let victim = tail
+            evicted.append(nodes[victim].key)
+            drop(victim)
+        }
+        return evicted
+    }
 
     public mutating func request(_ key: Key, size: Int64) -> (hit: Bool, evicted: [Key]) {
         if let slot = index[key] {

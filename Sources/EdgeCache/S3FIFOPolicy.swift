@@ -10,9 +10,9 @@ public struct S3FIFOPolicy<Key: Hashable>: EvictionPolicy {
         var queue: Queue
     }
 
-    public let capacityBytes: Int64
+    public private(set) var capacityBytes: Int64
     public var usedBytes: Int64 { smallBytes + mainBytes }
-    private let smallTarget: Int64
+    private var smallTarget: Int64
     private var entries: [Key: Entry] = [:]
     private var small = FIFOQueue<Key>()
     private var main = FIFOQueue<Key>()
@@ -68,6 +68,14 @@ public struct S3FIFOPolicy<Key: Hashable>: EvictionPolicy {
                 evictMain(into: &evicted)
             }
         }
+    }
+
+    public mutating func resize(capacityBytes: Int64) -> [Key] {
+        self.capacityBytes = capacityBytes
+        smallTarget = max(1, capacityBytes / 10)
+        var evicted: [Key] = []
+        evict(downTo: capacityBytes, into: &evicted)
+        return evicted
     }
 
     public mutating func remove(_ key: Key) {

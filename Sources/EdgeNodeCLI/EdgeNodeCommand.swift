@@ -9,7 +9,7 @@ struct EdgeNodeCommand: AsyncParsableCommand {
         commandName: "edgenode",
         abstract: "Content-delivery edge node: publish signed HLS on the origin, verify it anywhere.",
         version: BuildInfo.description,
-        subcommands: [ServeCommand.self, StatusCommand.self, KeygenCommand.self, OperatorCommand.self, EmergencyCommand.self, RoyaltyCommand.self, GossipKeyCommand.self, SegmentCommand.self,
+        subcommands: [ServeCommand.self, ReloadCommand.self, StatusCommand.self, KeygenCommand.self, OperatorCommand.self, EmergencyCommand.self, RoyaltyCommand.self, GossipKeyCommand.self, SegmentCommand.self,
                       VerifyCommand.self, LedgerCommand.self, TokenCommand.self]
     )
 

@@ -8,10 +8,11 @@ import Prometheus
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run a node: serve its content over HTTP/1.1 (SIGTERM/SIGINT stop it gracefully).",
+        abstract: "Run a node: serve its content over HTTP/1.1 (SIGTERM/SIGINT stop it gracefully, SIGHUP reloads nodes.conf).",
         discussion: """
             Either --config nodes.conf --node NAME (a node of the fleet), or --root DIR --listen ADDR:PORT to serve
-            one directory on its own.
+            one directory on its own. Under systemd (Type=notify) the node reports READY=1 once listening,
+            RELOADING=1/READY=1 around a reload, STOPPING=1, and WATCHDOG=1 when WatchdogSec is set.
             """
     )
 
@@ -48,20 +49,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("drain-timeout"), help: "Seconds in-flight responses get to finish on shutdown.")
     var drainTimeout: Int64?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (default: the node's log_level, else info).")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "auto, text, journal or json (auto: journal when stderr is systemd's journal, else text).")
+    var logFormat: String = "auto"
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        let level = logLevel.flatMap { Logger.Level(rawValue: $0) }
+        if let logLevel, level == nil {
+            printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(logLevel)\"")
             throw ExitCode(2)
         }
-        var logger = Logger(label: "edgenode")
-        logger.logLevel = level
+        let format: LogFormat
+        if logFormat == "auto" {
+            format = .automatic()
+        } else if let given = LogFormat(rawValue: logFormat) {
+            format = given
+        } else {
+            printError("--log-format must be auto, text, journal or json, not \"\(logFormat)\"")
+            throw ExitCode(2)
+        }
+        let levelSwitch = LogLevelSwitch(level ?? .info)
+        LoggingSystem.bootstrap { label in NodeLogHandler(label: label, format: format, level: levelSwitch) }
+        let logger = Logger(label: "edgenode")
         let fleet: NodesConfig, name: String, overrides: NodeOverrides
         do {
             (fleet, name) = try configuration()
-            overrides = try self.overrides()
+            overrides = try self.overrides(level: level)
         } catch let error as ValidationError {
             printError(error.message)
             throw ExitCode(2)
@@ -71,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         BuildInfo.record()
         let runtime: NodeRuntime
         do {
-            runtime = try NodeRuntime(config: fleet, node: name, overrides: overrides, metrics: registry, logger: logger)
+            runtime = try NodeRuntime(config: fleet, node: name, overrides: overrides, metrics: registry, logLevel: levelSwitch, logger: logger)
         } catch {
             printError("\(error)")
             throw ExitCode(1)
@@ -105,8 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private func overrides() throws -> NodeOverrides {
+    private func overrides(level: Logger.Level?) throws -> NodeOverrides {
         var overrides = NodeOverrides()
+        overrides.logLevel = level
+        overrides.reloadOnHangup = config != nil
         if let threads {
             guard (1...256).contains(threads) else { throw ValidationError("--threads must be within 1...256") }
             overrides.threads = threads

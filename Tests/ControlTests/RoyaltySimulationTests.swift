@@ -44,7 +44,7 @@ import TestSupport
         defer { scratch.remove() }
         let store = try LedgerStore(path: scratch.path + "/ledger.sqlite", verifier: nil)
         var settings = RoyaltySettings(taxRates: try TaxRates(csv: "country,rate_percent,source\nUS,30,x\nJP,20.42,x\n"), recordings: Published())
-        settings.reportKeys = Self.signers.mapValues(\.verifier)
+        settings.reportKeys = ReportKeys(Self.signers.mapValues(\.verifier))
         let statements = StatementImporter(store: store, settings: settings)
         let views = ViewAccounting(store: store, settings: settings, holders: { try statements.rightsHolders() })
         let payouts = PayoutRunner(store: store, settings: settings)

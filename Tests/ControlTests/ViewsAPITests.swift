@@ -34,7 +34,7 @@ import TestSupport
 
     static func harness(_ model: RoyaltySettings.ViewModel = .proRata) async throws -> ControlHarness {
         var settings = RoyaltySettings(recordings: Published())
-        settings.reportKeys = ["edge-paris": paris.verifier, "edge-1": berlin.verifier]
+        settings.reportKeys = ReportKeys(["edge-paris": paris.verifier, "edge-1": berlin.verifier])
         settings.viewModel = model
         return try await ControlHarness(royalty: settings)
     }

@@ -19,6 +19,30 @@ import Testing
         }
     }
 
+    /// A smaller budget evicts down to it (keys that were held, each once); a larger one evicts nothing and admits
+    /// more afterwards.
+    @Test(arguments: [false, true])
+    func resizingHoldsTheNewBudget(s3fifo: Bool) {
+        func run<P: EvictionPolicy>(_ policy: inout P) where P.Key == Int {
+            for key in 0..<100 { _ = policy.request(key, size: 100) }
+            #expect(policy.usedBytes == 10_000)
+            let held = Set((0..<100).filter { policy.contains($0) })
+            let evicted = policy.resize(capacityBytes: 2_500)
+            #expect(policy.usedBytes <= 2_500 && policy.usedBytes == 10_000 - 100 * Int64(evicted.count))
+            #expect(Set(evicted).count == evicted.count && Set(evicted).isSubset(of: held) && evicted.allSatisfy { !policy.contains($0) })
+            #expect(policy.resize(capacityBytes: 20_000).isEmpty)
+            for key in 100..<300 { _ = policy.request(key, size: 100) }
+            #expect(policy.usedBytes == 20_000, "the larger budget is used")
+        }
+        if s3fifo {
+            var policy = S3FIFOPolicy<Int>(capacityBytes: 10_000)
+            run(&policy)
+        } else {
+            var policy = LRUPolicy<Int>(capacityBytes: 10_000)
+            run(&policy)
+        }
+    }
+
     static func check<P: EvictionPolicy>(_ policy: inout P, capacity: Int64, generator: inout SplitMix64, round: Int) where P.Key == Int {
         var held: [Int: Int64] = [:]
         let sizes = (0..<200).map { _ in Int64.random(in: 1...600, using: &generator) }

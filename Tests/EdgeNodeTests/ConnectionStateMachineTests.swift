@@ -188,7 +188,7 @@ import TestSupport
     static func channel(root: String) throws -> EmbeddedChannel {
         let settings = ServerSettings(listen: SocketAddressSpec(host: "127.0.0.1", port: 0), root: root)
         let store = try ContentStore(root: root, verifier: nil)
-        let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .origin), router: nil, fleetHosts: [])
+        let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .origin), fleet: nil)
         let handler = FileRequestHandler(store: store, settings: settings, edge: nil, traffic: TrafficMeter(), endpoints: endpoints,
                                          logger: Logger(label: "embedded"))
         let channel = EmbeddedChannel()

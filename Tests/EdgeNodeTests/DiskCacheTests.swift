@@ -31,6 +31,18 @@ import TestSupport
         #expect((try? FileManager.default.contentsOfDirectory(atPath: root.path + "/.partial"))?.isEmpty == true)
     }
 
+    @Test func aSmallerBudgetDeletesFilesDownToIt() throws {
+        let root = try TemporaryDirectory("disk")
+        defer { root.remove() }
+        let cache = try DiskCache(root: root.path, capacityBytes: 10_000)
+        for index in 0..<10 { _ = try Self.store(cache, "c/seg_\(index).ts", bytes: 1000) }
+        let evicted = cache.resize(capacityBytes: 3_000)
+        #expect(cache.capacityBytes == 3_000 && cache.usedBytes <= 3_000 && evicted.count >= 7)
+        for path in evicted { #expect(!FileManager.default.fileExists(atPath: root.path + "/" + path)) }
+        let left = try FileManager.default.contentsOfDirectory(atPath: root.path + "/c")
+        #expect(left.count == 10 - evicted.count)
+    }
+
     @Test func evictionHoldsTheBudgetAndDeletesFiles() throws {
         let root = try TemporaryDirectory("disk")
         defer { root.remove() }

@@ -12,7 +12,7 @@ final class EdgeFleet: @unchecked Sendable {
     let directory: TemporaryDirectory
     let fixture: PublishedContent.Fixture
     let originHost = LoopbackAddress.next()
-    private var blocks: [String] = []
+    private var blocks: [(name: String, text: String)] = []
     private(set) var hosts: [String: String] = [:]
     private(set) var origin: ServerProcess?
 
@@ -20,7 +20,7 @@ final class EdgeFleet: @unchecked Sendable {
         self.fixture = fixture
         directory = try TemporaryDirectory("fleet")
         hosts["origin-1"] = originHost
-        blocks.append(Self.block(name: "origin-1", role: "origin", host: originHost, content: fixture.root, parents: nil, extra: [:]))
+        blocks.append(("origin-1", Self.block(name: "origin-1", role: "origin", host: originHost, content: fixture.root, parents: nil, extra: [:])))
     }
 
     deinit { directory.remove() }
@@ -32,9 +32,28 @@ final class EdgeFleet: @unchecked Sendable {
     func addCache(_ name: String, role: String = "edge", parents: [String], extra: [String: String] = [:]) -> String {
         let host = LoopbackAddress.next()
         hosts[name] = host
-        blocks.append(Self.block(name: name, role: role, host: host, content: cacheDirectory(name), parents: parents,
-                                 extra: extra, pubkey: fixture.pubkey))
+        blocks.append((name, Self.block(name: name, role: role, host: host, content: cacheDirectory(name), parents: parents,
+                                        extra: extra, pubkey: fixture.pubkey)))
         return host
+    }
+
+    /// Adds another origin process's entry serving the same published content (an origin's content is only read);
+    /// returns its address.
+    @discardableResult
+    func addOrigin(_ name: String) -> String {
+        let host = LoopbackAddress.next()
+        hosts[name] = host
+        blocks.append((name, Self.block(name: name, role: "origin", host: host, content: fixture.root, parents: nil, extra: [:])))
+        return host
+    }
+
+    /// Rewrites a caching node's entry (same address and directory) and the file, as an operator editing
+    /// `nodes.conf` before a reload.
+    func rewriteCache(_ name: String, role: String = "edge", parents: [String], extra: [String: String] = [:]) throws {
+        guard let index = blocks.firstIndex(where: { $0.name == name }), let host = hosts[name] else { return }
+        blocks[index].text = Self.block(name: name, role: role, host: host, content: cacheDirectory(name), parents: parents, extra: extra,
+                                        pubkey: fixture.pubkey)
+        try writeConfig()
     }
 
     /// The cache directory of a caching node.
@@ -51,7 +70,7 @@ final class EdgeFleet: @unchecked Sendable {
     }
 
     private func writeConfig() throws {
-        try (blocks.joined(separator: "\n\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (blocks.map(\.text).joined(separator: "\n\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     func startOrigin() throws {
@@ -64,10 +83,11 @@ final class EdgeFleet: @unchecked Sendable {
         origin = nil
     }
 
-    func start(_ name: String) throws -> ServerProcess {
+    /// Starts the node `name` as a process (an origin added by `addOrigin` too).
+    func start(_ name: String, logLevel: String? = "debug", environment: [String: String] = [:]) throws -> ServerProcess {
         try writeConfig()
-        return try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", configPath, "--node", name, "--log-level", "debug"],
-                                 host: hosts[name]!, port: Self.port)
+        return try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", configPath, "--node", name] + (logLevel.map { ["--log-level", $0] } ?? []),
+                                 host: hosts[name]!, port: Self.port, environment: environment)
     }
 
     /// The bytes of a published file.

@@ -117,7 +117,7 @@ import Testing
 
     @Test func everyBadFlagIsRefusedWithItsOwnStatus() throws {
         let state = NodeState(name: "edge-paris", role: .edge)
-        let endpoint = EmergencyEndpoint(state: state, check: Self.check, metrics: EmergencyMetrics(logger: Logger(label: "t")),
+        let endpoint = EmergencyEndpoint(state: state, fleet: LiveFleet(.init(fleetHosts: [], emergencyCheck: Self.check)), metrics: EmergencyMetrics(logger: Logger(label: "t")),
                                          logger: Logger(label: "t"))
         let now = Int64(Date().timeIntervalSince1970)
         let good = try Self.record(epoch: 3, on: true).value
@@ -140,7 +140,7 @@ import Testing
             let plan = try Self.post(endpoint, item.body, declared: item.declared)
             #expect(plan.status == item.status && Self.text(plan).contains(item.says), "\(item.status) \(Self.text(plan))")
         }
-        let unkeyed = EmergencyEndpoint(state: state, check: EmergencyFlagCheck(fleet: "demo", operatorKeys: []),
+        let unkeyed = EmergencyEndpoint(state: state, fleet: LiveFleet(.init(fleetHosts: [], emergencyCheck: EmergencyFlagCheck(fleet: "demo", operatorKeys: []))),
                                         metrics: EmergencyMetrics(logger: Logger(label: "t")), logger: Logger(label: "t"))
         let refused = try Self.post(unkeyed, good)
         #expect(refused.status == 403 && Self.text(refused).contains("no operator_keys"))

@@ -209,8 +209,8 @@ struct SteeringPlayer {
     static func request(_ uri: String) -> HTTPRequestHead { HTTPRequestHead(version: .http1_1, method: .GET, uri: uri) }
 
     @Test func accessRules() throws {
-        let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .edge), router: nil,
-                                      fleetHosts: [IPAddress("198.51.100.7")!])
+        let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .edge),
+                                      fleet: LiveFleet(.init(fleetHosts: [IPAddress("198.51.100.7")!])))
         let stranger = try SocketAddress(ipAddress: "192.0.2.1", port: 4000)
         let member = try SocketAddress(ipAddress: "198.51.100.7", port: 4000)
         let local = try SocketAddress(ipAddress: "127.0.0.1", port: 4000)
@@ -281,4 +281,59 @@ struct SteeringPlayer {
             #expect(decision.candidates.first?.name == expected, "local health \(multiplier)")
         }
     }
+
+    /// A node gossip still reports alive but a reload removed from nodes.conf is never a candidate.
+    @Test func aNodeRemovedFromTheConfigurationIsNotRouted() throws {
+        let full = try NodesConfig.parse(Self.fleet, path: "t.conf", baseDirectory: "/tmp")
+        let me = try full.node(named: "edge-far")
+        let members = full.nodes.map { node in
+            Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
+                          status: .alive, health: NodeHealth(), changedAt: 0)
+        }
+        let view = ClusterView(node: me.name, localHealthMultiplier: 0, members: members, records: [:])
+        let before = ViewerRouter(config: full, me: me, state: NodeState(name: me.name, role: .edge))
+        let placement = before.place(peer: IPAddress("10.1.1.1")!, forwardedFor: [])
+        let near = GeoPoint(latitude: 48.85, longitude: 2.35)!
+        let viewer = ViewerRouter.Placement(address: placement.address, location: near, by: .zone("paris"))
+        #expect(before.decide(viewer, contentID: "clip", view: view, now: 100_000_000_000).decision.candidates.first?.name == "edge-near")
+        let reduced = try NodesConfig.parse(Self.fleet.components(separatedBy: "\n\n[[node]]\nname = \"edge-near\"")[0]
+                                            + "\n\n" + Self.fleet.components(separatedBy: "\n\n").last!, path: "t.conf", baseDirectory: "/tmp")
+        #expect(reduced.nodes.map(\.name) == ["origin-1", "edge-far"])
+        let after = ViewerRouter(config: reduced, me: try reduced.node(named: "edge-far"), state: NodeState(name: me.name, role: .edge))
+        let candidates = after.decide(viewer, contentID: "clip", view: view, now: 100_000_000_000).decision.candidates.map(\.name)
+        #expect(!candidates.contains("edge-near") && candidates.first == "edge-far", "\(candidates)")
+    }
+
+    static let fleet = """
+        [[node]]
+        name = "origin-1"
+        role = "origin"
+        region = "eu"
+        latitude = 48.85
+        longitude = 2.35
+        http = "127.0.0.1:1"
+        content = "c"
+
+        [[node]]
+        name = "edge-near"
+        role = "edge"
+        region = "eu"
+        latitude = 48.85
+        longitude = 2.35
+        http = "127.0.0.2:1"
+        content = "c"
+        parents = ["origin-1"]
+        origin_key = "k.pub"
+
+        [[node]]
+        name = "edge-far"
+        role = "edge"
+        region = "eu"
+        latitude = 50.85
+        longitude = 4.35
+        http = "127.0.0.3:1"
+        content = "c"
+        parents = ["origin-1"]
+        origin_key = "k.pub"
+        """
 }

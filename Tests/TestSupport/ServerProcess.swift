@@ -11,8 +11,10 @@ public final class ServerProcess: @unchecked Sendable {
     private let process: Process
     private let logPath: String
 
-    /// Starts `executable` and waits until `host:port` answers HTTP (at most `readyTimeout` seconds).
-    public init(_ executable: String, _ arguments: [String], host: String, port: Int, readyTimeout: TimeInterval = 15) throws {
+    /// Starts `executable` (with `environment` added to this process's) and waits until `host:port` answers HTTP (at
+    /// most `readyTimeout` seconds).
+    public init(_ executable: String, _ arguments: [String], host: String, port: Int, readyTimeout: TimeInterval = 15,
+                environment: [String: String] = [:]) throws {
         self.host = host
         self.port = port
         logPath = NSTemporaryDirectory() + "edgenode-server-\(UUID().uuidString.prefix(8)).log"
@@ -24,6 +26,9 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, given in given }
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(readyTimeout)
         while Date() < deadline {

@@ -21,13 +21,11 @@ public final class DiskCache: Sendable {
     public static let partialDirectory = ".partial"
 
     public let root: String
-    public let capacityBytes: Int64
     private let state: NIOLockedValueBox<S3FIFOPolicy<String>>
 
     /// Opens (creating if needed) the cache at `root`, discarding partial objects and indexing the rest.
     public init(root: String, capacityBytes: Int64) throws(StorageError) {
         self.root = root
-        self.capacityBytes = capacityBytes
         let partial = root + "/" + Self.partialDirectory
         do {
             try? FileManager.default.removeItem(atPath: partial)
@@ -43,6 +41,18 @@ public final class DiskCache: Sendable {
         }
         state = NIOLockedValueBox(policy)
         for path in deletions { unlink(root + "/" + path) }
+    }
+
+    /// The byte budget.
+    public var capacityBytes: Int64 { state.withLockedValue { $0.capacityBytes } }
+
+    /// Changes the byte budget (a configuration reload): a smaller one deletes objects, least valuable first, down to
+    /// it. Returns the paths deleted.
+    @discardableResult
+    public func resize(capacityBytes: Int64) -> [String] {
+        let evicted = state.withLockedValue { $0.resize(capacityBytes: capacityBytes) }
+        for path in evicted { unlink(root + "/" + path) }
+        return evicted
     }
 
     /// Bytes held.

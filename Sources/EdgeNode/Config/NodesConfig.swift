@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Manifest
 import Routing
 import TOMLKit
@@ -38,6 +39,7 @@ import TOMLKit
 /// upstream_timeout = 5       # edge, mesh, satellite: seconds to connect to a parent, and of silence mid-response
 /// report_key = "keys/edge-paris" # optional: PATH.key signs this node's delivery reports; the origin checks them with PATH.pub
 /// report_token = "keys/edge-paris.token" # optional: a node:NAME control API token the node sends its reports with
+/// log_level = "info"         # optional: trace, debug, info, notice, warning, error or critical (a reload changes it)
 /// ```
 ///
 /// A non-origin node asks its parents in order. A parent whose role is `mesh` is a peer: it is asked only for what it
@@ -77,6 +79,8 @@ public struct NodesConfig: Sendable {
         public var reportKey: String?
         /// Absolute path of the node's control API token file.
         public var reportToken: String?
+        /// The level the node logs at (`log_level`; `serve --log-level` overrides it; default info).
+        public var logLevel: Logger.Level?
     }
 
     /// Where an origin's control module keeps its ledger and how it signs it.
@@ -242,7 +246,7 @@ public struct NodesConfig: Sendable {
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "url", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
                               "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness",
-                              "tip_artist_share", "report_key", "report_token"])
+                              "tip_artist_share", "report_key", "report_token", "log_level"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -314,6 +318,12 @@ public struct NodesConfig: Sendable {
             upstreamTimeoutSeconds: upstreamTimeout, ledger: ledger)
         node.reportKey = reportKey
         node.reportToken = reportToken
+        if let level = try reader.string("log_level") {
+            guard let parsed = Logger.Level(rawValue: level) else {
+                throw reader.error("log_level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(level)\")")
+            }
+            node.logLevel = parsed
+        }
         return node
     }
 

@@ -21,7 +21,7 @@ struct EdgeMetrics: Sendable {
     let evictedObjects = Counter(label: "edgenode_cache_objects_evicted_total")
     let upstreamErrors = Counter(label: "edgenode_cache_upstream_error_responses_total")
 
-    /// Per parent, made once: they are counted on every read of a fill.
+    /// Per parent of the start's configuration, made once: they are counted on every read of a fill.
     private let filledBytes: [String: Counter]
     private let objectRequests: [String: Counter]
     private let manifestRequests: [String: Counter]
@@ -42,13 +42,18 @@ struct EdgeMetrics: Sendable {
 
     func responded(_ outcome: Outcome) { responses[outcome]!.increment() }
 
-    func filled(bytes: Int, from parent: String) { filledBytes[parent]?.increment(by: bytes) }
+    func filled(bytes: Int, from parent: String) {
+        (filledBytes[parent] ?? Counter(label: "edgenode_cache_fill_bytes_total", dimensions: [("parent", parent)])).increment(by: bytes)
+    }
 
     /// An upstream request for an object or a manifest.
     enum RequestKind { case object, manifest }
 
     func requested(from parent: String, kind: RequestKind) {
-        (kind == .object ? objectRequests : manifestRequests)[parent]?.increment()
+        // A parent added by a reload has no counter made at start.
+        ((kind == .object ? objectRequests : manifestRequests)[parent]
+            ?? Counter(label: "edgenode_upstream_requests_total", dimensions: [("parent", parent), ("kind", kind == .object ? "object" : "manifest")]))
+            .increment()
     }
 
     /// A parent failed: `reason` is mismatch, truncated, overrun, timeout, status, signature or error.

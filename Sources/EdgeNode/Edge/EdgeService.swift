@@ -9,6 +9,8 @@ final class EdgeService: Sendable {
     /// `Via` on every response of this node (RFC 9110 §7.6.3): which cache answered.
     var via: ResponsePlan.Field { ResponsePlan.Field("Via", "1.1 \(settings.nodeName)") }
     let cache: DiskCache
+    /// The parents and their health (replaced by a reload).
+    let parents: ParentPool
     let manifests: EdgeManifests
     let engine: FillEngine
     let metrics: EdgeMetrics
@@ -18,7 +20,7 @@ final class EdgeService: Sendable {
         let metrics = EdgeMetrics(parents: settings.parents.map(\.name))
         self.metrics = metrics
         cache = try DiskCache(root: root, capacityBytes: settings.cacheSizeBytes)
-        let parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger, isDown: settings.isDown)
+        parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger, isDown: settings.isDown)
         let timeout = TimeAmount.seconds(settings.upstreamTimeoutSeconds)
         manifests = EdgeManifests(root: root, verifier: settings.verifier, parents: parents, cache: cache, group: group,
                                   nodeName: settings.nodeName, ttlSeconds: settings.manifestTTLSeconds, timeout: timeout,

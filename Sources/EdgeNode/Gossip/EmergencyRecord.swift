@@ -29,8 +29,15 @@ public enum EmergencyRecord {
     /// forwarded. Ordering (a replayed or older epoch) is the records' own rule: it never supersedes the one held.
     public static func validator(_ check: EmergencyFlagCheck, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) })
         -> GossipCore<SystemRandomNumberGenerator>.RecordValidator {
+        validator(current: { check }, now: now)
+    }
+
+    /// `validator` with the check in force at each record (operator keys change with a reload).
+    static func validator(current: @escaping @Sendable () -> EmergencyFlagCheck?,
+                          now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) })
+        -> GossipCore<SystemRandomNumberGenerator>.RecordValidator {
         { record in
-            guard record.key == key, record.signature.isEmpty,
+            guard record.key == key, record.signature.isEmpty, let check = current(),
                   case .success(let flag) = check.check(record.value, held: nil, now: now(), fromGossip: true) else { return false }
             return flag.epoch == record.epoch
         }

@@ -15,6 +15,8 @@ public struct GossipNodeSettings: Sendable {
     public var initialRecords: [ClusterRecord] = []
     /// Which cluster records this node takes and passes on (default: none).
     public var recordValidator: GossipCore<SystemRandomNumberGenerator>.RecordValidator = { _ in false }
+    /// Called once the gossip socket is bound (readiness).
+    public var onListening: (@Sendable () -> Void)?
     /// How often the keyring file is checked for changes (rotation).
     public var keyringCheckSeconds: Int64 = 5
 

@@ -81,6 +81,18 @@ public final class GossipService: Service, Sendable {
         return eventLoop.submit { shell.publish(record) }
     }
 
+    /// Re-reads the keyring file now if it changed (a reload), rather than at the next periodic check.
+    public func reloadKeyring() {
+        guard let (shell, eventLoop) = running.withLockedValue({ $0 }) else { return }
+        eventLoop.execute { shell.reloadKeyringIfChanged() }
+    }
+
+    /// Whether the gossip event loop ran a task within `timeout` (true when gossip is not running).
+    func eventLoopResponds(within timeout: Duration) async -> Bool {
+        guard let (_, eventLoop) = running.withLockedValue({ $0 }) else { return true }
+        return await EventLoopProbe.respond([eventLoop], within: timeout)
+    }
+
     private static func update(_ state: NIOLockedValueBox<State>, with view: ClusterView) {
         let subscribers = state.withLockedValue { state -> [AsyncStream<ClusterView>.Continuation] in
             let changed = state.view.map { $0.differsInMembership(from: view) } ?? true
@@ -119,6 +131,7 @@ public final class GossipService: Service, Sendable {
             try await eventLoop.submit { shell.start(channel: channel) }.get()
             running.withLockedValue { $0 = (shell, eventLoop) }
             defer { running.withLockedValue { $0 = nil } }
+            settings.onListening?()
             logger.info("gossip started", metadata: ["gossip": "\(settings.me.gossip)", "fleet": "\(settings.fleet.count + 1)",
                                                      "seeds": "\(settings.seeds.count)"])
             // Graceful shutdown leaves the cluster; cancellation (another service failed at start) closes at once.

@@ -169,7 +169,8 @@ final class GossipShell: @unchecked Sendable {
         return socketAddress
     }
 
-    private func reloadKeyringIfChanged() {
+    /// Re-reads the keyring file when its modification time changed; a file that does not load keeps the current keys.
+    func reloadKeyringIfChanged() {
         let modified = Self.modified(settings.keyringPath)
         guard modified != keyringModified else { return }
         keyringModified = modified

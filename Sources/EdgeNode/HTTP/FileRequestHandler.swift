@@ -167,7 +167,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            if endpoints.router != nil, let contentID = ContentSteering.steeredContent(head.uri), let steering = endpoints.steering {
+            if let contentID = ContentSteering.steeredContent(head.uri), let steering = endpoints.steering {
                 startSteered(context: context, request: head, contentID: contentID, steering: steering, keepAlive: keepAlive, http10: http10)
                 return
             }

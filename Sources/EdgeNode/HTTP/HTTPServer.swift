@@ -19,7 +19,8 @@ public final class HTTPServer: Service, Sendable {
     private let store: ContentStore
     private let tracker: ConnectionTracker
     private let group: MultiThreadedEventLoopGroup
-    private let edge: EdgeService?
+    /// The cache, its parents and fills (edge, mesh and satellite nodes).
+    let edge: EdgeService?
     private let traffic = TrafficMeter()
     private let endpoints: NodeEndpoints
     private let lock: DirectoryLock?
@@ -62,9 +63,9 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         tracker = ConnectionTracker(limit: settings.maxConnections)
-        var endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, router: settings.router, fleetHosts: settings.fleetHosts)
-        if let node = settings.node, let check = settings.emergencyCheck {
-            endpoints.emergency = EmergencyEndpoint(state: node, check: check, metrics: EmergencyMetrics(logger: logger), logger: logger)
+        var endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, fleet: settings.fleet)
+        if let node = settings.node, let fleet = settings.fleet, fleet.snapshot.emergencyCheck != nil {
+            endpoints.emergency = EmergencyEndpoint(state: node, fleet: fleet, metrics: EmergencyMetrics(logger: logger), logger: logger)
         }
         self.endpoints = endpoints
     }
@@ -92,6 +93,7 @@ public final class HTTPServer: Service, Sendable {
             } catch {
                 throw ListenError(service: "HTTP", address: "\(settings.listen)", underlying: error)
             }
+            settings.onListening?()
             logger.info("serving", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.listen)")",
                                               "root": "\(settings.root)", "threads": "\(settings.threads)"])
             // Graceful shutdown drains; cancellation (another service failed at start) stops at once.
@@ -116,6 +118,12 @@ public final class HTTPServer: Service, Sendable {
 
     /// What the data plane has sent and how the cache answered, since start (running totals).
     public var trafficTotals: TrafficTotals { traffic.totals }
+
+    /// Whether each event loop of the data plane ran a task within `timeout` (the systemd watchdog's question: a
+    /// loop blocked by a bug must stop the pings).
+    func eventLoopsRespond(within timeout: Duration) async -> Bool {
+        await EventLoopProbe.respond(Array(group.makeIterator()), within: timeout)
+    }
 
     /// Open connections now, and the most allowed.
     public var connections: (open: Int, limit: Int) { (tracker.count, settings.maxConnections) }

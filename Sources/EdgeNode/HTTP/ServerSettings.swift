@@ -36,16 +36,15 @@ public struct ServerSettings: Sendable {
     /// The node this data plane belongs to (its cluster view is served at `/cluster`); nil for a directory served on
     /// its own.
     public var node: NodeState?
-    /// Places viewers and redirects their playlist requests (nodes that gossip).
-    var router: ViewerRouter?
+    /// Viewer routing, the fleet's hosts and the emergency check, replaced by reloads (nil: a directory served on its
+    /// own).
+    var fleet: LiveFleet?
     /// Counts views of what this node serves (nodes that report their deliveries).
     var views: ViewRecorder?
-    /// How `POST /fleet/emergency` checks a flag (the fleet's name and operator keys); nil: the node takes none.
-    var emergencyCheck: EmergencyFlagCheck?
     /// How long a gossiping node waits to merge a seed's state (so the emergency mode in force) before it listens.
     public var joinTimeout: Duration = .seconds(2)
-    /// The fleet's node addresses, which may read `/cluster` besides loopback.
-    var fleetHosts: Set<IPAddress> = []
+    /// Called once the listening socket is bound (readiness).
+    public var onListening: (@Sendable () -> Void)?
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.
     public var metrics: PrometheusCollectorRegistry?
 

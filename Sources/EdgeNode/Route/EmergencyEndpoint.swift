@@ -15,7 +15,8 @@ struct EmergencyEndpoint: Sendable {
     static let path = EmergencyStatus.path
 
     let state: NodeState
-    let check: EmergencyFlagCheck
+    /// Holds the check in force (the fleet's name and operator keys, replaced by a reload).
+    let fleet: LiveFleet
     let metrics: EmergencyMetrics
     let logger: Logger
 
@@ -40,7 +41,7 @@ struct EmergencyEndpoint: Sendable {
     func accept(body: ByteBuffer?, bodyBytes: Int, peer: SocketAddress?, on eventLoop: EventLoop) -> EventLoopFuture<ResponsePlan> {
         let note = body.map { Array($0.readableBytesView) } ?? []
         guard bodyBytes <= EmergencyFlag.maximumNoteBytes else { return eventLoop.makeSucceededFuture(refuse(.tooLarge(bytes: bodyBytes))) }
-        guard !check.operatorKeys.isEmpty else {
+        guard let check = fleet.snapshot.emergencyCheck, !check.operatorKeys.isEmpty else {
             metrics.flagRefused("no_operator_keys")
             return eventLoop.makeSucceededFuture(ResponsePlanner.status(403, "refused: this fleet lists no operator_keys, so emergency flags cannot be used"))
         }

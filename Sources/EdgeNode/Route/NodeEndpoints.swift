@@ -13,13 +13,16 @@ import Routing
 struct NodeEndpoints: Sendable {
     let metrics: PrometheusCollectorRegistry?
     let state: NodeState?
-    let router: ViewerRouter?
+    /// The routing, fleet hosts and emergency check in force (nil for a directory served on its own).
+    let fleet: LiveFleet?
+    /// Places viewers and redirects their playlist requests (nodes that gossip).
+    var router: ViewerRouter? { fleet?.snapshot.router }
     /// Steered playlists and steering manifests (nodes that route).
     var steering: ContentSteering? {
         router.map { router in ContentSteering(router: router, pathways: router.pathways) }
     }
     /// Addresses of the fleet's nodes (their `http` hosts), which may read `/cluster`.
-    let fleetHosts: Set<IPAddress>
+    var fleetHosts: Set<IPAddress> { fleet?.snapshot.fleetHosts ?? [] }
     /// `/fleet/emergency` (nodes that belong to a fleet).
     var emergency: EmergencyEndpoint? = nil
 

@@ -103,7 +103,8 @@ struct ViewerRouter: Sendable {
     /// sheds them while its own health is bad. In emergency mode only mesh and satellite nodes are candidates; when
     /// none is healthy, the normal tiers are used and the choice says it is degraded.
     func decide(_ placement: Placement, contentID: String, view: ClusterView, now: UInt64, limit: Int? = nil) -> Choice {
-        var members = view.routingMembers(now: now)
+        // A node gossip still knows but nodes.conf no longer lists (removed by a reload) is not routed to.
+        var members = view.routingMembers(now: now).filter { urls[$0.name] != nil }
         if view.localHealthMultiplier >= Self.sheddingLocalHealth, let index = members.firstIndex(where: { $0.name == me.name }) {
             members[index].load = 1000
         }

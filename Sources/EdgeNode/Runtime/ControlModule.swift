@@ -9,8 +9,9 @@ import ServiceLifecycle
 public enum ControlModule {
     /// Opens the ledger (checking its integrity) and returns the services to run. A ledger that fails its integrity
     /// check still serves reads and proofs, refuses writes, and says why in the log.
+    /// `onListening` is called once the API's socket is bound.
     public static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, royalty: RoyaltySettings,
-                                logger: Logger) throws -> [any Service] {
+                                logger: Logger, onListening: @escaping @Sendable () -> Void = {}) throws -> [any Service] {
         var logger = logger
         logger[metadataKey: "module"] = "control"
         let signer = try KeyStore.loadSigner(path: settings.signingKey)
@@ -23,7 +24,8 @@ public enum ControlModule {
         let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
-        let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, logger: logger)
+        let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, logger: logger,
+                                                                      onListening: { _ in onListening() })
         return [ListeningService(api, name: "the control API", address: "\(address)"),
                 CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]
     }

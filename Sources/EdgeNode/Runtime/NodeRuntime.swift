@@ -20,6 +20,11 @@ public struct NodeOverrides: Sendable {
     public var originKey: String?
     /// Signals that stop the node gracefully (a process: SIGTERM and SIGINT; a test: none, it cancels).
     public var gracefulShutdownSignals: [UnixSignal] = []
+    /// A process of its own: SIGHUP reloads `nodes.conf`, and the pid is kept in `<content>/.edgenode-NAME.pid` for
+    /// `edgenode reload` (several runtimes in one test process: off, they reload by `NodeRuntime.reload`).
+    public var reloadOnHangup = false
+    /// The level given on the command line, which `log_level` in `nodes.conf` does not change.
+    public var logLevel: Logger.Level?
 
     public init() {}
 }
@@ -32,17 +37,26 @@ public struct RuntimeError: Error, CustomStringConvertible {
 /// One node of the fleet, assembled from `(nodes.conf, node name)`: the HTTP data plane (with its disk cache on edge,
 /// mesh and satellite nodes), gossip when the node has a gossip address, and the control module on an origin with a
 /// control address, sharing one `NodeState`. Several runtimes can run in one process (each on its own addresses).
+/// `reload()` re-reads `nodes.conf` while it serves (SIGHUP in a process).
 public final class NodeRuntime: Service, Sendable {
     public let state: NodeState
+    /// This node's entry as the node started.
     public let node: NodesConfig.Node
     private let group: ServiceGroup
     /// Held while the runtime exists: one control module per ledger.
     private let ledgerLock: DirectoryLock?
+    private let fleet: LiveFleet
+    private let server: HTTPServer
+    private let gossip: GossipService?
+    private let reportKeys: ReportKeys?
+    private let reloader: ConfigReloader
+    private let runFiles: RunFiles?
 
     /// Opens everything the node needs (content or cache directory, keys, ledger) and binds nothing yet: `run()`
-    /// listens. - Parameter metrics: served at `/metrics` to loopback clients, if given.
+    /// listens. - Parameter metrics: served at `/metrics` to loopback clients, if given. - Parameter logLevel: the
+    /// process's level, which `log_level` and reloads set (unless the command line gave one).
     public init(config: NodesConfig, node name: String, overrides: NodeOverrides = NodeOverrides(),
-                metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
+                metrics: PrometheusCollectorRegistry? = nil, logLevel: LogLevelSwitch? = nil, logger: Logger) throws {
         let entry: NodesConfig.Node
         do {
             entry = try config.node(named: name)
@@ -50,45 +64,43 @@ public final class NodeRuntime: Service, Sendable {
             throw RuntimeError(description: "\(error)")
         }
         node = entry
-        var logger = logger
-        logger[metadataKey: "node"] = "\(entry.name)"
-        logger[metadataKey: "role"] = "\(entry.role.rawValue)"
+        var nodeLogger = logger
+        nodeLogger[metadataKey: "node"] = "\(entry.name)"
+        nodeLogger[metadataKey: "role"] = "\(entry.role.rawValue)"
+        let logger = nodeLogger
+        if let logLevel { logLevel.level = overrides.logLevel ?? entry.logLevel ?? .info }
         let state = NodeState(name: entry.name, role: entry.role)
         self.state = state
+        let notifier = SystemdNotifier()
+        let listeners = Set(["http"] + (entry.gossip != nil && config.gossipKeyring != nil ? ["gossip"] : [])
+                            + (entry.control != nil && entry.ledger != nil ? ["control"] : []))
+        let readiness = Readiness(listeners: listeners) {
+            notifier.send(["READY=1", "STATUS=serving"])
+            logger.notice("ready", metadata: ["listeners": "\(listeners.sorted().joined(separator: ","))"])
+        }
         var settings = try Self.serverSettings(config: config, entry: entry, overrides: overrides, state: state)
         settings.metrics = metrics
-        if entry.gossip != nil {
-            let geoip: GeoIPDatabase?
-            do {
-                geoip = try config.routing.geoipDatabase.map { path throws(GeoIPDatabase.OpenError) in try GeoIPDatabase(path: path) }
-            } catch {
-                throw RuntimeError(description: "\(config.path): routing.geoip_db: \(error)")
-            }
-            settings.router = ViewerRouter(config: config, me: entry, state: state, geoip: geoip)
-        }
-        settings.fleetHosts = Set(config.nodes.compactMap { IPAddress($0.http.host) })
-        let operatorKeys: [NoteVerifier]
-        do {
-            operatorKeys = try config.loadOperatorKeys()
-        } catch {
-            throw RuntimeError(description: "\(error)")
-        }
-        let flagCheck = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys,
-                                           maximumSkewSeconds: config.emergencyMaximumSkewSeconds)
-        let flagFile = EmergencyFlagFile(content: entry.content, check: flagCheck)
+        settings.onListening = { readiness.listening("http") }
+        let fleet = LiveFleet(try Self.fleetSnapshot(config: config, entry: entry, state: state))
+        self.fleet = fleet
+        settings.fleet = fleet
+        let flagFile = EmergencyFlagFile(content: entry.content, check: fleet.snapshot.emergencyCheck
+                                         ?? EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: []))
         // A restarted node is in the mode it kept from the first request on (gossip then brings anything newer).
         let kept = entry.gossip == nil ? nil : flagFile.load(logger: logger)
         if let kept, let flag = EmergencyRecord.flag(kept) { state.noteEmergency(on: flag.on) }
-        if entry.gossip != nil { settings.emergencyCheck = flagCheck }
-        let reporter = try Self.viewReporter(config: config, entry: entry, router: settings.router, state: state, logger: logger)
+        let reporter = try Self.viewReporter(config: config, entry: entry, fleet: fleet, state: state, logger: logger)
         settings.views = reporter?.recorder
         let server = try HTTPServer(settings: settings, logger: logger)
+        self.server = server
         let gossip = Self.gossipSettings(config: config, entry: entry).map { settings in
             var settings = settings
-            settings.recordValidator = EmergencyRecord.validator(flagCheck)
+            settings.recordValidator = EmergencyRecord.validator(current: { fleet.snapshot.emergencyCheck })
             settings.initialRecords = kept.map { [$0] } ?? []
+            settings.onListening = { readiness.listening("gossip") }
             return GossipService(settings: settings, health: { state.sampleHealth() }, logger: logger)
         }
+        self.gossip = gossip
         state.attach(gossip: gossip, server: server)
         var services: [any Service] = [server] + (gossip.map { [$0, EmergencyFlagKeeper(file: flagFile, loaded: kept, gossip: $0, state: state, logger: logger)] } ?? [])
         if let reporter { services.append(reporter) }
@@ -101,24 +113,36 @@ public final class NodeRuntime: Service, Sendable {
             var royalty = try config.royalty.settings(tipArtistShareBasisPoints: ledger.tipArtistShareBasisPoints, configPath: config.path)
             let manifestKey = try entry.originKey.map { try KeyStore.loadVerifier(path: $0) } ?? KeyStore.loadSigner(path: ledger.signingKey).verifier
             royalty.recordings = PublishedRecordings(directory: entry.content, verifier: manifestKey)
-            for node in config.nodes {
-                guard let key = node.reportKey else { continue }
-                do {
-                    royalty.reportKeys[node.name] = try KeyStore.loadVerifier(path: key + ".pub")
-                } catch {
-                    logger.error("a node's report key cannot be read: its delivery reports will be refused", metadata: ["node": "\(node.name)", "error": "\(error)"])
-                }
-            }
-            services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger)
+            royalty.reportKeys.replace(Self.reportKeys(config: config, logger: logger))
+            reportKeys = royalty.reportKeys
+            services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger,
+                                                   onListening: { readiness.listening("control") })
         } else {
             ledgerLock = nil
+            reportKeys = nil
         }
+        runFiles = overrides.reloadOnHangup ? RunFiles(content: entry.content, node: entry.name) : nil
+        let reportKeysBox = reportKeys
+        let reloader = ConfigReloader(config: config, node: entry.name, commandLineLevel: overrides.logLevel, logLevel: logLevel,
+                                      notifier: notifier, statusFile: RunFiles(content: entry.content, node: entry.name), logger: logger) { config, entry, changes in
+            try Self.apply(config: config, entry: entry, changes: changes, state: state, fleet: fleet, server: server,
+                           gossip: gossip, reportKeys: reportKeysBox, logger: logger)
+        }
+        self.reloader = reloader
+        services.append(NodeLifecycle(notifier: notifier, reloadOnHangup: overrides.reloadOnHangup, reload: { _ = reloader.reload() },
+                                      loopsRespond: { timeout in
+                                          let data = await server.eventLoopsRespond(within: timeout)
+                                          let gossiping = await gossip?.eventLoopResponds(within: timeout) ?? true
+                                          return data && gossiping
+                                      }, logger: logger))
         group = ServiceGroup(services: services, gracefulShutdownSignals: overrides.gracefulShutdownSignals, logger: logger)
     }
 
     /// Runs every service of the node until graceful shutdown (a signal, or the enclosing service group) or
     /// cancellation; the first service to fail stops the others and its error is thrown.
     public func run() async throws {
+        runFiles?.writePID()
+        defer { runFiles?.removePID() }
         try await group.run()
     }
 
@@ -127,6 +151,75 @@ public final class NodeRuntime: Service, Sendable {
         await group.triggerGracefulShutdown()
     }
 
+    /// Re-reads `nodes.conf` and puts in force what changed (`ConfigChanges.applied`); what needs a restart is kept
+    /// and logged. An invalid file (or one without this node) is refused, logged, and the configuration in force kept,
+    /// as `nginx -s reload` does. Connections and fills in progress are not touched. The outcome is also written to
+    /// `<content>/.edgenode-NAME.reload` for `edgenode reload`.
+    @discardableResult
+    public func reload() -> ReloadOutcome { reloader.reload() }
+
+    /// Puts a checked configuration in force: everything is built (and may fail) before anything is replaced.
+    private static func apply(config: NodesConfig, entry: NodesConfig.Node, changes: ConfigChanges, state: NodeState, fleet: LiveFleet,
+                              server: HTTPServer, gossip: GossipService?, reportKeys: ReportKeys?, logger: Logger) throws {
+        let snapshot = try fleetSnapshot(config: config, entry: entry, state: state)
+        let parents = parentAddresses(config: config, entry: entry)
+        let keys = reportKeys.map { _ in Self.reportKeys(config: config, logger: logger) }
+        fleet.replace(snapshot)
+        if let edge = server.edge {
+            if changes.applied.contains("parents") { edge.parents.replace(parents: parents) }
+            if changes.applied.contains("cache_size") {
+                let evicted = edge.cache.resize(capacityBytes: entry.cacheSizeBytes)
+                logger.notice("cache budget changed", metadata: ["capacity": "\(entry.cacheSizeBytes)", "evicted": "\(evicted.count)"])
+            }
+        }
+        if let keys { reportKeys?.replace(keys) }
+        gossip?.reloadKeyring()
+    }
+
+    /// The reloadable part of the configuration the data plane reads per request.
+    private static func fleetSnapshot(config: NodesConfig, entry: NodesConfig.Node, state: NodeState) throws -> LiveFleet.Snapshot {
+        var router: ViewerRouter?
+        if entry.gossip != nil {
+            let geoip: GeoIPDatabase?
+            do {
+                geoip = try config.routing.geoipDatabase.map { path throws(GeoIPDatabase.OpenError) in try GeoIPDatabase(path: path) }
+            } catch {
+                throw RuntimeError(description: "\(config.path): routing.geoip_db: \(error)")
+            }
+            router = ViewerRouter(config: config, me: entry, state: state, geoip: geoip)
+        }
+        let operatorKeys: [NoteVerifier]
+        do {
+            operatorKeys = try config.loadOperatorKeys()
+        } catch {
+            throw RuntimeError(description: "\(error)")
+        }
+        let check = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys,
+                                       maximumSkewSeconds: config.emergencyMaximumSkewSeconds)
+        return LiveFleet.Snapshot(router: router, fleetHosts: Set(config.nodes.compactMap { IPAddress($0.http.host) }),
+                                  emergencyCheck: entry.gossip != nil ? check : nil)
+    }
+
+    /// The node's parents as fill targets (loading checked that each is a node of the fleet).
+    private static func parentAddresses(config: NodesConfig, entry: NodesConfig.Node) -> [ParentAddress] {
+        entry.parents.compactMap { name in config.nodes.first { $0.name == name } }
+            .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
+    }
+
+    /// Every node's delivery-report key (`report_key` + `.pub`) as the origin checks them; an unreadable one is logged
+    /// and left out (that node's reports are refused).
+    private static func reportKeys(config: NodesConfig, logger: Logger) -> [String: NoteVerifier] {
+        var keys: [String: NoteVerifier] = [:]
+        for node in config.nodes {
+            guard let key = node.reportKey else { continue }
+            do {
+                keys[node.name] = try KeyStore.loadVerifier(path: key + ".pub")
+            } catch {
+                logger.error("a node's report key cannot be read: its delivery reports will be refused", metadata: ["node": "\(node.name)", "error": "\(error)"])
+            }
+        }
+        return keys
+    }
     private static func serverSettings(config: NodesConfig, entry: NodesConfig.Node, overrides: NodeOverrides,
                                        state: NodeState) throws -> ServerSettings {
         var settings = ServerSettings(listen: entry.http, root: entry.content)
@@ -147,10 +240,7 @@ public final class NodeRuntime: Service, Sendable {
         settings.verifier = verifier
         if entry.role != .origin {
             guard let verifier else { throw RuntimeError(description: "node \(entry.name) has no origin_key") }
-            // Loading checked that every parent is a node of the fleet.
-            let parents = entry.parents.compactMap { name in config.nodes.first { $0.name == name } }
-                .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
-            var edge = EdgeSettings(nodeName: entry.name, parents: parents, verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
+            var edge = EdgeSettings(nodeName: entry.name, parents: parentAddresses(config: config, entry: entry), verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
                                     prefetch: entry.prefetch, manifestTTLSeconds: entry.manifestTTLSeconds)
             edge.upstreamTimeoutSeconds = Int64(entry.upstreamTimeoutSeconds)
             // A viewer waits through at least one failover to the next parent.
@@ -164,7 +254,7 @@ public final class NodeRuntime: Service, Sendable {
     /// The view counter and its reporter of a node with `report_key` and `report_token`: the salt's secret is the
     /// fleet's gossip key (shared, so the origin can count a viewer served by several nodes once; the node's own kept
     /// secret without gossip), the counts of open periods saved before a restart are taken back.
-    private static func viewReporter(config: NodesConfig, entry: NodesConfig.Node, router: ViewerRouter?, state: NodeState,
+    private static func viewReporter(config: NodesConfig, entry: NodesConfig.Node, fleet: LiveFleet, state: NodeState,
                                      logger: Logger) throws -> ViewReporter? {
         guard let keyPath = entry.reportKey, let tokenPath = entry.reportToken else { return nil }
         let signer = try KeyStore.loadSigner(path: keyPath + ".key")
@@ -173,7 +263,7 @@ public final class NodeRuntime: Service, Sendable {
         // Without a fleet keyring the node keeps its own secret (a viewer is then counted per node).
         let secret = try config.gossipKeyring.map { try KeyringFile.load($0).primary.bytes } ?? spool.nodeSecret()
         let recorder = ViewRecorder(node: entry.name, secret: secret, settings: config.royalty.counterSettings,
-                                    isFleetRequest: { headers in router?.isFromFleetNode(headers) ?? false })
+                                    isFleetRequest: { headers in fleet.snapshot.router?.isFromFleetNode(headers) ?? false })
         let (saved, unreadable) = spool.loadOpen(node: entry.name)
         recorder.restore(saved)
         if !unreadable.isEmpty { logger.error("saved view counts unreadable, set aside", metadata: ["files": "\(unreadable)"]) }

@@ -1,0 +1,27 @@
+import Manifest
+import Routing
+import Synchronization
+
+/// The parts of the fleet's configuration a node's data plane reads for every request and a reload replaces while
+/// it serves (`NodeRuntime.reload`): how viewers are routed (nodes, zones, routing settings), which hosts are the
+/// fleet's, and which operator keys may sign an emergency flag. A request reads one consistent snapshot.
+final class LiveFleet: Sendable {
+    struct Snapshot: Sendable {
+        /// Places viewers and redirects their playlist requests (nodes that gossip).
+        var router: ViewerRouter?
+        /// The fleet's node addresses, which may read `/cluster` besides loopback.
+        var fleetHosts: Set<IPAddress>
+        /// How a posted or gossiped emergency flag is checked; nil: the node takes none.
+        var emergencyCheck: EmergencyFlagCheck?
+    }
+
+    private let current: Mutex<Snapshot>
+
+    init(_ snapshot: Snapshot) { current = Mutex(snapshot) }
+
+    /// The configuration in force.
+    var snapshot: Snapshot { current.withLock { $0 } }
+
+    /// Puts `snapshot` in force for every request that starts from now on.
+    func replace(_ snapshot: Snapshot) { current.withLock { $0 = snapshot } }
+}
