@@ -25,5 +25,6 @@ public struct CheckpointService: Service {
         } catch {
             ledger.logger.error("ledger checkpoint failed", metadata: ["error": "\(error)"])
         }
+        LedgerMetrics().update(ledger.store)
     }
 }

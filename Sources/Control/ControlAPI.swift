@@ -38,6 +38,7 @@ public struct ControlAPI: Sendable {
     /// The router: authentication first, then the routes.
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
+        router.add(middleware: ControlMetrics(routes: Self.routes))
         router.add(middleware: BearerAuthenticator(store: ledger.store))
         router.add(middleware: MethodGuard(routes: Self.routes))
         for route in Self.routes {

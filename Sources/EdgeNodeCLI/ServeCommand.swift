@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(DocumentedMetricsFactory(registry: registry))
         BuildInfo.record()
         let runtime: NodeRuntime
         do {

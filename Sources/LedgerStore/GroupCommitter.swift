@@ -9,6 +9,8 @@ public actor GroupCommitter {
     public struct Settings: Sendable {
         public var maximumBatch = 512
         public var maximumDelay: Duration = .zero
+        /// Told the size of each batch once it is durable (metrics).
+        public var batchCommitted: (@Sendable (Int) -> Void)?
         public init() {}
     }
 
@@ -57,6 +59,7 @@ public actor GroupCommitter {
             }
             transactions += 1
             batched += batch.count
+            settings.batchCommitted?(batch.count)
             switch outcome {
             case .success(let results):
                 for (request, result) in zip(batch, results) {

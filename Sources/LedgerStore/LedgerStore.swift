@@ -342,6 +342,18 @@ public final class LedgerStore: Sendable {
         }
     }
 
+    /// The size of the latest stored checkpoint and when it was made (milliseconds since the epoch), if any.
+    public func latestCheckpointTime() throws(StoreError) -> (size: Int, createdAt: Int64)? {
+        do {
+            return try pool.read { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT size, created_at FROM checkpoints ORDER BY size DESC LIMIT 1") else { return nil }
+                return (row["size"], row["created_at"])
+            }
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+
     /// The latest stored checkpoint (size and signed note), if any.
     public func latestCheckpoint() throws(StoreError) -> (size: Int, note: SignedNote)? {
         do {

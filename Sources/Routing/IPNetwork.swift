@@ -28,6 +28,14 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// 127.0.0.0/8 or ::1.
+    public var isLoopback: Bool {
+        switch self {
+        case .v4(let value): value >> 24 == 127
+        case .v6(let value): value == 1
+        }
+    }
+
     public var description: String {
         switch self {
         case .v4(let value):

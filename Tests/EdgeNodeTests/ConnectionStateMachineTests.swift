@@ -189,7 +189,8 @@ import TestSupport
         let settings = ServerSettings(listen: SocketAddressSpec(host: "127.0.0.1", port: 0), root: root)
         let store = try ContentStore(root: root, verifier: nil)
         let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .origin), fleet: nil)
-        let handler = FileRequestHandler(store: store, settings: settings, edge: nil, traffic: TrafficMeter(), endpoints: endpoints,
+        let handler = FileRequestHandler(store: store, settings: settings, edge: nil, traffic: TrafficMeter(), metrics: DataPlaneMetrics(),
+                                         accessLog: nil, endpoints: endpoints,
                                          logger: Logger(label: "embedded"))
         let channel = EmbeddedChannel()
         // As the server's pipeline has it: a request decoder; the handler writes the response bytes itself.

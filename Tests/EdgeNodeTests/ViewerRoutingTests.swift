@@ -4,6 +4,7 @@ import Logging
 import Manifest
 import NIOCore
 import NIOHTTP1
+import Prometheus
 import Routing
 import Testing
 import TestSupport
@@ -221,6 +222,32 @@ struct SteeringPlayer {
         #expect(endpoints.answer(Self.request("/metrics"), isHead: false, peer: stranger) == nil, "no registry: an ordinary path")
         #expect(endpoints.answer(Self.request("/route/clip"), isHead: false, peer: stranger)?.status == 404)
         #expect(endpoints.answer(Self.request("/clip/master.m3u8"), isHead: false, peer: stranger) == nil, "no router: serve the file")
+    }
+
+    /// `/metrics` and `/cluster` open to loopback, the `[operators]` networks and the operators' bearer token.
+    @Test func operatorAccess() throws {
+        let access = OperatorAccess(allow: [try IPNetwork("10.20.0.0/16")], token: Array("s3cret-operator-token".utf8))
+        let endpoints = NodeEndpoints(metrics: PrometheusCollectorRegistry(), state: NodeState(name: "n", role: .edge),
+                                      fleet: LiveFleet(.init(fleetHosts: [], operators: access)))
+        func metrics(_ peer: String, _ authorization: String? = nil) throws -> Int? {
+            var request = Self.request("/metrics")
+            if let authorization { request.headers.add(name: "Authorization", value: authorization) }
+            return endpoints.answer(request, isHead: false, peer: try SocketAddress(ipAddress: peer, port: 4000))?.status
+        }
+        #expect(try metrics("127.0.0.1") == 200)
+        #expect(try metrics("::1") == 200)
+        #expect(try metrics("10.20.3.4") == 200, "an allowed network")
+        #expect(try metrics("10.21.3.4") == 403)
+        #expect(try metrics("192.0.2.1", "Bearer s3cret-operator-token") == 200)
+        #expect(try metrics("192.0.2.1", "bearer s3cret-operator-token") == 200, "the scheme is case-insensitive")
+        #expect(try metrics("192.0.2.1", "Bearer s3cret-operator-tokeN") == 403)
+        #expect(try metrics("192.0.2.1", "Bearer s3cret-operator-token2") == 403)
+        #expect(try metrics("192.0.2.1", "Basic s3cret-operator-token") == 403)
+        var cluster = Self.request("/cluster")
+        cluster.headers.add(name: "Authorization", value: "Bearer s3cret-operator-token")
+        #expect(endpoints.answer(cluster, isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))?.status == 404,
+                "allowed (this node does not gossip)")
+        #expect(endpoints.answer(Self.request("/cluster"), isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))?.status == 403)
     }
 
     @Test func theLoopGuard() {

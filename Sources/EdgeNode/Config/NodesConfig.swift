@@ -40,6 +40,8 @@ import TOMLKit
 /// report_key = "keys/edge-paris" # optional: PATH.key signs this node's delivery reports; the origin checks them with PATH.pub
 /// report_token = "keys/edge-paris.token" # optional: a node:NAME control API token the node sends its reports with
 /// log_level = "info"         # optional: trace, debug, info, notice, warning, error or critical (a reload changes it)
+/// access_log = "logs/edge.access.log" # optional: one line per response, written off the hot path (reopened at a reload)
+/// access_log_format = "combined"      # optional: combined (with ttfb=, total=, cache=) or json
 /// ```
 ///
 /// A non-origin node asks its parents in order. A parent whose role is `mesh` is a peer: it is asked only for what it
@@ -81,6 +83,10 @@ public struct NodesConfig: Sendable {
         public var reportToken: String?
         /// The level the node logs at (`log_level`; `serve --log-level` overrides it; default info).
         public var logLevel: Logger.Level?
+        /// Absolute path of the access log (`access_log`), if the node keeps one.
+        public var accessLog: String?
+        /// `access_log_format`: combined (default) or json.
+        public var accessLogFormat = AccessLogFormat.combined
     }
 
     /// Where an origin's control module keeps its ledger and how it signs it.
@@ -120,6 +126,8 @@ public struct NodesConfig: Sendable {
     public var emergencyMaximumSkewSeconds: Int64 = 300
     /// The royalty rules' settings (`[royalty]`).
     public var royalty = RoyaltyConfig()
+    /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
+    public var operators = OperatorsConfig()
 
     /// The name of the one node of a `standalone` configuration.
     public static let standaloneNode = "standalone"
@@ -174,7 +182,7 @@ public struct NodesConfig: Sendable {
             throw ConfigError(file: path, location: nil, message: "\(error)")
         }
         var reader = TableReader(table: table, path: path, location: "")
-        try reader.allowOnly(["fleet", "node", "routing", "zone", "royalty"])
+        try reader.allowOnly(["fleet", "node", "routing", "zone", "royalty", "operators"])
         var fleetName = "edgenode"
         var operatorKeys: [String] = []
         var skew = 300
@@ -224,6 +232,7 @@ public struct NodesConfig: Sendable {
         config.operatorKeys = operatorKeys
         config.emergencyMaximumSkewSeconds = Int64(skew)
         config.royalty = try RoyaltyConfig.parse(try reader.table("royalty"), path: path, base: baseDirectory)
+        config.operators = try OperatorsConfig.parse(try reader.table("operators"), path: path, base: baseDirectory)
         return config
     }
 
@@ -246,7 +255,8 @@ public struct NodesConfig: Sendable {
         try reader.allowOnly(["name", "role", "region", "latitude", "longitude", "http", "url", "content", "parents", "gossip",
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
                               "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness",
-                              "tip_artist_share", "report_key", "report_token", "log_level"])
+                              "tip_artist_share", "report_key", "report_token", "log_level",
+                              "access_log", "access_log_format"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -323,6 +333,14 @@ public struct NodesConfig: Sendable {
                 throw reader.error("log_level", "must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) (got \"\(level)\")")
             }
             node.logLevel = parsed
+        }
+        node.accessLog = try reader.string("access_log").map { resolve($0, base: base) }
+        if let format = try reader.string("access_log_format") {
+            guard node.accessLog != nil else { throw reader.error("access_log_format", "needs access_log (the file to write)") }
+            guard let parsed = AccessLogFormat(rawValue: format) else {
+                throw reader.error("access_log_format", "must be combined or json (got \"\(format)\")")
+            }
+            node.accessLogFormat = parsed
         }
         return node
     }

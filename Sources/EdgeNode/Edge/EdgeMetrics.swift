@@ -59,5 +59,11 @@ struct EdgeMetrics: Sendable {
     /// A parent failed: `reason` is mismatch, truncated, overrun, timeout, status, signature or error.
     func parentFailed(_ parent: String, reason: String) {
         Counter(label: "edgenode_parent_failures_total", dimensions: [("parent", parent), ("reason", reason)]).increment()
+        Counter(label: "edgenode_parent_fetches_total", dimensions: [("parent", parent), ("outcome", reason)]).increment()
+    }
+
+    /// A fetch from a parent ended without failing it: `ok` (verified) or `not_held` (a mesh peer without the object).
+    func parentFetched(_ parent: String, outcome: String) {
+        Counter(label: "edgenode_parent_fetches_total", dimensions: [("parent", parent), ("outcome", outcome)]).increment()
     }
 }

@@ -125,6 +125,7 @@ final class FillRun: @unchecked Sendable {
                                                                error?.description ?? ChunkVerificationError.truncated(chunk: verifier.nextChunk).description,
                                                                error?.marksParentBad ?? true)
                 if !marksBad {
+                    metrics.parentFetched(parent.name, outcome: "not_held")
                     logger.debug("parent does not hold the object", metadata: ["parent": "\(parent.name)", "path": "\(path)"])
                 } else {
                     parents.failed(parent, path: path, reason: reason, detail: "\(detail) (from chunk \(verifier.nextChunk))")

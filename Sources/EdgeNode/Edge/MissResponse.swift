@@ -8,6 +8,8 @@ final class MissResponse: FillSink, @unchecked Sendable {
     private let eventLoop: EventLoop
     private let connection: NIOLoopBound<(FileRequestHandler, ChannelHandlerContext)>
     private let range: Range<Int64>
+    /// 200 or 206.
+    private let status: Int
     /// Status line and fields, without `X-Cache` and the end of the head.
     private let head: ByteBuffer
     private let keepAlive: Bool
@@ -28,10 +30,12 @@ final class MissResponse: FillSink, @unchecked Sendable {
     /// `sendfile_max_chunk`).
     static let sliceBytes: Int64 = 128 * 1024
 
-    init(context: ChannelHandlerContext, handler: FileRequestHandler, range: Range<Int64>, head: ByteBuffer, keepAlive: Bool, http10: Bool) {
+    init(context: ChannelHandlerContext, handler: FileRequestHandler, range: Range<Int64>, status: Int, head: ByteBuffer, keepAlive: Bool,
+         http10: Bool) {
         eventLoop = context.eventLoop
         connection = NIOLoopBound((handler, context), eventLoop: context.eventLoop)
         self.range = range
+        self.status = status
         self.head = head
         self.keepAlive = keepAlive
         self.http10 = http10
@@ -152,6 +156,7 @@ final class MissResponse: FillSink, @unchecked Sendable {
         if let via = handler.edge?.via { ResponseHead.writeField(via.name, via.value, into: &head) }
         ResponseHead.end(&head, keepAlive: keepAlive, http10: http10)
         context.write(handler.wrapOutboundOut(.byteBuffer(head)), promise: nil)
+        handler.headWritten(status: status, bytes: UInt64(range.count))
         handler.answered(outcome)
         handler.traffic.sending(UInt64(range.count))
     }

@@ -51,6 +51,7 @@ final class ParentPool: Sendable {
 
     /// `parent` delivered verified data.
     func succeeded(_ parent: ParentAddress) {
+        metrics.parentFetched(parent.name, outcome: "ok")
         health.withLockedValue { $0.health.succeeded(parent.name) }
     }
 }

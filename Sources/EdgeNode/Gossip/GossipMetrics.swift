@@ -16,6 +16,7 @@ struct GossipMetrics {
     private let deaths = Counter(label: "edgenode_gossip_deaths_declared_total")
     private let recordsRejected = Counter(label: "edgenode_gossip_records_rejected_total")
     private let updatesRefused = Counter(label: "edgenode_gossip_updates_refused_total")
+    private let byStatus: [MemberStatus: Gauge]
 
     init() {
         var drops: [DropReason: Counter] = [:]
@@ -23,6 +24,14 @@ struct GossipMetrics {
             drops[reason] = Counter(label: "edgenode_gossip_packets_dropped_total", dimensions: [("reason", reason.rawValue)])
         }
         self.drops = drops
+        byStatus = Dictionary(uniqueKeysWithValues: MemberStatus.allCases.map {
+            ($0, Gauge(label: "edgenode_gossip_members", dimensions: [("status", $0.description)]))
+        })
+    }
+
+    /// The members this node knows now (itself included), counted by status.
+    func members(_ statuses: [MemberStatus]) {
+        for status in MemberStatus.allCases { byStatus[status]!.record(statuses.count { $0 == status }) }
     }
 
     func sent(bytes: Int) {

@@ -194,6 +194,8 @@ final class GossipShell: @unchecked Sendable {
     }
 
     private func publishSnapshot() {
-        publish(ClusterView(node: core.me.info.name, localHealthMultiplier: core.localHealth, members: core.members, records: core.records))
+        let members = core.members
+        metrics.members(members.map(\.status))
+        publish(ClusterView(node: core.me.info.name, localHealthMultiplier: core.localHealth, members: members, records: core.records))
     }
 }

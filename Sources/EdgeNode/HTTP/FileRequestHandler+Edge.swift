@@ -135,8 +135,8 @@ extension FileRequestHandler {
             ResponseHead.writeField(field.name, field.value, into: &head)
         }
         ResponseHead.writeField("Content-Length", String(range.count), into: &head)
-        let miss = MissResponse(context: context, handler: self, range: Int64(range.lowerBound)..<Int64(range.upperBound), head: head,
-                                keepAlive: keepAlive, http10: http10)
+        let miss = MissResponse(context: context, handler: self, range: Int64(range.lowerBound)..<Int64(range.upperBound),
+                                status: partial ? 206 : 200, head: head, keepAlive: keepAlive, http10: http10)
         inFlight = miss
         switch edge.engine.request(path: "\(contentID)/\(path)", entry: entry, bytes: Int64(range.lowerBound)..<Int64(range.upperBound), sink: miss) {
         case .waiting:
@@ -185,6 +185,8 @@ extension FileRequestHandler {
     func streamEnded(context: ChannelHandlerContext, reader: SharedFile?, failed: Bool, keepAlive: Bool) {
         inFlight = nil
         if failed {
+            // Measured as it ended: the client saw fewer bytes than announced.
+            finishRecord(current, finished: DispatchTime.now().uptimeNanoseconds)
             state.end()
             context.close(promise: nil)
             return
@@ -198,6 +200,7 @@ extension FileRequestHandler {
 
     /// Counts how a caching node answered (metrics and the hit ratio it gossips).
     func answered(_ outcome: EdgeMetrics.Outcome) {
+        current.answer = ResponseRecord.Answer(outcome)
         edge?.metrics.responded(outcome)
         traffic.cacheAnswered(hit: outcome == .hit || outcome == .stale)
     }

@@ -9,6 +9,7 @@ extension FileRequestHandler {
     func startSteered(context: ChannelHandlerContext, request: HTTPRequestHead, contentID: String, steering: ContentSteering,
                       keepAlive: Bool, http10: Bool) {
         let isHead = request.method == .HEAD
+        current.answer = .local
         guard let edge else {
             let plan: ResponsePlan
             do {

@@ -31,6 +31,12 @@ final class FileRequestHandler: ChannelInboundHandler {
     /// A caching node's cache, manifests and fills (nil on an origin).
     let edge: EdgeService?
     let traffic: TrafficMeter
+    /// Request counts and latencies.
+    let metrics: DataPlaneMetrics
+    /// Where finished responses are logged, if anywhere.
+    let accessLog: AccessLog?
+    /// The response being answered (the metrics' and the access log's record of it).
+    var current = ResponseRecord(started: 0, kind: .other)
     /// The miss response streaming now, if any.
     var inFlight: MissResponse?
     private static let cork = ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: TCP_CORK))
@@ -41,11 +47,14 @@ final class FileRequestHandler: ChannelInboundHandler {
     /// The request being answered is served in degraded emergency mode: its response carries `X-Emergency: degraded`.
     var degraded = false
 
-    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, endpoints: NodeEndpoints, logger: Logger) {
+    init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, metrics: DataPlaneMetrics,
+         accessLog: AccessLog?, endpoints: NodeEndpoints, logger: Logger) {
         self.store = store
         self.endpoints = endpoints
         self.edge = edge
         self.traffic = traffic
+        self.metrics = metrics
+        self.accessLog = accessLog
         self.settings = settings
         self.logger = logger
         let limits = ConnectionStateMachine.Limits(maximumBodyBytes: settings.maxBodyBytes,
@@ -129,6 +138,7 @@ final class FileRequestHandler: ChannelInboundHandler {
             handle(context: context, request: request)
         case .refuse(let status, let reason, let http10):
             degraded = false
+            current = ResponseRecord(started: DispatchTime.now().uptimeNanoseconds, kind: .other)
             respond(context: context, plan: ResponsePlanner.status(status, reason), file: nil, keepAlive: false, http10: http10, lingering: true)
         case .close:
             context.close(promise: nil)
@@ -151,10 +161,12 @@ final class FileRequestHandler: ChannelInboundHandler {
         let (keepAlive, http10) = (request.keepAlive, request.http10)
         let head = request.head
         degraded = false
+        beginRecord(head, context: context)
         switch head.method {
         case .GET, .HEAD:
             let isHead = head.method == .HEAD
             if let plan = endpoints.answer(head, isHead: isHead, peer: context.channel.remoteAddress) {
+                (current.kind, current.answer) = (.endpoint, .endpoint)
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
@@ -164,6 +176,7 @@ final class FileRequestHandler: ChannelInboundHandler {
             case .serveDegraded:
                 degraded = true
             case .redirect(let plan):
+                current.answer = .redirect
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
@@ -188,6 +201,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         case .OPTIONS:
             respond(context: context, plan: ResponsePlanner.preflight(), file: nil, keepAlive: keepAlive, http10: http10)
         case .POST where head.uri.prefix(while: { $0 != "?" }) == EmergencyEndpoint.path:
+            (current.kind, current.answer) = (.endpoint, .endpoint)
             guard let emergency = endpoints.emergency else {
                 respond(context: context, plan: ResponsePlanner.status(404, "this node does not belong to a fleet"), file: nil,
                         keepAlive: keepAlive, http10: http10)
@@ -213,6 +227,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     func serve(context: ChannelHandlerContext, request: HTTPRequestHead, file: OpenedFile, cacheFields: [ResponsePlan.Field]?,
                keepAlive: Bool, http10: Bool) {
         let isHead = request.method == .HEAD
+        if edge == nil { current.answer = .local }
         let conditions = Self.conditions(request.headers)
         let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
         if !isHead, let media = file.media, let views = settings.views {
@@ -302,6 +317,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     func send(context: ChannelHandlerContext, head: ByteBuffer, plan: ResponsePlan, file: OpenedFile?,
                       keepAlive: Bool, http10: Bool, lingering: Bool = false) {
         var head = head
+        headWritten(status: plan.status, bytes: plan.sendsBody ? plan.contentLength : 0)
         if plan.sendsBody { traffic.sending(plan.contentLength) }
         if plan.sendsBody, case .text(let text) = plan.body { head.writeString(text) }
         if plan.sendsBody, case .file(let range) = plan.body, let bytes = file?.bytes {
@@ -321,6 +337,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         let done = context.writeAndFlush(wrapOutboundOut(.byteBuffer(head)))
         state.responseWritten(keepAlive: keepAlive)
         if lingering {
+            finishRecord(current, finished: DispatchTime.now().uptimeNanoseconds)
             LingeringClose.start(context, after: done)
             return
         }
@@ -332,9 +349,11 @@ final class FileRequestHandler: ChannelInboundHandler {
     /// the server is draining. `holding` (a shared file descriptor) stays open until then.
     func responseEnds(context: ChannelHandlerContext, written: EventLoopFuture<Void>, keepAlive: Bool, holding: SharedFile?) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let record = current
         written.whenComplete { result in
             withExtendedLifetime(holding) {}
             let (handler, context) = loopBound.value
+            handler.finishRecord(record, finished: DispatchTime.now().uptimeNanoseconds)
             if handler.corked {
                 handler.corked = false
                 context.channel.setOption(Self.cork, value: 0).whenFailure { _ in }
@@ -344,6 +363,28 @@ final class FileRequestHandler: ChannelInboundHandler {
             let action = handler.state.responseCompleted(succeeded: succeeded, keepAlive: keepAlive, now: DispatchTime.now().uptimeNanoseconds)
             handler.perform(Step(action: action), context: context)
         }
+    }
+
+    /// Starts the record of the request being answered (who asked and what only when an access log is kept).
+    private func beginRecord(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        current = ResponseRecord(started: DispatchTime.now().uptimeNanoseconds, kind: ResponseRecord.Kind(uri: head.uri))
+        guard accessLog != nil else { return }
+        current.request = .init(client: context.channel.remoteAddress?.ipAddress ?? "-", method: head.method.rawValue, uri: head.uri,
+                                version: "HTTP/\(head.version.major).\(head.version.minor)", referer: head.headers.first(name: "referer"),
+                                userAgent: head.headers.first(name: "user-agent"), time: Date().timeIntervalSince1970)
+    }
+
+    /// The response's head is being written now.
+    func headWritten(status: Int, bytes: UInt64) {
+        current.status = status
+        current.bytes = bytes
+        current.firstByte = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// A response's last byte was written (or the connection ended it): counted, and logged when an access log is kept.
+    func finishRecord(_ record: ResponseRecord, finished: UInt64) {
+        metrics.record(record, finished: finished)
+        accessLog?.append(record, totalSeconds: Double(finished &- record.started) / 1e9)
     }
 
     private func writeBody(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?) {

@@ -22,6 +22,13 @@ public final class HTTPServer: Service, Sendable {
     /// The cache, its parents and fills (edge, mesh and satellite nodes).
     let edge: EdgeService?
     private let traffic = TrafficMeter()
+    private let requestMetrics = DataPlaneMetrics()
+    /// The access log, when the node keeps one.
+    let accessLog: AccessLog?
+    private let processMetrics = ProcessMetrics.shared
+    private let openConnections = Gauge(label: "edgenode_http_open_connections")
+    private let cacheUsed = Gauge(label: "edgenode_cache_used_bytes")
+    private let cacheCapacity = Gauge(label: "edgenode_cache_capacity_bytes")
     private let endpoints: NodeEndpoints
     private let lock: DirectoryLock?
 
@@ -63,9 +70,25 @@ public final class HTTPServer: Service, Sendable {
             throw error
         }
         tracker = ConnectionTracker(limit: settings.maxConnections)
+        do {
+            accessLog = try settings.accessLog.map { log throws(StorageError) in try AccessLog(path: log.path, format: log.format, logger: logger) }
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw error
+        }
+        Gauge(label: "edgenode_http_max_connections").record(settings.maxConnections)
         var endpoints = NodeEndpoints(metrics: settings.metrics, state: settings.node, fleet: settings.fleet)
         if let node = settings.node, let fleet = settings.fleet, fleet.snapshot.emergencyCheck != nil {
             endpoints.emergency = EmergencyEndpoint(state: node, fleet: fleet, metrics: EmergencyMetrics(logger: logger), logger: logger)
+        }
+        let (processMetrics, tracker, openConnections, edge, cacheUsed, cacheCapacity) = (processMetrics, tracker, openConnections, edge, cacheUsed, cacheCapacity)
+        endpoints.beforeScrape = {
+            processMetrics.update()
+            openConnections.record(tracker.count)
+            if let cache = edge?.cache {
+                cacheUsed.record(cache.usedBytes)
+                cacheCapacity.record(cache.capacityBytes)
+            }
         }
         self.endpoints = endpoints
     }
@@ -110,10 +133,12 @@ public final class HTTPServer: Service, Sendable {
             edge?.stop()
         } catch {
             edge?.stop()
+            accessLog?.stop()
             try? await group.shutdownGracefully()
             throw error
         }
         try await group.shutdownGracefully()
+        accessLog?.stop()
     }
 
     /// What the data plane has sent and how the cache answered, since start (running totals).
@@ -155,6 +180,7 @@ public final class HTTPServer: Service, Sendable {
 
     private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
         let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge, traffic = traffic, endpoints = endpoints
+        let requestMetrics = requestMetrics, accessLog = accessLog
         return ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -175,7 +201,8 @@ public final class HTTPServer: Service, Sendable {
                     try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes,
                                                                                     informationalResponseStrategy: .drop,
                                                                                     limitConfiguration: limits)))
-                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, endpoints: endpoints, logger: logger))
+                    try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, metrics: requestMetrics,
+                                                                  accessLog: accessLog, endpoints: endpoints, logger: logger))
                 }
             }
     }

@@ -43,6 +43,8 @@ public struct ServerSettings: Sendable {
     var views: ViewRecorder?
     /// How long a gossiping node waits to merge a seed's state (so the emergency mode in force) before it listens.
     public var joinTimeout: Duration = .seconds(2)
+    /// Where and how finished responses are logged (`access_log`, `access_log_format`); nil: no access log.
+    public var accessLog: (path: String, format: AccessLogFormat)?
     /// Called once the listening socket is bound (readiness).
     public var onListening: (@Sendable () -> Void)?
     /// Where swift-metrics counters are collected; served at `/metrics` to loopback clients.

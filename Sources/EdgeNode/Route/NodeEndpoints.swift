@@ -6,9 +6,9 @@ import NIOHTTP1
 import Prometheus
 import Routing
 
-/// The node's own endpoints on its viewer-facing port, answered before any file: `/healthz`; `/metrics` (loopback
-/// scrapers only: it names parents and traffic); `/cluster` (loopback and the fleet's own hosts: it is the fleet's
-/// topology); `/route/{content}` (anyone: what this node would do for the asking viewer); `/fleet/emergency` (the
+/// The node's own endpoints on its viewer-facing port, answered before any file: `/healthz`; `/metrics` (loopback,
+/// the `[operators]` networks or token: it names parents and traffic); `/cluster` (those, and the fleet's own hosts:
+/// it is the fleet's topology); `/route/{content}` (anyone: what this node would do for the asking viewer); `/fleet/emergency` (the
 /// emergency flag: read by anyone, posted by operators); and viewer routing (`viewerRoute`).
 struct NodeEndpoints: Sendable {
     let metrics: PrometheusCollectorRegistry?
@@ -23,8 +23,12 @@ struct NodeEndpoints: Sendable {
     }
     /// Addresses of the fleet's nodes (their `http` hosts), which may read `/cluster`.
     var fleetHosts: Set<IPAddress> { fleet?.snapshot.fleetHosts ?? [] }
+    /// Who may read `/metrics` and `/cluster` (loopback only for a directory served on its own).
+    var operatorAccess: OperatorAccess { fleet?.snapshot.operators ?? .loopbackOnly }
     /// `/fleet/emergency` (nodes that belong to a fleet).
     var emergency: EmergencyEndpoint? = nil
+    /// Brings the gauges read at scrape time up to date (process, connections, cache) before `/metrics` is written.
+    var beforeScrape: @Sendable () -> Void = {}
 
     /// The answer when `request` is for an endpoint (or a playlist to redirect), else nil: serve the file.
     func answer(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ResponsePlan? {
@@ -34,13 +38,17 @@ struct NodeEndpoints: Sendable {
             return ResponsePlanner.status(200, "ok", isHead: isHead)
         case "/metrics":
             guard let metrics else { return nil }
-            guard Self.isLoopback(peer) else { return ResponsePlanner.status(404, "not found", isHead: isHead) }
+            guard operatorAccess.admits(peer: peerAddress(peer), authorization: request.headers.first(name: "authorization")) else {
+                return ResponsePlanner.status(403, "metrics are for loopback, the [operators] networks, or the operators' token", isHead: isHead)
+            }
+            beforeScrape()
             var text: [UInt8] = []
             metrics.emit(into: &text)
             return ResponsePlan(status: 200, fields: [.init("Content-Type", "text/plain; version=0.0.4"), .init("Cache-Control", "no-store")],
                                 body: .text(String(decoding: text, as: UTF8.self)), sendsBody: !isHead)
         case "/cluster":
-            guard Self.isLoopback(peer) || peerAddress(peer).map(fleetHosts.contains) == true else {
+            guard operatorAccess.admits(peer: peerAddress(peer), authorization: request.headers.first(name: "authorization"))
+                    || peerAddress(peer).map(fleetHosts.contains) == true else {
                 return ResponsePlanner.status(403, "the cluster view is for the fleet's own hosts", isHead: isHead)
             }
             return Self.json(state?.clusterSnapshot, missing: "this node does not gossip", isHead: isHead)
@@ -143,11 +151,6 @@ struct NodeEndpoints: Sendable {
         headers.compactMap { $0.name.isASCIIEqual(caseInsensitive: "x-forwarded-for") ? $0.value[...] : nil }
     }
 
-    /// Loopback peers: local scrapers and operators.
-    static func isLoopback(_ address: SocketAddress?) -> Bool {
-        guard let ip = address?.ipAddress else { return false }
-        return ip.hasPrefix("127.") || ip == "::1" || ip.hasPrefix("::ffff:127.")
-    }
 }
 
 /// The JSON of `GET /route/{content}`.

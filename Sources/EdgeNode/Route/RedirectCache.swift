@@ -18,10 +18,12 @@ final class RedirectCache: Sendable {
         let content: String
     }
 
-    /// A decision: the node chosen (nil: served here) and whether it was taken in degraded emergency mode.
+    /// A decision: the node chosen (nil: served here), whether it was taken in degraded emergency mode, and why the
+    /// first candidate was first.
     struct Target: Equatable, Sendable {
         let node: String?
         let degraded: Bool
+        var reason = RoutingMetrics.Reason.noCandidate
     }
 
     private struct Entry {

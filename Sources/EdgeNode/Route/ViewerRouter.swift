@@ -51,6 +51,7 @@ struct ViewerRouter: Sendable {
     private let geoip: GeoIPDatabase?
     private let policy: RoutingPolicy
     private let redirects = RedirectCache()
+    private let metrics = RoutingMetrics.shared
     private let myLocation: GeoPoint
 
     init(config: NodesConfig, me: NodesConfig.Node, state: NodeState, geoip: GeoIPDatabase? = nil) {
@@ -141,8 +142,15 @@ struct ViewerRouter: Sendable {
             return .serve
         }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
-        guard let target = redirectTarget(placement, contentID: String(components[0])) else { return .serve }
-        guard let node = target.node, let base = urls[node] else { return target.degraded ? .serveDegraded : .serve }
+        guard let target = redirectTarget(placement, contentID: String(components[0])) else {
+            metrics.decided(.serve, reason: .noView)
+            return .serve
+        }
+        guard let node = target.node, let base = urls[node] else {
+            metrics.decided(target.degraded ? .degraded : .serve, reason: target.reason)
+            return target.degraded ? .serveDegraded : .serve
+        }
+        metrics.decided(.redirect, reason: target.reason)
         let path = uri.prefix { $0 != "?" && $0 != "#" }
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
         return .redirect(base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1")
@@ -158,7 +166,8 @@ struct ViewerRouter: Sendable {
         guard let view = state.cluster else { return nil }
         let choice = decide(placement, contentID: contentID, view: view, now: now, limit: 1)
         let first = choice.decision.candidates.first
-        let target = RedirectCache.Target(node: first.flatMap { $0.name == me.name ? nil : $0.name }, degraded: choice.degraded)
+        let target = RedirectCache.Target(node: first.flatMap { $0.name == me.name ? nil : $0.name }, degraded: choice.degraded,
+                                          reason: first.map { RoutingMetrics.Reason($0.reason) } ?? .noCandidate)
         if let key { redirects.store(target, for: key, generation: generation, now: now) }
         return target
     }

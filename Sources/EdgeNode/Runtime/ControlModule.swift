@@ -21,7 +21,11 @@ public enum ControlModule {
         } else {
             logger.info("ledger opened", metadata: ["entries": "\(store.size)", "database": "\(settings.database)"])
         }
-        let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer,
+        let metrics = LedgerMetrics()
+        metrics.update(store)
+        var commit = GroupCommitter.Settings()
+        commit.batchCommitted = { count in metrics.committed(count, store: store) }
+        let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store, settings: commit), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
         let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, logger: logger,

@@ -13,6 +13,8 @@ final class LiveFleet: Sendable {
         var fleetHosts: Set<IPAddress>
         /// How a posted or gossiped emergency flag is checked; nil: the node takes none.
         var emergencyCheck: EmergencyFlagCheck?
+        /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
+        var operators = OperatorAccess.loopbackOnly
     }
 
     private let current: Mutex<Snapshot>

@@ -174,6 +174,7 @@ public final class NodeRuntime: Service, Sendable {
         }
         if let keys { reportKeys?.replace(keys) }
         gossip?.reloadKeyring()
+        server.accessLog?.reopen()
     }
 
     /// The reloadable part of the configuration the data plane reads per request.
@@ -196,8 +197,14 @@ public final class NodeRuntime: Service, Sendable {
         }
         let check = EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: operatorKeys,
                                        maximumSkewSeconds: config.emergencyMaximumSkewSeconds)
+        let operators: OperatorAccess
+        do {
+            operators = try config.operators.access(configPath: config.path)
+        } catch {
+            throw RuntimeError(description: "\(error)")
+        }
         return LiveFleet.Snapshot(router: router, fleetHosts: Set(config.nodes.compactMap { IPAddress($0.http.host) }),
-                                  emergencyCheck: entry.gossip != nil ? check : nil)
+                                  emergencyCheck: entry.gossip != nil ? check : nil, operators: operators)
     }
 
     /// The node's parents as fill targets (loading checked that each is a node of the fleet).
@@ -224,6 +231,7 @@ public final class NodeRuntime: Service, Sendable {
                                        state: NodeState) throws -> ServerSettings {
         var settings = ServerSettings(listen: entry.http, root: entry.content)
         settings.node = state
+        settings.accessLog = entry.accessLog.map { ($0, entry.accessLogFormat) }
         settings.threads = overrides.threads ?? entry.threads ?? settings.threads
         settings.maxConnections = overrides.maxConnections ?? entry.maxConnections ?? settings.maxConnections
         settings.headTimeoutSeconds = overrides.headTimeoutSeconds ?? settings.headTimeoutSeconds
