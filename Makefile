@@ -28,7 +28,7 @@ demo: build
 	@scripts/demo.py
 
 test: build
-	@scripts/install-deps.sh nginx nftables libxml2-utils systemd
+	@scripts/install-deps.sh nginx nftables libxml2-utils systemd chromium
 	scripts/check-systemd.sh
 	scripts/check-monitoring.sh
 	scripts/fetch-pain-xsd.sh

@@ -129,7 +129,8 @@ def main():
    play (routed to the nearest healthy edge):  ffplay {fleet.base(origin)}/sample-fmp4/master.m3u8
                                                (or mpv / VLC with the same URL)
    steered playlist (HLS Content Steering):    {fleet.base(origin)}/sample-fmp4/steered.m3u8
-   the fleet as {origin} sees it:              {fleet.base(origin)}/cluster   or   .build/debug/edgenode status --config nodes.conf --node {origin}
+   status page (the fleet, a map, emergency history, routing decisions): {fleet.base(origin)}/status
+   the fleet as {origin} sees it, as JSON:      {fleet.base(origin)}/cluster   or   .build/debug/edgenode status --config nodes.conf --node {origin}
    metrics of any node:                        {fleet.base(origin)}/metrics
    control API (admin token in out/demo/admin.token): http://{control}/v1/checkpoint
    emergency mode: .build/debug/edgenode emergency on --reason test --key out/demo/operator.key --config nodes.conf

@@ -152,6 +152,26 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         }
     }
 
+    /// The fleet's configuration changed (a reload): `infos` becomes the roster. A member added is accepted once it
+    /// announces itself (it is not assumed alive: it may not run yet); a member whose description changed is dropped
+    /// until it announces the new one; a member removed is forgotten at once (no longer probed, routed to, or
+    /// believed: its updates are refused from now on) and reported as left.
+    public mutating func replaceRoster(_ infos: [MemberInfo], now: UInt64) -> [GossipDirective] {
+        let updated = Dictionary(infos.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var directives: [GossipDirective] = []
+        for (name, member) in others where name != me.info.name && updated[name] != member.info {
+            suspicions[name] = nil
+            lastHeard[name] = nil
+            forget(name)
+            if updated[name] == nil {
+                directives.append(.memberChanged(Member(info: member.info, incarnation: member.incarnation, status: .left, health: member.health,
+                                                        changedAt: now), previous: member.status))
+            }
+        }
+        roster = updated
+        return directives
+    }
+
     /// Joins: announces this node to the seeds and asks for their state.
     public mutating func start(now: UInt64) -> [GossipDirective] {
         queue.enqueue(selfUpdate)

@@ -1,3 +1,4 @@
+import EdgeNode
 import Foundation
 import Synchronization
 import Testing
@@ -182,5 +183,65 @@ import Glibc
         #expect(after.last!.contains { $0.hasPrefix("STATUS=serving (reload 1)") }, "\(after)")
         #expect(edge.stop(signal: SIGTERM) == 0)
         #expect(socket.await("STOPPING=1", timeout: 5) != nil)
+    }
+
+    /// A node added to nodes.conf joins the origin's gossip roster and is routed to once the origin reloads; removed
+    /// again, it is forgotten and no longer routed to although it still runs.
+    @Test func nodesAddedAndRemovedByAReloadChangeWhereViewersGo() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let directory = try TemporaryDirectory("reload-nodes")
+        defer { directory.remove() }
+        let keyring = directory.path + "/gossip.keyring"
+        try #require(try EdgeNodeBinary.run(["gossip-key", "generate", "--keyring", keyring]).status == 0)
+        let (origin, edgeA, edgeB) = (LoopbackAddress.next(), LoopbackAddress.next(), LoopbackAddress.next())
+        let viewer = "127.0.88.9"
+        func node(_ name: String, _ role: String, _ host: String, _ latitude: Int, extra: String) -> String {
+            "[[node]]\nname = \"\(name)\"\nrole = \"\(role)\"\nregion = \"r\"\nlatitude = \(latitude)\nlongitude = \(latitude)\n"
+                + "http = \"\(host):18600\"\ngossip = \"\(host):17600\"\nthreads = 1\n" + extra + "\n"
+        }
+        let head = "[fleet]\nname = \"reload\"\ngossip_keyring = \"\(keyring)\"\ngossip_seeds = [\"origin-1\"]\n\n[routing]\nrecovery_seconds = 0\n\n"
+            + "[[zone]]\nname = \"near-b\"\nnetworks = [\"127.0.88.0/24\"]\nlatitude = 40\nlongitude = 40\n\n"
+            + node("origin-1", "origin", origin, 0, extra: "content = \"\(fixture.root)\"")
+            + node("edge-a", "edge", edgeA, 10, extra: "content = \"\(directory.path)/a\"\nparents = [\"origin-1\"]\norigin_key = \"\(fixture.pubkey)\"")
+        let withB = head + node("edge-b", "edge", edgeB, 40, extra: "content = \"\(directory.path)/b\"\nparents = [\"origin-1\"]\norigin_key = \"\(fixture.pubkey)\"")
+        let config = directory.path + "/nodes.conf"
+        try head.write(toFile: config, atomically: true, encoding: .utf8)
+        let servers = try [origin, edgeA].enumerated().map { index, host in
+            try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", index == 0 ? "origin-1" : "edge-a"], host: host, port: 18_600)
+        }
+        try withB.write(toFile: config, atomically: true, encoding: .utf8)
+        let b = try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", "edge-b"], host: edgeB, port: 18_600)
+        func members() -> [String: String] {
+            guard let response = try? RawHTTPConnection.get(origin, 18_600, "/cluster"), response.status == 200,
+                  let snapshot = try? JSONDecoder().decode(ClusterSnapshot.self, from: Data(response.body)) else { return [:] }
+            return Dictionary(uniqueKeysWithValues: snapshot.members.map { ($0.name, $0.status) })
+        }
+        func routed() throws -> String? {
+            let response = try RawHTTPConnection.get(origin, 18_600, "/content-ts/master.m3u8", source: viewer)
+            return response.status == 302 ? response.header("Location") : "served \(response.status)"
+        }
+        #expect(EdgeFleet.eventually(20) { members() == ["origin-1": "alive", "edge-a": "alive"] }, "\(members())")
+        usleep(2_000_000)
+        #expect(members()["edge-b"] == nil, "edge-b is not in origin-1's roster yet: its gossip is refused")
+        let before = try routed()
+        #expect(before?.hasPrefix("http://\(edgeA):18600/") == true, "edge-b is not in origin-1's nodes.conf yet: \(before ?? "")")
+
+        let added = try Self.reload(config, "origin-1")
+        #expect(added.status == 0 && added.stdout.contains("applied nodes"), "\(added.stdout) \(added.stderr)")
+        #expect(EdgeFleet.eventually(30) { members()["edge-b"] == "alive" }, "taken once it announced itself: \(members())")
+        let after = try routed()
+        #expect(after?.hasPrefix("http://\(edgeB):18600/") == true, "the viewer near edge-b goes there now: \(after ?? "")")
+
+        try head.write(toFile: config, atomically: true, encoding: .utf8)
+        let removed = try Self.reload(config, "origin-1")
+        #expect(removed.status == 0 && removed.stdout.contains("applied nodes"), "\(removed.stdout) \(removed.stderr)")
+        #expect(EdgeFleet.eventually(5) { members()["edge-b"] == nil }, "forgotten by origin-1, though it still runs: \(members())")
+        let again = try routed()
+        #expect(again?.hasPrefix("http://\(edgeA):18600/") == true, "a node removed from nodes.conf is not routed to: \(again ?? "")")
+        #expect(servers.allSatisfy(\.isRunning) && b.isRunning)
+    }
+
+    static func reload(_ config: String, _ node: String) throws -> ProcessOutput {
+        try ProcessRunner.run(EdgeNodeBinary.path, ["reload", "--config", config, "--node", node], timeout: 30)
     }
 }

@@ -243,6 +243,15 @@ struct SteeringPlayer {
         #expect(try metrics("192.0.2.1", "Bearer s3cret-operator-tokeN") == 403)
         #expect(try metrics("192.0.2.1", "Bearer s3cret-operator-token2") == 403)
         #expect(try metrics("192.0.2.1", "Basic s3cret-operator-token") == 403)
+        var page = Self.request("/status/data")
+        page.headers.add(name: "Cookie", value: "theme=dark; edgenode_operator=s3cret-operator-token")
+        #expect(endpoints.answer(page, isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))?.status == 200,
+                "the status page's cookie")
+        page.headers.replaceOrAdd(name: "Cookie", value: "edgenode_operator=s3cret-operator-tokeX")
+        #expect(endpoints.answer(page, isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))?.status == 403)
+        let form = endpoints.answer(Self.request("/status"), isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))
+        #expect(form?.status == 403 && { if case .text(let html) = form?.body { html.contains("id=\"login\"") } else { false } }(),
+                "a stranger gets the token form")
         var cluster = Self.request("/cluster")
         cluster.headers.add(name: "Authorization", value: "Bearer s3cret-operator-token")
         #expect(endpoints.answer(cluster, isHead: false, peer: try SocketAddress(ipAddress: "192.0.2.1", port: 1))?.status == 404,

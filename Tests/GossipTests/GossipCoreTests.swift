@@ -35,6 +35,32 @@ import Testing
         return cores
     }
 
+    /// A reload's roster: a member added is taken once it announces itself, a removed one is forgotten and refused,
+    /// one whose description changed must announce the new one.
+    @Test func aReplacedRosterAdmitsTheAddedAndForgetsTheRemoved() {
+        var core = Core(info: Self.info("a"), seeds: [], generator: SplitMix64(seed: 1), now: 0)
+        core.assume(["a", "b", "c"].map(Self.info), now: 0)
+        let newcomer = MemberInfo(name: "f", role: "edge", region: "r", latitude: 1, longitude: 1, http: "f:80",
+                                  gossip: GossipAddress(host: "10.0.0.9", port: 7946))
+        _ = core.apply(.alive(newcomer, incarnation: 0, health: NodeHealth()), now: Self.second)
+        #expect(core.member("f") == nil, "not in the roster yet: refused")
+        var moved = Self.info("c")
+        moved.gossip = GossipAddress(host: "10.0.0.33", port: 7946)
+        let changes = core.replaceRoster([Self.info("a"), moved, newcomer], now: 2 * Self.second)
+        #expect(core.member("b") == nil, "b was removed from the configuration")
+        let removed = changes.compactMap { if case .memberChanged(let member, let previous) = $0 { (member.info.name, member.status, previous) } else { nil } }
+        #expect(removed.count == 1 && removed[0].0 == "b" && removed[0].1 == .left && removed[0].2 == .alive, "\(removed)")
+        #expect(core.member("c") == nil, "c's description changed: dropped until it announces it")
+        _ = core.apply(.alive(Self.info("b"), incarnation: 5, health: NodeHealth()), now: 3 * Self.second, directFrom: "b")
+        #expect(core.member("b") == nil, "a removed member's own word is refused")
+        _ = core.apply(.alive(Self.info("c"), incarnation: 1, health: NodeHealth()), now: 3 * Self.second)
+        #expect(core.member("c") == nil, "the old description of c is refused")
+        _ = core.apply(.alive(moved, incarnation: 1, health: NodeHealth()), now: 3 * Self.second)
+        _ = core.apply(.alive(newcomer, incarnation: 0, health: NodeHealth()), now: 3 * Self.second)
+        #expect(core.member("c")?.info == moved && core.member("c")?.status == .alive)
+        #expect(core.member("f")?.status == .alive, "the added member is taken once it announces itself")
+    }
+
     static func sends(_ directives: [GossipDirective]) -> [(GossipMessage, GossipAddress)] {
         directives.compactMap { if case .send(let message, let address) = $0 { (message, address) } else { nil } }
     }

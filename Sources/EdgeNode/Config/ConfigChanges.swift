@@ -1,8 +1,8 @@
 /// What a re-read `nodes.conf` changes for one node, as `nodes.conf` names: what a reload puts in force at once, and
 /// what waits for a restart (addresses and directories the node is bound to, keys its services were built with).
 public struct ConfigChanges: Sendable, Equatable {
-    /// Taken by the running node: `nodes` (added, removed or readdressed), `zones`, `routing`, `operator_keys`,
-    /// `emergency_max_skew`, `gossip_seeds`, `operators`, `parents`, `cache_size`, `log_level`.
+    /// Taken by the running node: `nodes` (added, removed or readdressed: routing and the gossip roster), `zones`,
+    /// `routing`, `operator_keys`, `emergency_max_skew`, `operators`, `parents`, `cache_size`, `log_level`.
     public var applied: [String] = []
     /// Kept as they were until the node restarts (logged as such).
     public var needRestart: [String] = []
@@ -29,7 +29,7 @@ public struct ConfigChanges: Sendable, Equatable {
              || old.routing.geoipDatabase != new.routing.geoipDatabase, live: true)
         note("operator_keys", old.operatorKeys != new.operatorKeys, live: true)
         note("emergency_max_skew", old.emergencyMaximumSkewSeconds != new.emergencyMaximumSkewSeconds, live: true)
-        note("gossip_seeds", old.gossipSeeds != new.gossipSeeds, live: true)
+        note("gossip_seeds", old.gossipSeeds != new.gossipSeeds, live: false)
         note("operators", old.operators != new.operators, live: true)
         note("fleet.name", old.fleetName != new.fleetName, live: false)
         note("gossip_keyring", old.gossipKeyring != new.gossipKeyring, live: false)

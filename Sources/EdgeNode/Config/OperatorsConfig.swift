@@ -67,14 +67,34 @@ struct OperatorAccess: Sendable {
 
     static let loopbackOnly = OperatorAccess(allow: [], token: nil)
 
-    /// Whether a request from `peer` with `authorization` (the field's value, if any) may read operator endpoints.
-    func admits(peer: IPAddress?, authorization: String?) -> Bool {
+    /// The cookie the status page's login form sets (SameSite=Strict: only this node's own pages send it).
+    static let cookieName = "edgenode_operator"
+
+    /// Whether a request from `peer` may read operator endpoints: loopback, an allowed network, or the token as
+    /// `Authorization: Bearer …` or in the status page's cookie.
+    func admits(peer: IPAddress?, authorization: String?, cookie: String? = nil) -> Bool {
         if let peer, peer.isLoopback || allow.contains(where: { $0.contains(peer) }) { return true }
-        guard let token, let authorization, authorization.utf8.count == 7 + token.count,
-              authorization.prefix(7).lowercased() == "bearer " else { return false }
-        // Constant time in the token's bytes.
+        guard let token else { return false }
+        if let authorization, authorization.utf8.count == 7 + token.count, authorization.prefix(7).lowercased() == "bearer ",
+           Self.equal(authorization.utf8.dropFirst(7), token) {
+            return true
+        }
+        for pair in (cookie ?? "").split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            let value = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            if parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == Self.cookieName,
+               Self.equal((value.removingPercentEncoding ?? value).utf8, token) {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Equal bytes, compared in time that depends on the token's length only.
+    private static func equal(_ given: some Collection<UInt8>, _ token: [UInt8]) -> Bool {
+        guard given.count == token.count else { return false }
         var difference: UInt8 = 0
-        for (given, expected) in zip(authorization.utf8.dropFirst(7), token) { difference |= given ^ expected }
+        for (byte, expected) in zip(given, token) { difference |= byte ^ expected }
         return difference == 0
     }
 }

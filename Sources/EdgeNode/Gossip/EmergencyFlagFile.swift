@@ -73,6 +73,8 @@ final class EmergencyFlagKeeper: Service {
             if let kept, record.epoch <= kept.epoch { continue }
             let flipped = held.flag.on != (mode ?? false)
             state.noteEmergency(on: held.flag.on)
+            state.emergencyHistory.append(EmergencyEvent(time: Date().timeIntervalSince1970, mode: held.flag.on ? "on" : "off",
+                                                         epoch: held.flag.epoch, signedBy: held.signers, reason: held.flag.reason))
             metrics.inForce(held.flag, signedBy: held.signers, flipped: flipped)
             mode = held.flag.on
             let metadata: Logger.Metadata = ["epoch": "\(held.flag.epoch)", "signed-by": "\(held.signers.joined(separator: ","))",

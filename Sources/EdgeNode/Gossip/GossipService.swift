@@ -87,6 +87,13 @@ public final class GossipService: Service, Sendable {
         eventLoop.execute { shell.reloadKeyringIfChanged() }
     }
 
+    /// Replaces the roster with the other members of a reloaded `nodes.conf`: added nodes are accepted when they
+    /// announce themselves, removed ones forgotten and refused.
+    public func replaceRoster(_ fleet: [MemberInfo]) {
+        guard let (shell, eventLoop) = running.withLockedValue({ $0 }) else { return }
+        eventLoop.execute { shell.replaceRoster(fleet) }
+    }
+
     /// Whether the gossip event loop ran a task within `timeout` (true when gossip is not running).
     func eventLoopResponds(within timeout: Duration) async -> Bool {
         guard let (_, eventLoop) = running.withLockedValue({ $0 }) else { return true }

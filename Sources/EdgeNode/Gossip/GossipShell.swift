@@ -106,6 +106,12 @@ final class GossipShell: @unchecked Sendable {
         }
     }
 
+    /// The fleet's configuration changed (a reload): the roster is replaced (see `GossipCore.replaceRoster`).
+    func replaceRoster(_ fleet: [MemberInfo]) {
+        perform(core.replaceRoster(fleet + [core.me.info], now: Self.now()))
+        publishSnapshot()
+    }
+
     /// Publishes a record from this node; whether the core took it (valid, and newer than the one held).
     func publish(_ record: ClusterRecord) -> Bool {
         perform(core.publish(record, now: Self.now()))

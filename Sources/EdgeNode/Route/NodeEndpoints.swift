@@ -57,6 +57,10 @@ struct NodeEndpoints: Sendable {
         default:
             break
         }
+        if uri.hasPrefix(StatusEndpoint.prefix), let state {
+            let page = StatusEndpoint(state: state, fleet: fleet)
+            if let plan = page.answer(uri, headers: request.headers, peer: peerAddress(peer), access: operatorAccess, isHead: isHead) { return plan }
+        }
         if uri.hasPrefix("/route/") { return route(uri, headers: request.headers, peer: peer, isHead: isHead) }
         if uri.hasPrefix("/steering/") { return steering(uri, headers: request.headers, peer: peer, isHead: isHead) }
         return nil

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import NIOHTTP1
 import Routing
@@ -142,18 +143,27 @@ struct ViewerRouter: Sendable {
             return .serve
         }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
-        guard let target = redirectTarget(placement, contentID: String(components[0])) else {
-            metrics.decided(.serve, reason: .noView)
+        let contentID = String(components[0])
+        guard let target = redirectTarget(placement, contentID: contentID) else {
+            noteDecision(.serve, reason: .noView, placement: placement, content: contentID, target: me.name)
             return .serve
         }
         guard let node = target.node, let base = urls[node] else {
-            metrics.decided(target.degraded ? .degraded : .serve, reason: target.reason)
+            noteDecision(target.degraded ? .degraded : .serve, reason: target.reason, placement: placement, content: contentID, target: me.name)
             return target.degraded ? .serveDegraded : .serve
         }
-        metrics.decided(.redirect, reason: target.reason)
+        noteDecision(.redirect, reason: target.reason, placement: placement, content: contentID, target: node)
         let path = uri.prefix { $0 != "?" && $0 != "#" }
         let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
         return .redirect(base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1")
+    }
+
+    /// Counts a decision and keeps it for the status page.
+    private func noteDecision(_ result: RoutingMetrics.Result, reason: RoutingMetrics.Reason, placement: Placement, content: String,
+                              target: String) {
+        metrics.decided(result, reason: reason)
+        state.routingHistory.append(RoutingEvent(time: Date().timeIntervalSince1970, viewer: placement.source, content: content,
+                                                 result: result.rawValue, target: target, reason: reason.rawValue))
     }
 
     /// Where a viewer's request goes (`node` nil: served here), from the redirect cache when it holds a decision for

@@ -173,6 +173,9 @@ public final class NodeRuntime: Service, Sendable {
             }
         }
         if let keys { reportKeys?.replace(keys) }
+        if changes.applied.contains("nodes"), let fleet = gossipSettings(config: config, entry: entry)?.fleet {
+            gossip?.replaceRoster(fleet)
+        }
         gossip?.reloadKeyring()
         server.accessLog?.reopen()
     }

@@ -13,6 +13,9 @@ public final class NodeState: Sendable {
     private let parts = NIOLockedValueBox<(gossip: GossipService?, server: HTTPServer?)>((nil, nil))
     private let sampler = NIOLockedValueBox(HealthSampler())
     private let emergency = Atomic<Bool>(false)
+    /// The latest changes of the emergency flag this node took, and its latest routing decisions (the status page).
+    let emergencyHistory = RecentEvents<EmergencyEvent>(capacity: 20)
+    let routingHistory = RecentEvents<RoutingEvent>(capacity: 50)
 
     public init(name: String, role: NodeRole) {
         self.name = name
