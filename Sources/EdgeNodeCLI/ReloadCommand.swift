@@ -50,6 +50,11 @@ struct ReloadCommand: AsyncParsableCommand {
             printError("node \(node) is not running (\(error))")
             throw ExitCode(2)
         }
+        // A pid file left by a node that crashed may name a process that reused the number: never signal that one.
+        guard Self.isNode(pid: pid, named: node) else {
+            printError("node \(node) is not running (\(files.pidPath) names pid \(pid), which is not `edgenode serve --node \(node)`)")
+            throw ExitCode(2)
+        }
         let before = (try? files.readReload()).flatMap { $0.pid == pid ? $0.generation : nil } ?? 0
         guard kill(pid, SIGHUP) == 0 else {
             printError("node \(node) (pid \(pid)) cannot be signalled: \(String(cString: strerror(errno)))")
@@ -72,5 +77,13 @@ struct ReloadCommand: AsyncParsableCommand {
         }
         printError("node \(node) (pid \(pid)) did not report a reload within \(timeout) s")
         throw ExitCode(1)
+    }
+
+    /// Whether process `pid` runs `edgenode serve … --node NAME` (its command line, from `/proc`).
+    static func isNode(pid: Int32, named name: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+        let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        guard arguments.contains("serve"), let flag = arguments.firstIndex(of: "--node"), flag + 1 < arguments.count else { return false }
+        return arguments[flag + 1] == name
     }
 }

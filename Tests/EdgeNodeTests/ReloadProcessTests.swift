@@ -16,16 +16,20 @@ import Glibc
         try ProcessRunner.run(EdgeNodeBinary.path, ["reload", "--config", fleet.configPath, "--node", node], timeout: 30)
     }
 
-    /// The cache's objects on disk, in bytes.
-    static func cachedBytes(_ fleet: EdgeFleet, _ node: String) -> Int { fleet.cachedObjects(node).values.reduce(0, +) }
-
-    @Test func parentsCacheSizeAndLogLevelTakeEffectWithoutARestart() async throws {
+    /// origin-1 and origin-2 serving the same content, and edge-1 (logging at info) filling from origin-1; all running.
+    static func twoOriginsAndAnEdge() async throws -> (fleet: EdgeFleet, second: ServerProcess, edge: ServerProcess) {
         let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
         fleet.addOrigin("origin-2")
         fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0"])
         try fleet.startOrigin()
-        let second = try fleet.start("origin-2")
-        let edge = try fleet.start("edge-1", logLevel: nil)
+        return (fleet, try fleet.start("origin-2"), try fleet.start("edge-1", logLevel: nil))
+    }
+
+    /// The cache's objects on disk, in bytes.
+    static func cachedBytes(_ fleet: EdgeFleet, _ node: String) -> Int { fleet.cachedObjects(node).values.reduce(0, +) }
+
+    @Test func parentsCacheSizeAndLogLevelTakeEffectWithoutARestart() async throws {
+        let (fleet, second, edge) = try await Self.twoOriginsAndAnEdge()
         let segments = try fleet.segments("ts")
         for segment in segments.prefix(3) { #expect(try RawHTTPConnection.get(edge.host, edge.port, "/" + segment).status == 200) }
         #expect(try EdgeFleet.metric(edge, #"edgenode_upstream_requests_total{parent="origin-1",kind="object"}"#) == 3)
@@ -92,6 +96,11 @@ import Glibc
         try fleet.startOrigin()
         let missing = try Self.reload(fleet, "edge-1")
         #expect(missing.status == 2 && missing.stderr.contains("node edge-1 is not running"), "\(missing.stderr)")
+        // A pid file a crashed node left behind, naming a process that is not that node (this test process).
+        try FileManager.default.createDirectory(atPath: fleet.cacheDirectory("edge-1"), withIntermediateDirectories: true)
+        try "\(getpid())\n".write(toFile: fleet.cacheDirectory("edge-1") + "/.edgenode-edge-1.pid", atomically: true, encoding: .utf8)
+        let stale = try Self.reload(fleet, "edge-1")
+        #expect(stale.status == 2 && stale.stderr.contains("which is not `edgenode serve --node edge-1`"), "\(stale.stderr)")
         let unknown = try Self.reload(fleet, "edge-9")
         #expect(unknown.status == 2 && unknown.stderr.contains("no node named \"edge-9\""), "\(unknown.stderr)")
     }
@@ -100,12 +109,7 @@ import Glibc
     /// to reload every 100 ms, its file alternating between two valid versions (parents, cache budget, log level):
     /// no request fails.
     @Test func noRequestFailsWhileReloadingEvery100Milliseconds() async throws {
-        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
-        fleet.addOrigin("origin-2")
-        fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0"])
-        try fleet.startOrigin()
-        let second = try fleet.start("origin-2")
-        let edge = try fleet.start("edge-1", logLevel: nil)
+        let (fleet, second, edge) = try await Self.twoOriginsAndAnEdge()
         let first = try String(contentsOfFile: fleet.configPath, encoding: .utf8)
         try fleet.rewriteCache("edge-1", parents: ["origin-2", "origin-1"], extra: ["prefetch": "0", "cache_size": "\"3GiB\"", "log_level": "\"notice\""])
         let other = try String(contentsOfFile: fleet.configPath, encoding: .utf8)
@@ -188,6 +192,7 @@ import Glibc
     /// A node added to nodes.conf joins the origin's gossip roster and is routed to once the origin reloads; removed
     /// again, it is forgotten and no longer routed to although it still runs.
     @Test func nodesAddedAndRemovedByAReloadChangeWhereViewersGo() async throws {
+        // An origin name no other test uses: its pid file sits in the content directory every test's origins share.
         let fixture = try await PublishedContent.shared.fixture()
         let directory = try TemporaryDirectory("reload-nodes")
         defer { directory.remove() }
@@ -199,15 +204,15 @@ import Glibc
             "[[node]]\nname = \"\(name)\"\nrole = \"\(role)\"\nregion = \"r\"\nlatitude = \(latitude)\nlongitude = \(latitude)\n"
                 + "http = \"\(host):18600\"\ngossip = \"\(host):17600\"\nthreads = 1\n" + extra + "\n"
         }
-        let head = "[fleet]\nname = \"reload\"\ngossip_keyring = \"\(keyring)\"\ngossip_seeds = [\"origin-1\"]\n\n[routing]\nrecovery_seconds = 0\n\n"
+        let head = "[fleet]\nname = \"reload\"\ngossip_keyring = \"\(keyring)\"\ngossip_seeds = [\"origin-r\"]\n\n[routing]\nrecovery_seconds = 0\n\n"
             + "[[zone]]\nname = \"near-b\"\nnetworks = [\"127.0.88.0/24\"]\nlatitude = 40\nlongitude = 40\n\n"
-            + node("origin-1", "origin", origin, 0, extra: "content = \"\(fixture.root)\"")
-            + node("edge-a", "edge", edgeA, 10, extra: "content = \"\(directory.path)/a\"\nparents = [\"origin-1\"]\norigin_key = \"\(fixture.pubkey)\"")
-        let withB = head + node("edge-b", "edge", edgeB, 40, extra: "content = \"\(directory.path)/b\"\nparents = [\"origin-1\"]\norigin_key = \"\(fixture.pubkey)\"")
+            + node("origin-r", "origin", origin, 0, extra: "content = \"\(fixture.root)\"")
+            + node("edge-a", "edge", edgeA, 10, extra: "content = \"\(directory.path)/a\"\nparents = [\"origin-r\"]\norigin_key = \"\(fixture.pubkey)\"")
+        let withB = head + node("edge-b", "edge", edgeB, 40, extra: "content = \"\(directory.path)/b\"\nparents = [\"origin-r\"]\norigin_key = \"\(fixture.pubkey)\"")
         let config = directory.path + "/nodes.conf"
         try head.write(toFile: config, atomically: true, encoding: .utf8)
         let servers = try [origin, edgeA].enumerated().map { index, host in
-            try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", index == 0 ? "origin-1" : "edge-a"], host: host, port: 18_600)
+            try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", index == 0 ? "origin-r" : "edge-a"], host: host, port: 18_600)
         }
         try withB.write(toFile: config, atomically: true, encoding: .utf8)
         let b = try ServerProcess(EdgeNodeBinary.path, ["serve", "--config", config, "--node", "edge-b"], host: edgeB, port: 18_600)
@@ -220,22 +225,22 @@ import Glibc
             let response = try RawHTTPConnection.get(origin, 18_600, "/content-ts/master.m3u8", source: viewer)
             return response.status == 302 ? response.header("Location") : "served \(response.status)"
         }
-        #expect(EdgeFleet.eventually(20) { members() == ["origin-1": "alive", "edge-a": "alive"] }, "\(members())")
+        #expect(EdgeFleet.eventually(20) { members() == ["origin-r": "alive", "edge-a": "alive"] }, "\(members())")
         usleep(2_000_000)
-        #expect(members()["edge-b"] == nil, "edge-b is not in origin-1's roster yet: its gossip is refused")
+        #expect(members()["edge-b"] == nil, "edge-b is not in origin-r's roster yet: its gossip is refused")
         let before = try routed()
-        #expect(before?.hasPrefix("http://\(edgeA):18600/") == true, "edge-b is not in origin-1's nodes.conf yet: \(before ?? "")")
+        #expect(before?.hasPrefix("http://\(edgeA):18600/") == true, "edge-b is not in origin-r's nodes.conf yet: \(before ?? "")")
 
-        let added = try Self.reload(config, "origin-1")
+        let added = try Self.reload(config, "origin-r")
         #expect(added.status == 0 && added.stdout.contains("applied nodes"), "\(added.stdout) \(added.stderr)")
         #expect(EdgeFleet.eventually(30) { members()["edge-b"] == "alive" }, "taken once it announced itself: \(members())")
         let after = try routed()
         #expect(after?.hasPrefix("http://\(edgeB):18600/") == true, "the viewer near edge-b goes there now: \(after ?? "")")
 
         try head.write(toFile: config, atomically: true, encoding: .utf8)
-        let removed = try Self.reload(config, "origin-1")
+        let removed = try Self.reload(config, "origin-r")
         #expect(removed.status == 0 && removed.stdout.contains("applied nodes"), "\(removed.stdout) \(removed.stderr)")
-        #expect(EdgeFleet.eventually(5) { members()["edge-b"] == nil }, "forgotten by origin-1, though it still runs: \(members())")
+        #expect(EdgeFleet.eventually(5) { members()["edge-b"] == nil }, "forgotten by origin-r, though it still runs: \(members())")
         let again = try routed()
         #expect(again?.hasPrefix("http://\(edgeA):18600/") == true, "a node removed from nodes.conf is not routed to: \(again ?? "")")
         #expect(servers.allSatisfy(\.isRunning) && b.isRunning)

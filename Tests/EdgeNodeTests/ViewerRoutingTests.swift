@@ -270,38 +270,7 @@ struct SteeringPlayer {
 /// A node whose own health is bad routes new viewers away.
 @Suite struct SelfSheddingTests {
     @Test func aStrugglingNodeShedsItsViewers() throws {
-        let text = """
-            [[node]]
-            name = "origin-1"
-            role = "origin"
-            region = "eu"
-            latitude = 48.85
-            longitude = 2.35
-            http = "127.0.0.1:1"
-            content = "c"
-
-            [[node]]
-            name = "edge-near"
-            role = "edge"
-            region = "eu"
-            latitude = 48.85
-            longitude = 2.35
-            http = "127.0.0.2:1"
-            content = "c"
-            parents = ["origin-1"]
-            origin_key = "k.pub"
-
-            [[node]]
-            name = "edge-far"
-            role = "edge"
-            region = "eu"
-            latitude = 50.85
-            longitude = 4.35
-            http = "127.0.0.3:1"
-            content = "c"
-            parents = ["origin-1"]
-            origin_key = "k.pub"
-            """
+        let text = Self.fleet
         let config = try NodesConfig.parse(text, path: "t.conf", baseDirectory: "/tmp")
         let me = try config.node(named: "edge-near")
         let router = ViewerRouter(config: config, me: me, state: NodeState(name: me.name, role: .edge))
