@@ -7,10 +7,14 @@
 # edgenode runs one event-loop thread, like nginx's one worker; wrk takes the other core.
 #
 #   bench/serve.sh [RUNS] [SECONDS]      (default 3 runs of 10 s)
+# With TLS=1 (bench/tls.sh) both serve HTTPS with the same certificate (EC P-256, made here with openssl) and the same
+# protocol and cipher (TLS 1.3, TLS_AES_256_GCM_SHA384, checked with openssl s_client before measuring), and a fourth
+# workload counts full handshakes: playlist GETs each on a new connection (`Connection: close`, wrk -c16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 seconds=${2:-10}
+tls=${TLS:-0}
 scripts/install-deps.sh nginx wrk time python3 >/dev/null
 swift build -c release >/dev/null
 bin=.build/release/edgenode
@@ -53,6 +57,29 @@ end
 """)
 PY
 
+if [ "$tls" = 1 ]; then
+  mkdir -p "$work/tls"
+  if [ ! -f "$work/tls/node.pem" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls/ca.key" -out "$work/tls/ca.pem" \
+      -days 365 -subj "/CN=edgenode bench CA" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/tls/node.key" -out "$work/tls/node.csr" \
+      -subj "/CN=bench" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.201,IP:127.0.0.202\n' > "$work/tls/ext.cnf"
+    openssl x509 -req -in "$work/tls/node.csr" -CA "$work/tls/ca.pem" -CAkey "$work/tls/ca.key" -CAcreateserial \
+      -out "$work/tls/node.pem" -days 365 -extfile "$work/tls/ext.cnf" 2>/dev/null
+    chmod 600 "$work/tls/node.key"
+  fi
+  scheme=https; results="$work/tls.results"; workloads="playlist ranges segments handshakes"
+  listen_nginx="127.0.0.201:18093 ssl; ssl_certificate $(realpath "$work/tls/node.pem"); ssl_certificate_key $(realpath "$work/tls/node.key"); ssl_protocols TLSv1.3"
+  edge_args=(--listen 127.0.0.202:18092 --https 127.0.0.202:18094 --tls-cert "$work/tls/node.pem" --tls-key "$work/tls/node.key")
+  ports=(18093 18094)
+else
+  scheme=http; results="$work/serve.results"; workloads="playlist ranges segments"
+  listen_nginx="127.0.0.201:18090"
+  edge_args=(--listen 127.0.0.202:18091)
+  ports=(18090 18091)
+fi
+
 prefix=$(mktemp -d)
 cleanup() { kill "${nginx_pid:-}" "${edge_pid:-}" 2>/dev/null || true; rm -rf "$prefix"; }
 trap cleanup EXIT
@@ -66,20 +93,27 @@ http {
   client_body_temp_path $prefix/body; proxy_temp_path $prefix/proxy; fastcgi_temp_path $prefix/fastcgi;
   uwsgi_temp_path $prefix/uwsgi; scgi_temp_path $prefix/scgi;
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
-  server { listen 127.0.0.201:18090; root $(realpath "$root"); }
+  server { listen $listen_nginx; root $(realpath "$root"); }
 }
 CONF
 /usr/sbin/nginx -p "$prefix" -c "$prefix/nginx.conf" & nginx_pid=$!
-"$bin" serve --root "$root" --listen 127.0.0.202:18091 --threads 1 --log-level error & edge_pid=$!
+"$bin" serve --root "$root" "${edge_args[@]}" --threads 1 --log-level error & edge_pid=$!
 sleep 1
 
-declare -A urls=([nginx]="http://127.0.0.201:18090" [edgenode]="http://127.0.0.202:18091")
-: > "$work/serve.results"
-for workload in playlist ranges segments; do
+declare -A urls=([nginx]="$scheme://127.0.0.201:${ports[0]}" [edgenode]="$scheme://127.0.0.202:${ports[1]}")
+if [ "$tls" = 1 ]; then
+  for server in nginx edgenode; do
+    echo "$server: $(openssl s_client -connect "${urls[$server]#https://}" -CAfile "$work/tls/ca.pem" </dev/null 2>/dev/null \
+      | grep -E '^(New|Verify return code)' | tr '\n' ' ')"
+  done
+fi
+: > "$results"
+for workload in $workloads; do
   case $workload in
     playlist) args=(-c64 /clip/720p/index.m3u8) ;;
     ranges) args=(-c32 -s "$work/ranges.lua" /) ;;
     segments) args=(-c16 -s "$work/segments.lua" /) ;;
+    handshakes) args=(-c16 -H "Connection: close" /clip/720p/index.m3u8) ;;
   esac
   for run in $(seq 1 "$runs"); do
     for server in nginx edgenode; do
@@ -98,17 +132,17 @@ p50 = unit(*re.search(r"50%\s+([\d.]+)(\w+)", text).groups())
 p99 = unit(*re.search(r"99%\s+([\d.]+)(\w+)", text).groups())
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
 print(sys.argv[1], sys.argv[2], rps, mbs, p50, p99, errors.group(1) if errors else 0)
-' "$workload" "$server" >> "$work/serve.results"
+' "$workload" "$server" >> "$results"
     done
   done
 done
 
-python3 - "$work/serve.results" "$runs" "$seconds" <<'PY'
+python3 - "$results" "$runs" "$seconds" $workloads <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
 print(f"runs={sys.argv[2]} x {sys.argv[3]} s each, wrk -t1; medians (p99 = median of per-run p99)")
 print(f"{'workload':9} {'server':9} {'req/s':>10} {'MB/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-for workload in ["playlist", "ranges", "segments"]:
+for workload in sys.argv[4:]:
     med = {}
     for server in ["nginx", "edgenode"]:
         r = [x for x in rows if x[0] == workload and x[1] == server]

@@ -6,6 +6,7 @@ every node stopped gracefully."""
 import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -104,6 +105,19 @@ def tour(fleet):
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
                             fleet.base("edge-paris") + "/sample-fmp4/master.m3u8"], capture_output=True, text=True, timeout=60)
     check(probe.returncode == 0 and float(probe.stdout.strip() or 0) > 11, f"ffprobe plays it through edge-paris ({probe.stdout.strip()} s)")
+
+    step("HTTPS: edge-paris over TLS, trusting the fleet's local CA (out/demo/tls/ca.pem)")
+    context = ssl.create_default_context(cafile=os.path.join(WORK, "tls/ca.pem"))
+    context.set_alpn_protocols(["http/1.1"])
+    host, port = fleet.nodes["edge-paris"]["https"].rsplit(":", 1)
+    secure = http.client.HTTPSConnection(host, int(port), context=context, timeout=15)
+    secure.request("GET", segment)
+    response = secure.getresponse()
+    body = response.read()
+    check(response.status == 200 and body == original,
+          f"GET https://{host}:{port}{segment}: {response.status}, {secure.sock.version()}, ALPN {secure.sock.selected_alpn_protocol()}, "
+          "identical bytes")
+    secure.close()
 
     step("a mesh peer fill: mesh-turin fetches from the origin, mesh-lyon then takes it from its peer mesh-turin")
     peer_path = "/sample-ts/720p/seg_00000.ts"

@@ -128,6 +128,7 @@ def main():
 == the fleet is up ({len(names)} nodes). Open:
    play (routed to the nearest healthy edge):  ffplay {fleet.base(origin)}/sample-fmp4/master.m3u8
                                                (or mpv / VLC with the same URL)
+   over HTTPS (trust out/demo/tls/ca.pem):      https://{fleet.nodes[origin].get("https", "(no https in nodes.conf)")}/sample-fmp4/master.m3u8
    steered playlist (HLS Content Steering):    {fleet.base(origin)}/sample-fmp4/steered.m3u8
    status page (the fleet, a map, emergency history, routing decisions): {fleet.base(origin)}/status
    the fleet as {origin} sees it, as JSON:      {fleet.base(origin)}/cluster   or   .build/debug/edgenode status --config nodes.conf --node {origin}

@@ -28,6 +28,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Listen address for --root, host:port.")
     var listen: String?
 
+    @Option(name: .long, help: "With --root: also serve HTTPS on host:port (needs --tls-cert and --tls-key).")
+    var https: String?
+
+    @Option(name: .customLong("tls-cert"), help: "With --https: PEM certificate chain, leaf first.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "With --https: PEM private key (mode 0600).")
+    var tlsKey: String?
+
     @Option(name: .long, help: "Event loop threads (default: nodes.conf, else one per core).")
     var threads: Int?
 
@@ -102,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The fleet and which node of it this process is (a one-node fleet for --root/--listen).
     private func configuration() throws -> (NodesConfig, String) {
         switch (config, node, root, listen) {
-        case (let config?, let node?, nil, nil):
+        case (let config?, let node?, nil, nil) where https == nil && tlsCert == nil && tlsKey == nil:
             do {
                 let fleet = try NodesConfig.load(path: config)
                 _ = try fleet.node(named: node)
@@ -114,7 +123,19 @@ struct ServeCommand: AsyncParsableCommand {
             guard let address = SocketAddressSpec(listen) else {
                 throw ValidationError("--listen must be host:port with a port in 1...65535, not \"\(listen)\"")
             }
-            return (NodesConfig.standalone(root: root, listen: address), NodesConfig.standaloneNode)
+            var tls: (address: SocketAddressSpec, certificate: String, key: String)?
+            switch (https, tlsCert, tlsKey) {
+            case (nil, nil, nil):
+                break
+            case (let https?, let certificate?, let key?):
+                guard let secure = SocketAddressSpec(https) else {
+                    throw ValidationError("--https must be host:port with a port in 1...65535, not \"\(https)\"")
+                }
+                tls = (secure, certificate, key)
+            default:
+                throw ValidationError("--https, --tls-cert and --tls-key go together")
+            }
+            return (NodesConfig.standalone(root: root, listen: address, https: tls), NodesConfig.standaloneNode)
         default:
             throw ValidationError("use either --config FILE --node NAME, or --root DIR --listen ADDR:PORT")
         }

@@ -152,10 +152,10 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         }
     }
 
-    /// The fleet's configuration changed (a reload): `infos` becomes the roster. A member added is accepted once it
-    /// announces itself (it is not assumed alive: it may not run yet); a member whose description changed is dropped
-    /// until it announces the new one; a member removed is forgotten at once (no longer probed, routed to, or
-    /// believed: its updates are refused from now on) and reported as left.
+    /// The fleet's configuration changed (a reload): `infos` becomes the roster. A member added or redescribed is
+    /// asked for its state at once and accepted when it answers (it is not assumed alive: it may not run yet); a
+    /// member whose description changed is dropped until then; a member removed is forgotten at once (no longer
+    /// probed, routed to, or believed: its updates are refused from now on) and reported as left.
     public mutating func replaceRoster(_ infos: [MemberInfo], now: UInt64) -> [GossipDirective] {
         let updated = Dictionary(infos.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var directives: [GossipDirective] = []
@@ -167,6 +167,10 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
                 directives.append(.memberChanged(Member(info: member.info, incarnation: member.incarnation, status: .left, health: member.health,
                                                         changedAt: now), previous: member.status))
             }
+        }
+        // Asked for its state at once (a push-pull sync), rather than at a sync of its own some time from now.
+        for (name, info) in updated.sorted(by: { $0.key < $1.key }) where name != me.info.name && roster[name] != info {
+            directives += syncPages(to: info.gossip, reply: false)
         }
         roster = updated
         return directives

@@ -71,55 +71,58 @@ import TestSupport
     }
 
     @Test func killNineMidRunThenRerunPaysEveryArtistOnce() async throws {
-        let origin = try ControlProcessTests.Origin(extra: ControlProcessTests.Origin.payoutSettings)
-        defer { origin.scratch.remove() }
-        let database = origin.scratch.path + "/ledger/ledger.sqlite"
-        try FileManager.default.createDirectory(atPath: origin.scratch.path + "/ledger", withIntermediateDirectories: true)
-        let (eligible, net) = try Self.seed(database)
-        let out = origin.scratch.path + "/payouts"
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let command = ["royalty", "payout-run", "--config", origin.config, "--token-file", origin.tokenFile, "--period", "2026-11", "--out", out]
-        // Killed once the plan is stored (before or as the first payouts commit), once payouts are committing, and
-        // once a while later.
-        var paidWhenKilled: [Int] = []
-        for moment in ["planned", "paying", "later"] {
-            let server = try await origin.start(lowPriority: true)
-            let cli = try ProcessRunner.start(EdgeNodeBinary.path, command)
-            let paidBefore = try Self.count(database, prefix: "payout:2026-11:EUR:")
-            // Watched from a thread of its own: the test process's cooperative threads are shared with other suites.
-            await Self.kill(server.pid, after: moment == "later" ? 0.4 : 0) {
-                switch moment {
-                case "planned": (try? Self.planned(database)) ?? false
-                case "paying": ((try? Self.count(database, prefix: "payout:2026-11:EUR:")) ?? 0) > paidBefore
-                default: true
+        // On threads of its own: it waits on processes and sockets while other suites keep the cooperative pool busy.
+        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) {
+            let origin = try ControlProcessTests.Origin(extra: ControlProcessTests.Origin.payoutSettings)
+            defer { origin.scratch.remove() }
+            let database = origin.scratch.path + "/ledger/ledger.sqlite"
+            try FileManager.default.createDirectory(atPath: origin.scratch.path + "/ledger", withIntermediateDirectories: true)
+            let (eligible, net) = try Self.seed(database)
+            let out = origin.scratch.path + "/payouts"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let command = ["royalty", "payout-run", "--config", origin.config, "--token-file", origin.tokenFile, "--period", "2026-11", "--out", out]
+            // Killed once the plan is stored (before or as the first payouts commit), once payouts are committing, and
+            // once a while later.
+            var paidWhenKilled: [Int] = []
+            for moment in ["planned", "paying", "later"] {
+                let server = try await origin.start(lowPriority: true)
+                let cli = try ProcessRunner.start(EdgeNodeBinary.path, command)
+                let paidBefore = try Self.count(database, prefix: "payout:2026-11:EUR:")
+                // Watched from a thread of its own: the test process's cooperative threads are shared with other suites.
+                await Self.kill(server.pid, after: moment == "later" ? 0.4 : 0) {
+                    switch moment {
+                    case "planned": (try? Self.planned(database)) ?? false
+                    case "paying": ((try? Self.count(database, prefix: "payout:2026-11:EUR:")) ?? 0) > paidBefore
+                    default: true
+                    }
                 }
+                _ = server.stop(signal: SIGKILL)
+                let result = cli.wait(timeout: 60)
+                let paid = try Self.count(database, prefix: "payout:2026-11:EUR:")
+                paidWhenKilled.append(paid)
+                #expect(paid == eligible || result.status != 0, "a run cut short does not report success")
             }
-            _ = server.stop(signal: SIGKILL)
-            let result = cli.wait(timeout: 60)
-            let paid = try Self.count(database, prefix: "payout:2026-11:EUR:")
-            paidWhenKilled.append(paid)
-            #expect(paid == eligible || result.status != 0, "a run cut short does not report success")
+            let server = try await origin.start()
+            let final = try EdgeNodeBinary.run(command)
+            #expect(final.status == 0, "\(final.stdout) \(final.stderr)")
+            #expect(final.stdout.contains("run 2026-11-EUR: \(eligible) payouts"), "\(final.stdout)")
+            let again = try EdgeNodeBinary.run(command)
+            #expect(again.status == 0 && again.stdout.contains("\(eligible) payouts"), "a second run answers the first")
+            #expect(server.stop() == 0)
+            #expect(try Self.count(database, prefix: "payout:2026-11:EUR:") == eligible, "every eligible artist paid exactly once")
+            let store = try LedgerStore(path: database, verifier: nil)
+            #expect(try store.verifyIntegrity().isIntact)
+            #expect(try store.balance(try Account(parsing: "payouts/in-flight/EUR")) == net)
+            #expect(try store.artistBalances(currency: try Currency("EUR")).count == Self.artists - eligible, "only artists without settings keep money")
+            let sepa = try String(contentsOfFile: out + "/payouts-2026-11-EUR.xml", encoding: .utf8)
+            let verdict = try PainSchema.validate(sepa)
+            #expect(verdict.status == 0, "\(verdict.output.prefix(500))")
+            let csv = try String(contentsOfFile: out + "/payouts-2026-11-EUR.csv", encoding: .utf8)
+            let manual = (0..<Self.artists).filter { $0 % 10 != 0 && $0 % 7 == 0 }.count
+            #expect(csv.split(separator: "\r\n").count == manual + 1)
+            #expect(sepa.components(separatedBy: "<CdtTrfTxInf>").count - 1 == eligible - manual)
+            print("payout run kill -9: \(eligible) eligible; payouts committed when killed: \(paidWhenKilled)")
+            #expect(paidWhenKilled.contains { $0 > 0 && $0 < eligible }, "a kill landed in the middle of the run: \(paidWhenKilled)")
         }
-        let server = try await origin.start()
-        let final = try EdgeNodeBinary.run(command)
-        #expect(final.status == 0, "\(final.stdout) \(final.stderr)")
-        #expect(final.stdout.contains("run 2026-11-EUR: \(eligible) payouts"), "\(final.stdout)")
-        let again = try EdgeNodeBinary.run(command)
-        #expect(again.status == 0 && again.stdout.contains("\(eligible) payouts"), "a second run answers the first")
-        #expect(server.stop() == 0)
-        #expect(try Self.count(database, prefix: "payout:2026-11:EUR:") == eligible, "every eligible artist paid exactly once")
-        let store = try LedgerStore(path: database, verifier: nil)
-        #expect(try store.verifyIntegrity().isIntact)
-        #expect(try store.balance(try Account(parsing: "payouts/in-flight/EUR")) == net)
-        #expect(try store.artistBalances(currency: try Currency("EUR")).count == Self.artists - eligible, "only artists without settings keep money")
-        let sepa = try String(contentsOfFile: out + "/payouts-2026-11-EUR.xml", encoding: .utf8)
-        let verdict = try PainSchema.validate(sepa)
-        #expect(verdict.status == 0, "\(verdict.output.prefix(500))")
-        let csv = try String(contentsOfFile: out + "/payouts-2026-11-EUR.csv", encoding: .utf8)
-        let manual = (0..<Self.artists).filter { $0 % 10 != 0 && $0 % 7 == 0 }.count
-        #expect(csv.split(separator: "\r\n").count == manual + 1)
-        #expect(sepa.components(separatedBy: "<CdtTrfTxInf>").count - 1 == eligible - manual)
-        print("payout run kill -9: \(eligible) eligible; payouts committed when killed: \(paidWhenKilled)")
-        #expect(paidWhenKilled.contains { $0 > 0 && $0 < eligible }, "a kill landed in the middle of the run: \(paidWhenKilled)")
     }
 }

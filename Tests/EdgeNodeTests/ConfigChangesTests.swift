@@ -68,6 +68,17 @@ import Testing
         #expect(moved.applied == ["nodes"], "the origin's address is another node's entry")
     }
 
+    @Test func newCertificateFilesAreLiveANewHTTPSAddressWaits() throws {
+        let tls = "\nhttps = \"127.0.0.2:8443\"\ntls_cert = \"a.pem\"\ntls_key = \"a.key\""
+        let old = try NodesConfig.parse(Self.base + tls, path: "t.conf", baseDirectory: "/srv")
+        let renamed = try NodesConfig.parse(Self.base + tls.replacingOccurrences(of: "a.pem", with: "b.pem"), path: "t.conf", baseDirectory: "/srv")
+        #expect(ConfigChanges(from: old, to: renamed, node: "edge-1").applied == ["tls_cert"])
+        let moved = try NodesConfig.parse(Self.base + tls.replacingOccurrences(of: "8443", with: "9443"), path: "t.conf", baseDirectory: "/srv")
+        #expect(ConfigChanges(from: old, to: moved, node: "edge-1").needRestart == ["https"])
+        let added = ConfigChanges(from: try NodesConfig.parse(Self.base, path: "t.conf", baseDirectory: "/srv"), to: old, node: "edge-1")
+        #expect(added.applied.isEmpty && Set(added.needRestart) == ["https", "tls_cert"], "a first https listener needs a restart")
+    }
+
     @Test func addressesDirectoriesAndKeysWaitForARestart() throws {
         let changes = try Self.changes {
             $0.replacingOccurrences(of: "http = \"127.0.0.2:8080\"", with: "http = \"127.0.0.2:8081\"")

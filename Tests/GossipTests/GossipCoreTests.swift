@@ -51,6 +51,9 @@ import Testing
         let removed = changes.compactMap { if case .memberChanged(let member, let previous) = $0 { (member.info.name, member.status, previous) } else { nil } }
         #expect(removed.count == 1 && removed[0].0 == "b" && removed[0].1 == .left && removed[0].2 == .alive, "\(removed)")
         #expect(core.member("c") == nil, "c's description changed: dropped until it announces it")
+        let asked = Set(Self.sends(changes).map { $0.1 })
+        #expect(asked == [newcomer.gossip, moved.gossip], "the added and the moved member are asked for their state at once")
+        #expect(Self.sends(changes).allSatisfy { if case .sync(reply: false) = $0.0.kind { true } else { false } })
         _ = core.apply(.alive(Self.info("b"), incarnation: 5, health: NodeHealth()), now: 3 * Self.second, directFrom: "b")
         #expect(core.member("b") == nil, "a removed member's own word is refused")
         _ = core.apply(.alive(Self.info("c"), incarnation: 1, health: NodeHealth()), now: 3 * Self.second)

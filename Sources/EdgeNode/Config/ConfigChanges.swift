@@ -38,8 +38,10 @@ public struct ConfigChanges: Sendable, Equatable {
         note("parents", before.parents != after.parents, live: true)
         note("cache_size", before.cacheSizeBytes != after.cacheSizeBytes, live: true)
         note("log_level", before.logLevel != after.logLevel, live: true)
+        note("tls_cert", before.tlsCertificate != after.tlsCertificate || before.tlsKey != after.tlsKey, live: after.https != nil && before.https != nil)
         for (key, differs) in [
-            ("role", before.role != after.role), ("http", before.http != after.http), ("content", before.content != after.content),
+            ("role", before.role != after.role), ("http", before.http != after.http), ("https", before.https != after.https),
+            ("content", before.content != after.content),
             ("gossip", before.gossip != after.gossip), ("control", before.control != after.control),
             ("origin_key", before.originKey != after.originKey), ("threads", before.threads != after.threads),
             ("max_connections", before.maxConnections != after.maxConnections), ("prefetch", before.prefetch != after.prefetch),

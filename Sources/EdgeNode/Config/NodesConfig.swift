@@ -40,6 +40,9 @@ import TOMLKit
 /// report_key = "keys/edge-paris" # optional: PATH.key signs this node's delivery reports; the origin checks them with PATH.pub
 /// report_token = "keys/edge-paris.token" # optional: a node:NAME control API token the node sends its reports with
 /// log_level = "info"         # optional: trace, debug, info, notice, warning, error or critical (a reload changes it)
+/// https = "127.0.0.1:8443"   # optional: also serve HTTPS here (TLS 1.2/1.3, ALPN http/1.1), with the two below
+/// tls_cert = "tls/node.pem"  # with https: PEM certificate chain, leaf first (reloaded by SIGHUP)
+/// tls_key = "tls/node.key"   # with https: PEM private key, mode 0600
 /// access_log = "logs/edge.access.log" # optional: one line per response, written off the hot path (reopened at a reload)
 /// access_log_format = "combined"      # optional: combined (with ttfb=, total=, cache=) or json
 /// ```
@@ -83,6 +86,12 @@ public struct NodesConfig: Sendable {
         public var reportToken: String?
         /// The level the node logs at (`log_level`; `serve --log-level` overrides it; default info).
         public var logLevel: Logger.Level?
+        /// A second listen address for HTTPS (`https`), with `tlsCertificate` and `tlsKey`.
+        public var https: SocketAddressSpec?
+        /// Absolute path of the PEM certificate chain, leaf first (`tls_cert`).
+        public var tlsCertificate: String?
+        /// Absolute path of the PEM private key, mode 0600 (`tls_key`).
+        public var tlsKey: String?
         /// Absolute path of the access log (`access_log`), if the node keeps one.
         public var accessLog: String?
         /// `access_log_format`: combined (default) or json.
@@ -134,11 +143,15 @@ public struct NodesConfig: Sendable {
 
     /// A one-node fleet for `serve --root DIR --listen ADDR`: an origin serving one directory, without gossip or
     /// control module.
-    public static func standalone(root: String, listen: SocketAddressSpec) -> NodesConfig {
-        let node = Node(name: standaloneNode, role: .origin, region: "local", latitude: 0, longitude: 0, http: listen,
+    public static func standalone(root: String, listen: SocketAddressSpec,
+                                  https: (address: SocketAddressSpec, certificate: String, key: String)? = nil) -> NodesConfig {
+        var node = Node(name: standaloneNode, role: .origin, region: "local", latitude: 0, longitude: 0, http: listen,
                         url: "http://\(listen)", content: root, parents: [], gossip: nil, control: nil, originKey: nil, threads: nil,
                         maxConnections: nil, cacheSizeBytes: defaultCacheSize, prefetch: 0, manifestTTLSeconds: 60,
                         upstreamTimeoutSeconds: 5, ledger: nil)
+        node.https = https?.address
+        node.tlsCertificate = https?.certificate
+        node.tlsKey = https?.key
         return NodesConfig(path: "(standalone)", fleetName: "standalone", gossipKeyring: nil, gossipSeeds: [], nodes: [node],
                            routing: .standard)
     }
@@ -256,7 +269,7 @@ public struct NodesConfig: Sendable {
                               "control", "origin_key", "threads", "max_connections", "cache_size", "prefetch", "manifest_ttl",
                               "upstream_timeout", "ledger_db", "signing_key", "checkpoint_interval", "ledger_witness",
                               "tip_artist_share", "report_key", "report_token", "log_level",
-                              "access_log", "access_log_format"])
+                              "access_log", "access_log_format", "https", "tls_cert", "tls_key"])
         let name = try reader.requiredString("name")
         guard !name.isEmpty, name.utf8.count <= 64,
               name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e })
@@ -334,6 +347,19 @@ public struct NodesConfig: Sendable {
             }
             node.logLevel = parsed
         }
+        node.https = try reader.address("https")
+        node.tlsCertificate = try reader.string("tls_cert").map { resolve($0, base: base) }
+        node.tlsKey = try reader.string("tls_key").map { resolve($0, base: base) }
+        if (node.tlsCertificate == nil) != (node.tlsKey == nil) {
+            throw reader.error(node.tlsCertificate == nil ? "tls_cert" : "tls_key", "missing: TLS needs both a certificate chain and its key")
+        }
+        if node.https != nil && node.tlsCertificate == nil {
+            throw reader.error("tls_cert", "missing: https needs tls_cert and tls_key (PEM)")
+        }
+        if node.tlsCertificate != nil && node.https == nil {
+            throw reader.error("https", "missing: tls_cert and tls_key are for an https listen address")
+        }
+        if let https = node.https, https == http { throw reader.error("https", "must differ from http (\(http))") }
         node.accessLog = try reader.string("access_log").map { resolve($0, base: base) }
         if let format = try reader.string("access_log_format") {
             guard node.accessLog != nil else { throw reader.error("access_log_format", "needs access_log (the file to write)") }
@@ -366,6 +392,9 @@ public struct NodesConfig: Sendable {
             }
             guard seenHTTP.insert(node.http.description).inserted else {
                 throw ConfigError(file: path, location: "\(location).http", message: "address \(node.http) is used by another node")
+            }
+            if let https = node.https, !seenHTTP.insert(https.description).inserted {
+                throw ConfigError(file: path, location: "\(location).https", message: "address \(https) is used by another node")
             }
         }
         for (index, node) in nodes.enumerated() {

@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -23,6 +24,8 @@ public final class HTTPServer: Service, Sendable {
     let edge: EdgeService?
     private let traffic = TrafficMeter()
     private let requestMetrics = DataPlaneMetrics()
+    /// The HTTPS listener's certificates, when the node has one.
+    var tls: ServerTLS? { settings.https?.tls }
     /// The access log, when the node keeps one.
     let accessLog: AccessLog?
     private let processMetrics = ProcessMetrics.shared
@@ -110,24 +113,32 @@ public final class HTTPServer: Service, Sendable {
             }
         }
         do {
-            let channel: Channel
+            var channels: [Channel] = []
             do {
-                channel = try await makeBootstrap(group).bind(host: settings.listen.host, port: settings.listen.port).get()
+                for (address, tls) in [(settings.listen, nil)] + (settings.https.map { [($0.address, $0.tls)] } ?? []) {
+                    do {
+                        channels.append(try await makeBootstrap(group, tls: tls).bind(host: address.host, port: address.port).get())
+                    } catch {
+                        throw ListenError(service: tls == nil ? "HTTP" : "HTTPS", address: "\(address)", underlying: error)
+                    }
+                }
             } catch {
-                throw ListenError(service: "HTTP", address: "\(settings.listen)", underlying: error)
+                for channel in channels { try? await channel.close() }
+                throw error
             }
             settings.onListening?()
-            logger.info("serving", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "\(settings.listen)")",
+            logger.info("serving", metadata: ["listen": "\(channels.map { $0.localAddress.map { "\($0)" } ?? "?" }.joined(separator: ","))",
                                               "root": "\(settings.root)", "threads": "\(settings.threads)"])
+            let all = channels
             // Graceful shutdown drains; cancellation (another service failed at start) stops at once.
             try await withTaskCancellationHandler {
                 try await withGracefulShutdownHandler {
-                    try await channel.closeFuture.get()
+                    for channel in all { try await channel.closeFuture.get() }
                 } onGracefulShutdown: {
-                    channel.close(promise: nil)
+                    for channel in all { channel.close(promise: nil) }
                 }
             } onCancel: {
-                channel.close(promise: nil)
+                for channel in all { channel.close(promise: nil) }
             }
             try await drain()
             edge?.stop()
@@ -178,7 +189,9 @@ public final class HTTPServer: Service, Sendable {
         }
     }
 
-    private func makeBootstrap(_ group: MultiThreadedEventLoopGroup) -> ServerBootstrap {
+    /// The listening side of one address; with `tls`, each connection is TLS first (the context in force when it is
+    /// accepted), file bodies read into buffers (`TLSFileRegionWriter`).
+    private func makeBootstrap(_ group: MultiThreadedEventLoopGroup, tls: ServerTLS?) -> ServerBootstrap {
         let settings = settings, store = store, tracker = tracker, logger = logger, edge = edge, traffic = traffic, endpoints = endpoints
         let requestMetrics = requestMetrics, accessLog = accessLog
         return ServerBootstrap(group: group)
@@ -194,6 +207,10 @@ public final class HTTPServer: Service, Sendable {
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.current))
+                        try pipeline.addHandler(TLSFileRegionWriter())
+                    }
                     try pipeline.addHandler(RequestHeadGuard(limit: settings.maxHeadBytes, timeout: .seconds(settings.headTimeoutSeconds)))
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     limits.maxHeaderFieldSize = settings.maxHeadBytes

@@ -7,6 +7,8 @@ import Routing
 /// How a node's HTTP data plane runs.
 public struct ServerSettings: Sendable {
     public var listen: SocketAddressSpec
+    /// A second listener for HTTPS (`https`, `tls_cert`, `tls_key`), serving the same content.
+    public var https: (address: SocketAddressSpec, tls: ServerTLS)?
     /// The content (or cache) directory served.
     public var root: String
     /// Event loop threads.

@@ -164,6 +164,14 @@ public final class NodeRuntime: Service, Sendable {
         let snapshot = try fleetSnapshot(config: config, entry: entry, state: state)
         let parents = parentAddresses(config: config, entry: entry)
         let keys = reportKeys.map { _ in Self.reportKeys(config: config, logger: logger) }
+        // Certificates are read again at every reload (a rotated file keeps its name); new connections take them.
+        if let tls = server.tls, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
+            do {
+                try tls.reload(certificate: certificate, key: key)
+            } catch {
+                throw RuntimeError(description: "\(config.path): node \(entry.name): \(error)")
+            }
+        }
         fleet.replace(snapshot)
         if let edge = server.edge {
             if changes.applied.contains("parents") { edge.parents.replace(parents: parents) }
@@ -235,6 +243,13 @@ public final class NodeRuntime: Service, Sendable {
         var settings = ServerSettings(listen: entry.http, root: entry.content)
         settings.node = state
         settings.accessLog = entry.accessLog.map { ($0, entry.accessLogFormat) }
+        if let https = entry.https, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
+            do {
+                settings.https = (https, try ServerTLS(certificate: certificate, key: key))
+            } catch {
+                throw RuntimeError(description: "\(config.path): node \(entry.name): \(error)")
+            }
+        }
         settings.threads = overrides.threads ?? entry.threads ?? settings.threads
         settings.maxConnections = overrides.maxConnections ?? entry.maxConnections ?? settings.maxConnections
         settings.headTimeoutSeconds = overrides.headTimeoutSeconds ?? settings.headTimeoutSeconds
