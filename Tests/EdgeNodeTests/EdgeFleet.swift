@@ -13,6 +13,8 @@ final class EdgeFleet: @unchecked Sendable {
     let fixture: PublishedContent.Fixture
     let originHost = LoopbackAddress.next()
     private var blocks: [(name: String, text: String)] = []
+    /// Written before the node tables (a `[fleet]` table, say).
+    var header = ""
     private(set) var hosts: [String: String] = [:]
     private(set) var origin: ServerProcess?
 
@@ -47,6 +49,16 @@ final class EdgeFleet: @unchecked Sendable {
         return host
     }
 
+    /// Rewrites origin-1's entry with `extra` keys (same address and content) and the file.
+    func rewriteOrigin(extra: [String: String]) throws {
+        guard let index = blocks.firstIndex(where: { $0.name == "origin-1" }) else { return }
+        blocks[index].text = Self.block(name: "origin-1", role: "origin", host: originHost, content: fixture.root, parents: nil, extra: extra)
+        try writeConfig()
+    }
+
+    /// Rewrites the configuration file as it stands (after `header` changed).
+    func rewrite() throws { try writeConfig() }
+
     /// Rewrites a caching node's entry (same address and directory) and the file, as an operator editing
     /// `nodes.conf` before a reload.
     func rewriteCache(_ name: String, role: String = "edge", parents: [String], extra: [String: String] = [:]) throws {
@@ -70,7 +82,7 @@ final class EdgeFleet: @unchecked Sendable {
     }
 
     private func writeConfig() throws {
-        try (blocks.map(\.text).joined(separator: "\n\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
+        try (header + blocks.map(\.text).joined(separator: "\n\n") + "\n").write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     func startOrigin() throws {

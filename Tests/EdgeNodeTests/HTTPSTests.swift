@@ -167,4 +167,35 @@ import Glibc
             }
         }
     }
+
+    /// With `[fleet] tls_ca`, an edge fills from its parent's `https` address and verifies the parent's certificate:
+    /// against the wrong CA the fill is refused (and the parent marked failed); a reload with the right CA fills.
+    @Test func fillsGoOverHTTPSVerifiedAgainstTheFleetCA() async throws {
+        // On threads of its own: it waits on processes and sockets while other suites keep the cooperative pool busy.
+        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) {
+            let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+            let certificates = try TestCertificates(directory: fleet.directory.path)
+            let stranger = try TestCertificates(directory: fleet.directory.path, name: "other-ca")
+            let (certificate, key) = try certificates.leaf("origin-1", ip: fleet.originHost, serial: 11)
+            fleet.header = "[fleet]\ntls_ca = \"\(stranger.ca)\"\n\n"
+            try fleet.rewriteOrigin(extra: ["https": "\"\(fleet.originHost):18443\"", "tls_cert": "\"\(certificate)\"", "tls_key": "\"\(key)\""])
+            fleet.addCache("edge-1", parents: ["origin-1"], extra: ["prefetch": "0"])
+            try fleet.startOrigin()
+            let edge = try fleet.start("edge-1")
+            let segment = try fleet.segments("ts")[0]
+            let refused = try RawHTTPConnection.get(edge.host, edge.port, "/" + segment)
+            #expect(refused.status == 502, "the origin's certificate does not chain to the configured CA: \(refused.status)")
+            #expect(try EdgeFleet.metric(edge, #"edgenode_parent_fetches_total{parent="origin-1",outcome="ok"}"#) == 0)
+            #expect(edge.log.contains("CERTIFICATE_VERIFY_FAILED") || edge.log.contains("certificate verify failed"), "\(edge.log.suffix(1500))")
+
+            fleet.header = "[fleet]\ntls_ca = \"\(certificates.ca)\"\n\n"
+            try fleet.rewrite()
+            let reloaded = try ProcessRunner.run(EdgeNodeBinary.path, ["reload", "--config", fleet.configPath, "--node", "edge-1"], timeout: 30)
+            #expect(reloaded.status == 0 && reloaded.stdout.contains("tls_ca"), "\(reloaded.stdout) \(reloaded.stderr)")
+            let filled = try RawHTTPConnection.get(edge.host, edge.port, "/" + segment)
+            let original = try fleet.originBytes(segment)
+            #expect(filled.status == 200 && filled.body == original)
+            #expect(try EdgeFleet.metric(edge, #"edgenode_parent_fetches_total{parent="origin-1",outcome="ok"}"#) >= 2, "the manifest and the segment")
+        }
+    }
 }

@@ -31,6 +31,7 @@ public struct ConfigChanges: Sendable, Equatable {
         note("emergency_max_skew", old.emergencyMaximumSkewSeconds != new.emergencyMaximumSkewSeconds, live: true)
         note("gossip_seeds", old.gossipSeeds != new.gossipSeeds, live: false)
         note("operators", old.operators != new.operators, live: true)
+        note("tls_ca", old.tlsCA != new.tlsCA, live: true)
         note("fleet.name", old.fleetName != new.fleetName, live: false)
         note("gossip_keyring", old.gossipKeyring != new.gossipKeyring, live: false)
         note("royalty", old.royalty != new.royalty, live: false)

@@ -13,6 +13,7 @@ import TOMLKit
 /// gossip_seeds = ["origin-1"]             # optional: nodes to join through (default: the origins)
 /// operator_keys = ["keys/alice.pub"]      # optional: public keys that may sign emergency flags (edgenode operator keygen)
 /// emergency_max_skew = 300                 # optional: seconds a posted flag's issue time may differ from the clock (1...86400)
+/// tls_ca = "tls/ca.pem"                    # optional: fills go to parents' https addresses, verified against this CA
 ///
 /// [[node]]
 /// name = "origin-1"
@@ -137,6 +138,9 @@ public struct NodesConfig: Sendable {
     public var royalty = RoyaltyConfig()
     /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
     public var operators = OperatorsConfig()
+    /// Absolute path of the fleet's CA certificate (`[fleet] tls_ca`): with it, fills go to parents' `https` addresses
+    /// and their certificates are verified against it.
+    public var tlsCA: String?
 
     /// The name of the one node of a `standalone` configuration.
     public static let standaloneNode = "standalone"
@@ -201,9 +205,11 @@ public struct NodesConfig: Sendable {
         var skew = 300
         var keyring: String?
         var seeds: [String]?
+        var tlsCA: String?
         if let fleet = try reader.table("fleet") {
             var fleetReader = TableReader(table: fleet, path: path, location: "fleet")
-            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds", "operator_keys", "emergency_max_skew"])
+            try fleetReader.allowOnly(["name", "gossip_keyring", "gossip_seeds", "operator_keys", "emergency_max_skew", "tls_ca"])
+            tlsCA = try fleetReader.string("tls_ca").map { resolve($0, base: baseDirectory) }
             fleetName = try fleetReader.string("name") ?? fleetName
             keyring = try fleetReader.string("gossip_keyring").map { resolve($0, base: baseDirectory) }
             seeds = try fleetReader.strings("gossip_seeds")
@@ -246,6 +252,7 @@ public struct NodesConfig: Sendable {
         config.emergencyMaximumSkewSeconds = Int64(skew)
         config.royalty = try RoyaltyConfig.parse(try reader.table("royalty"), path: path, base: baseDirectory)
         config.operators = try OperatorsConfig.parse(try reader.table("operators"), path: path, base: baseDirectory)
+        config.tlsCA = tlsCA
         return config
     }
 

@@ -1,18 +1,26 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
-/// A parent a node fills from: its name in `nodes.conf`, its HTTP address, and whether it is a mesh peer (asked only
-/// for what it already holds).
+/// A parent a node fills from: its name in `nodes.conf`, its HTTP (or, with the fleet CA, HTTPS) address, and whether
+/// it is a mesh peer (asked only for what it already holds).
 public struct ParentAddress: Sendable, Equatable {
     public let name: String
     public let address: SocketAddressSpec
     public let isPeer: Bool
+    /// Set when fills go over HTTPS (`address` is then the parent's `https`): the fleet CA that verifies it.
+    public let tls: ClientTLS?
 
-    public init(name: String, address: SocketAddressSpec, isPeer: Bool) {
+    public init(name: String, address: SocketAddressSpec, isPeer: Bool, tls: ClientTLS? = nil) {
         self.name = name
         self.address = address
         self.isPeer = isPeer
+        self.tls = tls
+    }
+
+    public static func == (lhs: ParentAddress, rhs: ParentAddress) -> Bool {
+        lhs.name == rhs.name && lhs.address == rhs.address && lhs.isPeer == rhs.isPeer && (lhs.tls == nil) == (rhs.tls == nil)
     }
 }
 
@@ -99,6 +107,10 @@ final class ParentFetch {
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Over HTTPS the parent's certificate must chain to the fleet CA and name the address connected to.
+                    if let tls = parent.tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls.context, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
                     try channel.pipeline.syncOperations.addHandler(bound.value)

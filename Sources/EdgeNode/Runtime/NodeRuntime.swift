@@ -162,7 +162,7 @@ public final class NodeRuntime: Service, Sendable {
     private static func apply(config: NodesConfig, entry: NodesConfig.Node, changes: ConfigChanges, state: NodeState, fleet: LiveFleet,
                               server: HTTPServer, gossip: GossipService?, reportKeys: ReportKeys?, logger: Logger) throws {
         let snapshot = try fleetSnapshot(config: config, entry: entry, state: state)
-        let parents = parentAddresses(config: config, entry: entry)
+        let parents = try parentAddresses(config: config, entry: entry)
         let keys = reportKeys.map { _ in Self.reportKeys(config: config, logger: logger) }
         // Certificates are read again at every reload (a rotated file keeps its name); new connections take them.
         if let tls = server.tls, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
@@ -174,7 +174,10 @@ public final class NodeRuntime: Service, Sendable {
         }
         fleet.replace(snapshot)
         if let edge = server.edge {
-            if changes.applied.contains("parents") { edge.parents.replace(parents: parents) }
+            if changes.applied.contains("parents") || changes.applied.contains("tls_ca") || config.tlsCA != nil {
+                // With a fleet CA, the CA file is read again at each reload (a rotated CA takes effect).
+                edge.parents.replace(parents: parents)
+            }
             if changes.applied.contains("cache_size") {
                 let evicted = edge.cache.resize(capacityBytes: entry.cacheSizeBytes)
                 logger.notice("cache budget changed", metadata: ["capacity": "\(entry.cacheSizeBytes)", "evicted": "\(evicted.count)"])
@@ -218,10 +221,19 @@ public final class NodeRuntime: Service, Sendable {
                                   emergencyCheck: entry.gossip != nil ? check : nil, operators: operators)
     }
 
-    /// The node's parents as fill targets (loading checked that each is a node of the fleet).
-    private static func parentAddresses(config: NodesConfig, entry: NodesConfig.Node) -> [ParentAddress] {
-        entry.parents.compactMap { name in config.nodes.first { $0.name == name } }
-            .map { ParentAddress(name: $0.name, address: $0.http, isPeer: $0.role == .mesh) }
+    /// The node's parents as fill targets (loading checked that each is a node of the fleet): with `[fleet] tls_ca`,
+    /// a parent that has an `https` address is filled from over HTTPS, verified against the CA (read afresh).
+    private static func parentAddresses(config: NodesConfig, entry: NodesConfig.Node) throws -> [ParentAddress] {
+        let tls: ClientTLS?
+        do {
+            tls = try config.tlsCA.map { path throws(TLSError) in try ClientTLS(certificateAuthority: path) }
+        } catch {
+            throw RuntimeError(description: "\(config.path): fleet.tls_ca: \(error)")
+        }
+        return entry.parents.compactMap { name in config.nodes.first { $0.name == name } }.map { parent in
+            if let tls, let https = parent.https { return ParentAddress(name: parent.name, address: https, isPeer: parent.role == .mesh, tls: tls) }
+            return ParentAddress(name: parent.name, address: parent.http, isPeer: parent.role == .mesh)
+        }
     }
 
     /// Every node's delivery-report key (`report_key` + `.pub`) as the origin checks them; an unreadable one is logged
@@ -266,7 +278,7 @@ public final class NodeRuntime: Service, Sendable {
         settings.verifier = verifier
         if entry.role != .origin {
             guard let verifier else { throw RuntimeError(description: "node \(entry.name) has no origin_key") }
-            var edge = EdgeSettings(nodeName: entry.name, parents: parentAddresses(config: config, entry: entry), verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
+            var edge = EdgeSettings(nodeName: entry.name, parents: try parentAddresses(config: config, entry: entry), verifier: verifier, cacheSizeBytes: entry.cacheSizeBytes,
                                     prefetch: entry.prefetch, manifestTTLSeconds: entry.manifestTTLSeconds)
             edge.upstreamTimeoutSeconds = Int64(entry.upstreamTimeoutSeconds)
             // A viewer waits through at least one failover to the next parent.

@@ -59,3 +59,29 @@ public final class ServerTLS: Sendable {
         }
     }
 }
+
+/// The client side of node-to-node TLS: parents' certificates are verified against the fleet's CA (`[fleet] tls_ca`),
+/// and their subject alternative names against the address connected to.
+public final class ClientTLS: Sendable {
+    let context: NIOSSLContext
+
+    public init(certificateAuthority: String) throws(TLSError) {
+        let roots: [NIOSSLCertificate]
+        do {
+            roots = try NIOSSLCertificate.fromPEMFile(certificateAuthority)
+        } catch {
+            throw TLSError(description: "\(certificateAuthority): not a PEM certificate (\(error))")
+        }
+        guard !roots.isEmpty else { throw TLSError(description: "\(certificateAuthority): no certificate in the file") }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.trustRoots = .certificates(roots)
+        configuration.certificateVerification = .fullVerification
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.applicationProtocols = ["http/1.1"]
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw TLSError(description: "\(certificateAuthority): \(error)")
+        }
+    }
+}
