@@ -198,4 +198,43 @@ import Glibc
             #expect(try EdgeFleet.metric(edge, #"edgenode_parent_fetches_total{parent="origin-1",outcome="ok"}"#) >= 2, "the manifest and the segment")
         }
     }
+
+    /// A client trickling a genuine ClientHello a byte at a time cannot hold a TLS connection past the idle timeout,
+    /// and the node goes on serving others.
+    @Test func aTricklingHandshakeIsCutAtTheIdleTimeout() async throws {
+        // On threads of its own: it waits on processes and sockets while other suites keep the cooperative pool busy.
+        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) {
+            let fixture = try await PublishedContent.shared.fixture()
+            let directory = try TemporaryDirectory("tls-trickle")
+            defer { directory.remove() }
+            let host = LoopbackAddress.next()
+            let certificates = try TestCertificates(directory: directory.path)
+            let (certificate, key) = try certificates.leaf("node", ip: host, serial: 3)
+            let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", fixture.root, "--listen", "\(host):18080",
+                                                                 "--https", "\(host):18443", "--tls-cert", certificate, "--tls-key", key,
+                                                                 "--idle-timeout", "2", "--head-timeout", "2"], host: host, port: 18_080)
+            let script = """
+                import socket, ssl, sys, time
+                context = ssl.create_default_context(); incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+                handshake = context.wrap_bio(incoming, outgoing, server_hostname="x")
+                try: handshake.do_handshake()
+                except ssl.SSLWantReadError: pass
+                hello = outgoing.read()
+                connection = socket.create_connection((sys.argv[1], 18443)); start = time.time(); connection.settimeout(0.25)
+                for byte in hello:
+                    try:
+                        connection.send(bytes([byte]))
+                        if connection.recv(100) == b"": break
+                    except socket.timeout: pass
+                    except OSError: break
+                    if time.time() - start > 15: break
+                print(round(time.time() - start, 1))
+                """
+            let trickled = try ProcessRunner.run("python3", ["-c", script, host], timeout: 60)
+            let held = try #require(Double(trickled.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(trickled.stderr)")
+            #expect(held >= 1.5 && held < 6, "the trickle was cut after \(held) s (idle timeout 2 s)")
+            #expect(try Self.get(host, 18_443, ca: certificates.ca, ["/content-ts/master.m3u8"]).first?.status == 200, "others are served")
+            #expect(server.isRunning)
+        }
+    }
 }
