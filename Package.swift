@@ -65,14 +65,19 @@ let package = Package(
         // The ledger on SQLite (GRDB, WAL, synchronous=FULL): durable batches, the Merkle log rebuilt and checked
         // against the last signed checkpoint on open, group commit.
         .target(name: "LedgerStore", dependencies: ["Ledger", "Manifest", .product(name: "GRDB", package: "GRDB.swift")]),
+        // TLS settings shared by the data plane, the control API and their clients (swift-nio-ssl): server contexts
+        // a reload replaces, clients verifying against the fleet CA.
+        .target(name: "NodeTLS", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
         // The origin's control module: the ledger's HTTP API (Hummingbird) with scoped bearer tokens, and the service
         // that signs checkpoints periodically.
         .target(
             name: "Control",
             dependencies: [
                 "Royalty",
-                "Ledger", "LedgerStore", "Manifest",
+                "Ledger", "LedgerStore", "Manifest", "NodeTLS",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,6 +120,7 @@ let package = Package(
                 "EdgeCache",
                 "Gossip",
                 "CEdgeSys",
+                "NodeTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -156,7 +162,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Manifest", "EdgeCache"]),
         .testTarget(name: "LedgerStoreTests", dependencies: ["LedgerStore", "Ledger", "Manifest", "EdgeCache", "TestSupport",
                                                         .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "Royalty", "TestSupport",
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Ledger", "LedgerStore", "Manifest", "NodeTLS", "Royalty", "TestSupport",
                                                      .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "SegmenterTests", dependencies: ["Segmenter", "Manifest", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Manifest", "EdgeNode", "Ledger", "LedgerStore", "Control", "Royalty", "TestSupport",

@@ -17,6 +17,8 @@ from fleet import Fleet, ROOT  # noqa: E402
 
 WORK = os.path.join(ROOT, "out/demo")
 BIN = os.path.join(ROOT, ".build/debug/edgenode")
+# origin-1's control address in the sample nodes.conf; origin-1 has a certificate, so its control API speaks only HTTPS.
+CONTROL = "https://127.0.0.1:9090"
 failures = 0
 
 
@@ -74,10 +76,12 @@ def statuses(fleet, observer):
 
 
 def control(method, path, token, body=None):
-    request = urllib.request.Request("http://127.0.0.1:9090" + path, method=method, data=body and json.dumps(body).encode(),
+    """Calls the origin's control API over HTTPS (the origin has a certificate), trusting the fleet's local CA."""
+    request = urllib.request.Request(CONTROL + path, method=method, data=body and json.dumps(body).encode(),
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    context = ssl.create_default_context(cafile=os.path.join(WORK, "tls/ca.pem"))
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
@@ -168,7 +172,7 @@ def tour(fleet):
           "edge-paris saved its view counts (salted session keys, no address)")
     admin = open(os.path.join(WORK, "admin.token")).read().strip()
     artist = open(os.path.join(WORK, "artist.token")).read().strip()
-    check(eventually(lambda: control("GET", "/v1/checkpoint", admin)[0] in (200, 404), 20), "the control API answers again")
+    check(eventually(lambda: control("GET", "/v1/checkpoint", admin)[0] in (200, 404), 20), f"the control API answers again at {CONTROL} (its certificate checked against the fleet CA)")
     period = time.strftime("%Y-%m", time.gmtime())
     status, answer = control("POST", "/v1/tips", admin, {"idempotency_key": f"demo/tip/{period}", "artist": "demo-artist",
                                                         "amount": 500, "currency": "EUR", "source": "stripe"})
@@ -192,7 +196,8 @@ def tour(fleet):
         print(f"        {line['source']:<6} {line.get('detail', ''):<10} {line['amount'] / 100:>8.2f} {line['currency']}  entries {line['entries']}")
     print(f"        earned {totals.get('earned', 0) / 100:.2f}, withheld {totals.get('withheld', 0) / 100:.2f}, "
           f"paid {totals.get('paid', 0) / 100:.2f}, closing {totals.get('closing', 0) / 100:.2f} {totals.get('currency')}")
-    code, out, err = cli("ledger", "verify", "--url", "http://127.0.0.1:9090", "--token-file", os.path.join(WORK, "admin.token"),
+    code, out, err = cli("ledger", "verify", "--url", CONTROL, "--tls-ca", os.path.join(WORK, "tls/ca.pem"),
+                         "--token-file", os.path.join(WORK, "admin.token"),
                          "--pubkey", os.path.join(WORK, "origin.pub"))
     check(code == 0, f"edgenode ledger verify: {out.strip().splitlines()[-1] if out.strip() else err.strip()}")
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Ledger
 import LedgerStore
 import Logging
@@ -7,6 +8,7 @@ import ServiceLifecycle
 import Manifest
 import NIOCore
 import NIOPosix
+import NodeTLS
 import Royalty
 
 /// The origin's control API: transfers in, and everything an admin, artist or auditor needs to check them — signed
@@ -322,11 +324,17 @@ func storeCall<T>(_ body: () throws(StoreError) -> T) throws -> T {
 
 extension ControlAPI {
     /// The API's HTTP server on `host:port` as a service; `onListening` gets the bound port (useful with port 0). A
-    /// connection silent for `idleTimeout` — idle between requests, or stalled in the middle of a body — is closed.
-    public func server(host: String, port: Int, logger: Logger, idleTimeout: Duration = .seconds(30),
+    /// connection silent for `idleTimeout` — idle between requests, or stalled in the middle of a body or of a TLS
+    /// handshake — is closed. With `tls` the API speaks only HTTPS, each new connection with the certificate in force.
+    public func server(host: String, port: Int, tls: ServerTLS? = nil, logger: Logger, idleTimeout: Duration = .seconds(30),
                        onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some Service {
-        Application(router: router(), server: .http1(configuration: .init(idleTimeout: TimeAmount(idleTimeout))),
-                    configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                    onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
+        let http = HTTP1Channel.Configuration(idleTimeout: TimeAmount(idleTimeout))
+        let builder: HTTPServerBuilder = if let tls {
+            HTTPServerBuilder { responder in ReloadableTLSChannel(base: HTTP1Channel(responder: responder, configuration: http), tls: tls) }
+        } else {
+            .http1(configuration: http)
+        }
+        return Application(router: router(), server: builder, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

@@ -28,8 +28,11 @@ extension LedgerCommand {
         @Option(name: .long, help: "The signed checkpoint of the export's end (needed for CSV).")
         var checkpoint: String?
 
-        @Option(name: .long, help: "A live control API, http://host:port.")
+        @Option(name: .long, help: "A live control API, http://host:port or https://host:port.")
         var url: String?
+
+        @Option(name: .customLong("tls-ca"), help: "A PEM CA an https --url's certificate must chain to (default: the system's roots).")
+        var tlsCA: String?
 
         @Option(name: .customLong("token-file"), help: "A file holding a bearer token for --url.")
         var tokenFile: String?
@@ -77,7 +80,7 @@ extension LedgerCommand {
         private func auditLive(url: String, verifier: NoteVerifier, earlier: Checkpoint?) async throws -> String {
             guard let tokenFile else { throw ValidationError("--url needs --token-file") }
             let token = try Self.read(tokenFile, limit: 4096).trimmingCharacters(in: .whitespacesAndNewlines)
-            let client = try ControlClient(url: url, token: token)
+            let client = try ControlClient(url: url, token: token, certificateAuthority: tlsCA)
             let view = try Views.decoder().decode(Views.CheckpointView.self, from: try Self.expect(await client.get("/v1/checkpoint"), "/v1/checkpoint"))
             let current = try LogAudit.checkpoint(view.checkpoint, verifier: verifier, log: log)
             if let earlier {

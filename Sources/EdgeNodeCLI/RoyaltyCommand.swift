@@ -18,8 +18,12 @@ struct ControlTarget: ParsableArguments {
     @Option(name: .long, help: "The fleet's nodes.conf: the control API of its origin with a control address is called.")
     var config: String?
 
-    @Option(name: .long, help: "The control API, http://host:port (instead of --config).")
+    @Option(name: .long, help: "The control API, http://host:port or https://host:port (instead of --config).")
     var url: String?
+
+    @Option(name: .customLong("tls-ca"),
+            help: "A PEM CA the control API's certificate must chain to (default: the fleet's tls_ca with --config, else the system's roots).")
+    var tlsCA: String?
 
     @Option(name: .customLong("token-file"), help: "A file holding an admin bearer token.")
     var tokenFile: String
@@ -35,7 +39,7 @@ struct ControlTarget: ParsableArguments {
         switch (url, config) {
         case (let url?, nil):
             do {
-                return try ControlClient(url: url, token: token)
+                return try ControlClient(url: url, token: token, certificateAuthority: tlsCA)
             } catch {
                 throw ValidationError("--url: \(error)")
             }
@@ -46,10 +50,12 @@ struct ControlTarget: ParsableArguments {
             } catch {
                 throw ValidationError("\(error)")
             }
-            guard let control = fleet.nodes.first(where: { $0.control != nil })?.control else {
-                throw ValidationError("\(config): no node has a control address")
+            guard let url = fleet.controlURL else { throw ValidationError("\(config): no node has a control address") }
+            do {
+                return try ControlClient(url: url, token: token, certificateAuthority: tlsCA ?? fleet.tlsCA)
+            } catch {
+                throw ValidationError("\(config): the control API \(url): \(error)")
             }
-            return ControlClient(host: control.host, port: control.port, token: token)
         default:
             throw ValidationError("give either --config FILE or --url URL")
         }

@@ -14,10 +14,12 @@ import TestSupport
     struct Origin {
         let scratch: TemporaryDirectory
         let host = LoopbackAddress.next()
+        /// The CA of the origin's certificate when it has one (its control API then speaks only HTTPS).
+        let certificates: TestCertificates?
         var config: String { scratch.path + "/nodes.conf" }
         var pubkey: String { scratch.path + "/origin.pub" }
         var tokenFile: String { scratch.path + "/admin.token" }
-        var url: String { "http://\(host):9090" }
+        var url: String { "\(certificates == nil ? "http" : "https")://\(host):9090" }
 
         /// A `[royalty]` table for payout runs: the shipped withholding table and a SEPA debtor account.
         static var payoutSettings: String {
@@ -30,13 +32,26 @@ import TestSupport
                 """
         }
 
-        /// `extra`: more of `nodes.conf` after the origin's table (`[royalty]`).
-        init(extra: String = "") throws {
+        /// `extra`: more of `nodes.conf` after the origin's table (`[royalty]`). `tls`: the origin gets a certificate
+        /// (serial 1) from a CA made for the test, and `[fleet] tls_ca` names the file `fleet-ca.pem`, a copy of that CA.
+        init(extra: String = "", tls: Bool = false) throws {
             scratch = try TemporaryDirectory("control-process")
             try FileManager.default.createDirectory(atPath: scratch.path + "/content", withIntermediateDirectories: true)
             #expect(try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/origin"]).status == 0)
+            var fleet = ""
+            var certificate = ""
+            if tls {
+                let certificates = try TestCertificates(directory: scratch.path)
+                let leaf = try certificates.leaf("origin-1", ip: host, serial: 1)
+                try FileManager.default.copyItem(atPath: certificates.ca, toPath: scratch.path + "/fleet-ca.pem")
+                fleet = "[fleet]\ntls_ca = \"fleet-ca.pem\"\n\n"
+                certificate = "tls_cert = \"\(leaf.certificate)\"\ntls_key = \"\(leaf.key)\"\n"
+                self.certificates = certificates
+            } else {
+                certificates = nil
+            }
             try """
-                [[node]]
+                \(fleet)[[node]]
                 name = "origin-1"
                 role = "origin"
                 region = "test"
@@ -49,11 +64,42 @@ import TestSupport
                 signing_key = "origin.key"
                 checkpoint_interval = 1
                 ledger_witness = "witness.jsonl"
-                \(extra)
+                \(certificate)\(extra)
                 """.write(toFile: config, atomically: true, encoding: .utf8)
             let token = try EdgeNodeBinary.run(["token", "create", "--config", config, "--node", "origin-1", "--scope", "admin",
                                                 "--label", "tests", "--out", tokenFile])
             #expect(token.status == 0, "\(token.stderr)")
+        }
+
+        /// Adds an edge, `edge-1` at `host:8080`, that counts views and reports them to this origin: its report key
+        /// (`edge-1.key`), a `node:edge-1` token, its cache directory and its `[[node]]` table.
+        func addReportingEdge(host edgeHost: String) throws {
+            #expect(try EdgeNodeBinary.run(["keygen", "--out", scratch.path + "/edge-1"]).status == 0)
+            let token = try EdgeNodeBinary.run(["token", "create", "--config", config, "--node", "origin-1", "--scope", "node:edge-1",
+                                                "--out", scratch.path + "/edge-1.token"])
+            #expect(token.status == 0, "\(token.stderr)")
+            try FileManager.default.createDirectory(atPath: scratch.path + "/cache", withIntermediateDirectories: true)
+            try (try String(contentsOfFile: config, encoding: .utf8) + """
+
+                [[node]]
+                name = "edge-1"
+                role = "edge"
+                region = "test"
+                latitude = 0
+                longitude = 0
+                http = "\(edgeHost):8080"
+                content = "cache"
+                parents = ["origin-1"]
+                origin_key = "origin.pub"
+                cache_size = "64MiB"
+                report_key = "edge-1"
+                report_token = "edge-1.token"
+                """).write(toFile: config, atomically: true, encoding: .utf8)
+        }
+
+        /// A client of the control API, over HTTPS trusting the test's CA when the origin has a certificate.
+        func client(token: String?) throws -> ControlClient {
+            try ControlClient(url: url, token: token, certificateAuthority: certificates?.ca)
         }
 
         func token() throws -> String { try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -67,7 +113,7 @@ import TestSupport
             let server = lowPriority
                 ? try ServerProcess("/usr/bin/nice", ["-n", "19", EdgeNodeBinary.path] + arguments, host: host, port: 8080, readyTimeout: 60)
                 : try ServerProcess(EdgeNodeBinary.path, arguments, host: host, port: 8080)
-            let client = ControlClient(host: host, port: 9090, token: nil)
+            let client = try client(token: nil)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
                 if (try? await client.get("/v1/checkpoint"))?.status == 401 { return server }

@@ -22,29 +22,7 @@ import TestSupport
             defer { origin.scratch.remove() }
             let scratch = origin.scratch.path
             let edgeHost = LoopbackAddress.next()
-            #expect(try EdgeNodeBinary.run(["keygen", "--out", scratch + "/edge-1"]).status == 0)
-            let token = try EdgeNodeBinary.run(["token", "create", "--config", origin.config, "--node", "origin-1", "--scope", "node:edge-1",
-                                                "--out", scratch + "/edge-1.token"])
-            #expect(token.status == 0, "\(token.stderr)")
-            try FileManager.default.createDirectory(atPath: scratch + "/cache", withIntermediateDirectories: true)
-            var config = try String(contentsOfFile: origin.config, encoding: .utf8)
-            config += """
-
-                [[node]]
-                name = "edge-1"
-                role = "edge"
-                region = "test"
-                latitude = 0
-                longitude = 0
-                http = "\(edgeHost):8080"
-                content = "cache"
-                parents = ["origin-1"]
-                origin_key = "origin.pub"
-                cache_size = "64MiB"
-                report_key = "edge-1"
-                report_token = "edge-1.token"
-                """
-            try config.write(toFile: origin.config, atomically: true, encoding: .utf8)
+            try origin.addReportingEdge(host: edgeHost)
             let input = try await MediaFixtures.shared.path(.h264AAC)
             let segment = try EdgeNodeBinary.run(["segment", input, "--out", scratch + "/content/song-1", "--key", scratch + "/origin.key",
                                                   "--artist", "luna", "--hls-time", "2"])

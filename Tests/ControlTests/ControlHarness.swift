@@ -4,6 +4,7 @@ import Ledger
 import LedgerStore
 import Logging
 import Manifest
+import NodeTLS
 import ServiceLifecycle
 import TestSupport
 
@@ -14,7 +15,7 @@ final class ControlHarness: @unchecked Sendable {
     let store: LedgerStore
     let signer: NoteSigner
     let ledger: LedgerModule
-    let host = LoopbackAddress.next()
+    let host: String
     let port = 9090
     let admin = BearerToken.generate()
     let artist = BearerToken.generate()
@@ -23,7 +24,14 @@ final class ControlHarness: @unchecked Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
-    init(witness: Bool = false, idleTimeout: Duration = .seconds(30), royalty: RoyaltySettings = RoyaltySettings()) async throws {
+    /// The trust a client needs when the API serves HTTPS (`tls` given to `init`).
+    let clientTLS: ClientTLS?
+
+    /// `tls`: serve HTTPS only, with this server side and clients trusting `clientTLS`.
+    init(witness: Bool = false, idleTimeout: Duration = .seconds(30), royalty: RoyaltySettings = RoyaltySettings(),
+         host: String = LoopbackAddress.next(), tls: (server: ServerTLS, client: ClientTLS)? = nil) async throws {
+        self.host = host
+        clientTLS = tls?.client
         scratch = try TemporaryDirectory("control")
         signer = try NoteSigner.generate(name: "origin-test")
         store = try LedgerStore(path: scratch.path + "/ledger.sqlite", verifier: signer.verifier)
@@ -35,7 +43,8 @@ final class ControlHarness: @unchecked Sendable {
         ledger = LedgerModule(store: store, committer: GroupCommitter(store: store), signer: signer, logOrigin: LedgerModule.defaultLogOrigin,
                               anchors: witness ? [FileWitness(path: scratch.path + "/witness.jsonl")] : [], logger: logger)
         let ready = AsyncStream<Int>.makeStream()
-        let server = ControlAPI(ledger: ledger, royalty: royalty).server(host: host, port: port, logger: logger, idleTimeout: idleTimeout) { port in
+        let server = ControlAPI(ledger: ledger, royalty: royalty).server(host: host, port: port, tls: tls?.server, logger: logger,
+                                                                         idleTimeout: idleTimeout) { port in
             ready.continuation.yield(port)
         }
         group = ServiceGroup(services: [server], logger: logger)
@@ -43,7 +52,7 @@ final class ControlHarness: @unchecked Sendable {
         for await _ in ready.stream { break }
     }
 
-    func client(_ token: String?) -> ControlClient { ControlClient(host: host, port: port, token: token) }
+    func client(_ token: String?) -> ControlClient { ControlClient(host: host, port: port, token: token, tls: clientTLS) }
 
     func stop() async {
         await group.triggerGracefulShutdown()

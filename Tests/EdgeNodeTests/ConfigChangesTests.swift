@@ -77,6 +77,8 @@ import Testing
         #expect(ConfigChanges(from: old, to: moved, node: "edge-1").needRestart == ["https"])
         let added = ConfigChanges(from: try NodesConfig.parse(Self.base, path: "t.conf", baseDirectory: "/srv"), to: old, node: "edge-1")
         #expect(added.applied.isEmpty && Set(added.needRestart) == ["https", "tls_cert"], "a first https listener needs a restart")
+        let removed = ConfigChanges(from: old, to: try NodesConfig.parse(Self.base, path: "t.conf", baseDirectory: "/srv"), node: "edge-1")
+        #expect(removed.applied.isEmpty && Set(removed.needRestart) == ["https", "tls_cert"], "dropping TLS needs a restart too")
     }
 
     @Test func addressesDirectoriesAndKeysWaitForARestart() throws {

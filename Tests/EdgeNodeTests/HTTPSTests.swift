@@ -132,8 +132,8 @@ import Glibc
             chmod(key, 0o600)
             kill(edge.pid, SIGHUP)
             #expect(EdgeFleet.eventually(10) { (try? EdgeFleet.metric(edge, #"edgenode_config_reloads_total{outcome="success"}"#)) == 1 })
-            FileManager.default.createFile(atPath: marker, contents: Data())
-            let finished = try client.wait(timeout: 60)
+            #expect(FileManager.default.createFile(atPath: marker, contents: Data()))
+            let finished = client.wait(timeout: 60)
             let lines = finished.stdout.split(separator: "\n")
             let result = try #require(lines.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Int] },
                                       "\(finished.stdout) \(finished.stderr)")
@@ -213,25 +213,7 @@ import Glibc
             let server = try ServerProcess(EdgeNodeBinary.path, ["serve", "--root", fixture.root, "--listen", "\(host):18080",
                                                                  "--https", "\(host):18443", "--tls-cert", certificate, "--tls-key", key,
                                                                  "--idle-timeout", "2", "--head-timeout", "2"], host: host, port: 18_080)
-            let script = """
-                import socket, ssl, sys, time
-                context = ssl.create_default_context(); incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-                handshake = context.wrap_bio(incoming, outgoing, server_hostname="x")
-                try: handshake.do_handshake()
-                except ssl.SSLWantReadError: pass
-                hello = outgoing.read()
-                connection = socket.create_connection((sys.argv[1], 18443)); start = time.time(); connection.settimeout(0.25)
-                for byte in hello:
-                    try:
-                        connection.send(bytes([byte]))
-                        if connection.recv(100) == b"": break
-                    except socket.timeout: pass
-                    except OSError: break
-                    if time.time() - start > 15: break
-                print(round(time.time() - start, 1))
-                """
-            let trickled = try ProcessRunner.run("python3", ["-c", script, host], timeout: 60)
-            let held = try #require(Double(trickled.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(trickled.stderr)")
+            let held = try TLSTrickle.heldSeconds(host: host, port: 18_443)
             #expect(held >= 1.5 && held < 6, "the trickle was cut after \(held) s (idle timeout 2 s)")
             #expect(try Self.get(host, 18_443, ca: certificates.ca, ["/content-ts/master.m3u8"]).first?.status == 200, "others are served")
             #expect(server.isRunning)

@@ -59,7 +59,7 @@ import Routing
         (minimal.replacingOccurrences(of: "role = \"origin\"", with: "role = \"edge\"") + "\ncontrol = \"127.0.0.1:9000\"", "node[0].control", "only an origin"),
         (minimal.replacingOccurrences(of: "origin-1", with: "Origin One"), "node[0].name", "must be 1-64"),
         (minimal + "\nhttps = \"127.0.0.1:8443\"", "node[0].tls_cert", "https needs tls_cert and tls_key"),
-        (minimal + "\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"", "node[0].https", "are for an https listen address"),
+        (minimal + "\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"", "node[0].https", "are for an https listen address or an origin's control API"),
         (minimal + "\nhttps = \"127.0.0.1:8443\"\ntls_cert = \"a.pem\"", "node[0].tls_key", "needs both a certificate chain and its key"),
         (minimal + "\nhttps = \"127.0.0.1:8080\"\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"", "node[0].https", "must differ from http"),
         (minimal + "\nhttps = \"127.0.0.2:8080\"\ntls_cert = \"a.pem\"\ntls_key = \"a.key\"\n" + edge, "node[1].http", "used by another node"),
@@ -187,6 +187,19 @@ import Routing
 
     @Test(arguments: gossipErrors) func gossipAndRegionErrorsNameTheirPlace(text: String, location: String, message: String) {
         errorsNameTheirPlace(text: text, location: location, message: message)
+    }
+
+    /// An origin's `tls_cert` puts its control API on HTTPS, with or without an `https` listener; the CLI and the
+    /// reporting nodes find the API's URL from the file.
+    @Test func controlAPIOverTLS() throws {
+        let control = "\ncontrol = \"127.0.0.1:9090\"\nledger_db = \"l.sqlite\"\nsigning_key = \"origin.key\""
+        let plain = try Self.parse(Self.minimal + control)
+        #expect(plain.controlNode?.name == "origin-1" && plain.controlURL == "http://127.0.0.1:9090")
+        let secure = try Self.parse(Self.minimal + control + "\ntls_cert = \"tls/o.pem\"\ntls_key = \"tls/o.key\"")
+        #expect(secure.controlURL == "https://127.0.0.1:9090" && secure.nodes[0].https == nil)
+        #expect(secure.nodes[0].tlsCertificate == "/srv/edgenode/tls/o.pem")
+        #expect(try Self.parse(Self.minimal).controlURL == nil)
+        #expect(try NodesConfig.load(path: Self.repositoryRoot + "/nodes.conf").controlURL == "https://127.0.0.1:9090", "the sample origin has a certificate")
     }
 
     @Test func gossipSettings() throws {

@@ -39,7 +39,7 @@ public struct ConfigChanges: Sendable, Equatable {
         note("parents", before.parents != after.parents, live: true)
         note("cache_size", before.cacheSizeBytes != after.cacheSizeBytes, live: true)
         note("log_level", before.logLevel != after.logLevel, live: true)
-        note("tls_cert", before.tlsCertificate != after.tlsCertificate || before.tlsKey != after.tlsKey, live: after.https != nil && before.https != nil)
+        note("tls_cert", before.tlsCertificate != after.tlsCertificate || before.tlsKey != after.tlsKey, live: before.tlsCertificate != nil && after.tlsCertificate != nil)
         for (key, differs) in [
             ("role", before.role != after.role), ("http", before.http != after.http), ("https", before.https != after.https),
             ("content", before.content != after.content),

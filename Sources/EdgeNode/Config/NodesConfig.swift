@@ -13,7 +13,8 @@ import TOMLKit
 /// gossip_seeds = ["origin-1"]             # optional: nodes to join through (default: the origins)
 /// operator_keys = ["keys/alice.pub"]      # optional: public keys that may sign emergency flags (edgenode operator keygen)
 /// emergency_max_skew = 300                 # optional: seconds a posted flag's issue time may differ from the clock (1...86400)
-/// tls_ca = "tls/ca.pem"                    # optional: fills go to parents' https addresses, verified against this CA
+/// tls_ca = "tls/ca.pem"                    # optional: fills go to parents' https addresses and control calls to an
+///                                         # origin's TLS control API, verified against this CA
 ///
 /// [[node]]
 /// name = "origin-1"
@@ -42,8 +43,9 @@ import TOMLKit
 /// report_token = "keys/edge-paris.token" # optional: a node:NAME control API token the node sends its reports with
 /// log_level = "info"         # optional: trace, debug, info, notice, warning, error or critical (a reload changes it)
 /// https = "127.0.0.1:8443"   # optional: also serve HTTPS here (TLS 1.2/1.3, ALPN http/1.1), with the two below
-/// tls_cert = "tls/node.pem"  # with https: PEM certificate chain, leaf first (reloaded by SIGHUP)
-/// tls_key = "tls/node.key"   # with https: PEM private key, mode 0600
+/// tls_cert = "tls/node.pem"  # with https, or on an origin with control (its API then speaks only HTTPS): PEM
+///                            # certificate chain, leaf first (reloaded by SIGHUP)
+/// tls_key = "tls/node.key"   # with tls_cert: PEM private key, mode 0600
 /// access_log = "logs/edge.access.log" # optional: one line per response, written off the hot path (reopened at a reload)
 /// access_log_format = "combined"      # optional: combined (with ttfb=, total=, cache=) or json
 /// ```
@@ -139,7 +141,8 @@ public struct NodesConfig: Sendable {
     /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
     public var operators = OperatorsConfig()
     /// Absolute path of the fleet's CA certificate (`[fleet] tls_ca`): with it, fills go to parents' `https` addresses
-    /// and their certificates are verified against it.
+    /// and their certificates are verified against it, as is an origin's control API certificate by reporting nodes
+    /// and the CLI.
     public var tlsCA: String?
 
     /// The name of the one node of a `standalone` configuration.
@@ -363,8 +366,8 @@ public struct NodesConfig: Sendable {
         if node.https != nil && node.tlsCertificate == nil {
             throw reader.error("tls_cert", "missing: https needs tls_cert and tls_key (PEM)")
         }
-        if node.tlsCertificate != nil && node.https == nil {
-            throw reader.error("https", "missing: tls_cert and tls_key are for an https listen address")
+        if node.tlsCertificate != nil && node.https == nil && control == nil {
+            throw reader.error("https", "missing: tls_cert and tls_key are for an https listen address or an origin's control API")
         }
         if let https = node.https, https == http { throw reader.error("https", "must differ from http (\(http))") }
         node.accessLog = try reader.string("access_log").map { resolve($0, base: base) }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NodeTLS
 
 /// A parent a node fills from: its name in `nodes.conf`, its HTTP (or, with the fleet CA, HTTPS) address, and whether
 /// it is a mesh peer (asked only for what it already holds).

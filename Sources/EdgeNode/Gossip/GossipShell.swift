@@ -21,6 +21,8 @@ final class GossipShell: @unchecked Sendable {
     private var timerDeadline: UInt64 = .max
     private var housekeeping: RepeatedTask?
     private var joinRetry: RepeatedTask?
+    /// How many times the seeds were asked for their state since the start (at most 20).
+    private var joinAttempts = 0
     private var keyringModified: Date?
     private var resolved: [GossipAddress: SocketAddress] = [:]
     private var exported = GossipCounters()
@@ -53,10 +55,9 @@ final class GossipShell: @unchecked Sendable {
         self.channel = channel
         perform(core.start(now: Self.now()))
         // Until a seed's state arrives, ask again every 250 ms for a few seconds.
-        var attempts = 0
         joinRetry = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { [self] task in
-            attempts += 1
-            guard !synchronizedOnce, attempts <= 20 else {
+            joinAttempts += 1
+            guard !synchronizedOnce, joinAttempts <= 20 else {
                 task.cancel()
                 return
             }

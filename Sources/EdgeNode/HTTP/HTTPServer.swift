@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import NodeTLS
 import ServiceLifecycle
 
 #if canImport(Glibc)
@@ -24,8 +25,6 @@ public final class HTTPServer: Service, Sendable {
     let edge: EdgeService?
     private let traffic = TrafficMeter()
     private let requestMetrics = DataPlaneMetrics()
-    /// The HTTPS listener's certificates, when the node has one.
-    var tls: ServerTLS? { settings.https?.tls }
     /// The access log, when the node keeps one.
     let accessLog: AccessLog?
     private let processMetrics = ProcessMetrics.shared

@@ -1,6 +1,7 @@
 import HTTPSemantics
 import Manifest
 import NIOCore
+import NodeTLS
 import Prometheus
 import Routing
 

@@ -3,14 +3,15 @@ import Foundation
 import LedgerStore
 import Logging
 import NIOCore
+import NodeTLS
 import ServiceLifecycle
 
 /// The origin's control module inside `serve`: the ledger, its control API on its own address, periodic checkpoints.
 public enum ControlModule {
     /// Opens the ledger (checking its integrity) and returns the services to run. A ledger that fails its integrity
     /// check still serves reads and proofs, refuses writes, and says why in the log.
-    /// `onListening` is called once the API's socket is bound.
-    public static func services(address: SocketAddressSpec, settings: NodesConfig.LedgerSettings, royalty: RoyaltySettings,
+    /// `onListening` is called once the API's socket is bound. With `tls` the API serves HTTPS only.
+    public static func services(address: SocketAddressSpec, tls: ServerTLS? = nil, settings: NodesConfig.LedgerSettings, royalty: RoyaltySettings,
                                 logger: Logger, onListening: @escaping @Sendable () -> Void = {}) throws -> [any Service] {
         var logger = logger
         logger[metadataKey: "module"] = "control"
@@ -28,7 +29,7 @@ public enum ControlModule {
         let ledger = LedgerModule(store: store, committer: GroupCommitter(store: store, settings: commit), signer: signer,
                                   logOrigin: LedgerModule.defaultLogOrigin,
                                   anchors: settings.witness.map { [FileWitness(path: $0)] } ?? [], logger: logger)
-        let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, logger: logger,
+        let api = ControlAPI(ledger: ledger, royalty: royalty).server(host: address.host, port: address.port, tls: tls, logger: logger,
                                                                       onListening: { _ in onListening() })
         return [ListeningService(api, name: "the control API", address: "\(address)"),
                 CheckpointService(ledger: ledger, interval: .seconds(settings.checkpointIntervalSeconds))]

@@ -1,4 +1,5 @@
 import Manifest
+import NodeTLS
 import Routing
 import Synchronization
 
@@ -15,6 +16,15 @@ final class LiveFleet: Sendable {
         var emergencyCheck: EmergencyFlagCheck?
         /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
         var operators = OperatorAccess.loopbackOnly
+        /// Where this node posts its delivery reports: the control API of the fleet's origin, over TLS when that
+        /// origin has a certificate (verified against `[fleet] tls_ca`, or the system's roots without one).
+        var control: ControlTarget?
+    }
+
+    /// The control API's address and, when it speaks HTTPS, the trust its certificate is checked against.
+    struct ControlTarget: Sendable {
+        var address: SocketAddressSpec
+        var tls: ClientTLS?
     }
 
     private let current: Mutex<Snapshot>

@@ -3,6 +3,7 @@ import Foundation
 import Gossip
 import Logging
 import Manifest
+import NodeTLS
 import Prometheus
 import Routing
 import ServiceLifecycle
@@ -78,7 +79,9 @@ public final class NodeRuntime: Service, Sendable {
             notifier.send(["READY=1", "STATUS=serving"])
             logger.notice("ready", metadata: ["listeners": "\(listeners.sorted().joined(separator: ","))"])
         }
-        var settings = try Self.serverSettings(config: config, entry: entry, overrides: overrides, state: state)
+        // One certificate for the HTTPS listener and (on an origin) the control API, read again at each reload.
+        let tls = try Self.serverTLS(config: config, entry: entry)
+        var settings = try Self.serverSettings(config: config, entry: entry, tls: tls, overrides: overrides, state: state)
         settings.metrics = metrics
         settings.onListening = { readiness.listening("http") }
         let fleet = LiveFleet(try Self.fleetSnapshot(config: config, entry: entry, state: state))
@@ -115,7 +118,7 @@ public final class NodeRuntime: Service, Sendable {
             royalty.recordings = PublishedRecordings(directory: entry.content, verifier: manifestKey)
             royalty.reportKeys.replace(Self.reportKeys(config: config, logger: logger))
             reportKeys = royalty.reportKeys
-            services += try ControlModule.services(address: address, settings: ledger, royalty: royalty, logger: logger,
+            services += try ControlModule.services(address: address, tls: tls, settings: ledger, royalty: royalty, logger: logger,
                                                    onListening: { readiness.listening("control") })
         } else {
             ledgerLock = nil
@@ -125,7 +128,7 @@ public final class NodeRuntime: Service, Sendable {
         let reportKeysBox = reportKeys
         let reloader = ConfigReloader(config: config, node: entry.name, commandLineLevel: overrides.logLevel, logLevel: logLevel,
                                       notifier: notifier, statusFile: RunFiles(content: entry.content, node: entry.name), logger: logger) { config, entry, changes in
-            try Self.apply(config: config, entry: entry, changes: changes, state: state, fleet: fleet, server: server,
+            try Self.apply(config: config, entry: entry, changes: changes, state: state, fleet: fleet, server: server, tls: tls,
                            gossip: gossip, reportKeys: reportKeysBox, logger: logger)
         }
         self.reloader = reloader
@@ -160,12 +163,13 @@ public final class NodeRuntime: Service, Sendable {
 
     /// Puts a checked configuration in force: everything is built (and may fail) before anything is replaced.
     private static func apply(config: NodesConfig, entry: NodesConfig.Node, changes: ConfigChanges, state: NodeState, fleet: LiveFleet,
-                              server: HTTPServer, gossip: GossipService?, reportKeys: ReportKeys?, logger: Logger) throws {
+                              server: HTTPServer, tls: ServerTLS?, gossip: GossipService?, reportKeys: ReportKeys?, logger: Logger) throws {
         let snapshot = try fleetSnapshot(config: config, entry: entry, state: state)
         let parents = try parentAddresses(config: config, entry: entry)
         let keys = reportKeys.map { _ in Self.reportKeys(config: config, logger: logger) }
-        // Certificates are read again at every reload (a rotated file keeps its name); new connections take them.
-        if let tls = server.tls, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
+        // Certificates are read again at every reload (a rotated file keeps its name); new connections, to the data
+        // plane and the control API, take them.
+        if let tls, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
             do {
                 try tls.reload(certificate: certificate, key: key)
             } catch {
@@ -218,7 +222,29 @@ public final class NodeRuntime: Service, Sendable {
             throw RuntimeError(description: "\(error)")
         }
         return LiveFleet.Snapshot(router: router, fleetHosts: Set(config.nodes.compactMap { IPAddress($0.http.host) }),
-                                  emergencyCheck: entry.gossip != nil ? check : nil, operators: operators)
+                                  emergencyCheck: entry.gossip != nil ? check : nil, operators: operators,
+                                  control: entry.reportToken == nil ? nil : try controlTarget(config: config))
+    }
+
+    /// The fleet's control API as a reporting node reaches it: over HTTPS when its origin has a certificate.
+    private static func controlTarget(config: NodesConfig) throws -> LiveFleet.ControlTarget? {
+        guard let origin = config.controlNode, let address = origin.control else { return nil }
+        guard origin.tlsCertificate != nil else { return LiveFleet.ControlTarget(address: address, tls: nil) }
+        do {
+            return LiveFleet.ControlTarget(address: address, tls: try ClientTLS.trusting(config.tlsCA))
+        } catch {
+            throw RuntimeError(description: "\(config.path): fleet.tls_ca: \(error)")
+        }
+    }
+
+    /// The node's server certificate and key (`tls_cert`, `tls_key`), checked now.
+    private static func serverTLS(config: NodesConfig, entry: NodesConfig.Node) throws -> ServerTLS? {
+        guard let certificate = entry.tlsCertificate, let key = entry.tlsKey else { return nil }
+        do {
+            return try ServerTLS(certificate: certificate, key: key)
+        } catch {
+            throw RuntimeError(description: "\(config.path): node \(entry.name): \(error)")
+        }
     }
 
     /// The node's parents as fill targets (loading checked that each is a node of the fleet): with `[fleet] tls_ca`,
@@ -250,18 +276,12 @@ public final class NodeRuntime: Service, Sendable {
         }
         return keys
     }
-    private static func serverSettings(config: NodesConfig, entry: NodesConfig.Node, overrides: NodeOverrides,
+    private static func serverSettings(config: NodesConfig, entry: NodesConfig.Node, tls: ServerTLS?, overrides: NodeOverrides,
                                        state: NodeState) throws -> ServerSettings {
         var settings = ServerSettings(listen: entry.http, root: entry.content)
         settings.node = state
         settings.accessLog = entry.accessLog.map { ($0, entry.accessLogFormat) }
-        if let https = entry.https, let certificate = entry.tlsCertificate, let key = entry.tlsKey {
-            do {
-                settings.https = (https, try ServerTLS(certificate: certificate, key: key))
-            } catch {
-                throw RuntimeError(description: "\(config.path): node \(entry.name): \(error)")
-            }
-        }
+        if let https = entry.https, let tls { settings.https = (https, tls) }
         settings.threads = overrides.threads ?? entry.threads ?? settings.threads
         settings.maxConnections = overrides.maxConnections ?? entry.maxConnections ?? settings.maxConnections
         settings.headTimeoutSeconds = overrides.headTimeoutSeconds ?? settings.headTimeoutSeconds
@@ -305,7 +325,9 @@ public final class NodeRuntime: Service, Sendable {
         let (saved, unreadable) = spool.loadOpen(node: entry.name)
         recorder.restore(saved)
         if !unreadable.isEmpty { logger.error("saved view counts unreadable, set aside", metadata: ["files": "\(unreadable)"]) }
-        let client = config.nodes.first { $0.control != nil }?.control.map { ControlClient(host: $0.host, port: $0.port, token: token) }
+        let client: @Sendable () -> ControlClient? = {
+            fleet.snapshot.control.map { ControlClient(host: $0.address.host, port: $0.address.port, token: token, tls: $0.tls) }
+        }
         return ViewReporter(recorder: recorder, spool: spool, signer: signer, client: client,
                             interval: .seconds(config.royalty.viewReportIntervalSeconds), state: state, logger: logger)
     }

@@ -9,14 +9,16 @@ import ServiceLifecycle
 /// becoming a view it saves the open periods (so a kill -9 loses no view, only media of sessions still short of one
 /// since the last save); every `interval` it closes the periods
 /// that ended (a minute's grace for requests under way), signs each as a delivery report and keeps it in the spool,
-/// saves the open periods, then posts what waits to `POST /v1/reports/deliveries` with the node's token. A report the
+/// saves the open periods, then posts what waits to `POST /v1/reports/deliveries` with the node's token (over HTTPS
+/// when the origin's control API has a certificate; the target is read from the configuration in force). A report the
 /// origin did not take (down, unreachable, emergency mode) stays on disk and is posted again at the next tick; one it
 /// refused for good (another report of the period, or a month closed already) is set aside and logged.
 struct ViewReporter: Service {
     let recorder: ViewRecorder
     let spool: ViewSpool
     let signer: NoteSigner
-    let client: ControlClient?
+    /// The origin's control API as the configuration in force names it; nil: no origin takes reports.
+    let client: @Sendable () -> ControlClient?
     let interval: Duration
     let state: NodeState
     let logger: Logger
@@ -59,7 +61,7 @@ struct ViewReporter: Service {
             }
         }
         save()
-        guard deliver, let client, !state.emergencyOn else { return }
+        guard deliver, let client = client(), !state.emergencyOn else { return }
         for path in (try? spool.pending()) ?? [] {
             guard let body = try? AtomicFile.read(path, limit: ControlAPI.maximumReportBytes) else { continue }
             do {
@@ -76,6 +78,10 @@ struct ViewReporter: Service {
                     logger.warning("delivery report not taken; kept for the next try", metadata: ["status": "\(response.status)"])
                     return
                 }
+            } catch ControlClient.ClientError.tls(let reason) {
+                // Not a passing outage: the origin's certificate or the fleet CA needs an operator.
+                logger.warning("delivery reports kept: the origin's control API failed the TLS check", metadata: ["error": "\(reason)"])
+                return
             } catch {
                 logger.debug("origin unreachable; delivery reports kept", metadata: ["error": "\(error)"])
                 return

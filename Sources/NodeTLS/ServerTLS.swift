@@ -2,11 +2,6 @@ import Foundation
 import NIOSSL
 import Synchronization
 
-/// Why a node's certificate or key cannot be used.
-public struct TLSError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-}
-
 /// A node's TLS server side (`tls_cert`, `tls_key`): TLS 1.2 and 1.3, ALPN `http/1.1`, the certificate chain as the
 /// PEM file holds it. The context is replaced by a reload (rotated certificates): each new connection takes the one in
 /// force when it is accepted; connections already open keep theirs.
@@ -18,7 +13,7 @@ public final class ServerTLS: Sendable {
     }
 
     /// The context new connections use.
-    var current: NIOSSLContext { context.withLock { $0 } }
+    public var current: NIOSSLContext { context.withLock { $0 } }
 
     /// Loads the files again; throws (keeping the context in force) when they cannot be used.
     public func reload(certificate: String, key: String) throws(TLSError) {
@@ -34,13 +29,7 @@ public final class ServerTLS: Sendable {
         guard status.st_mode & 0o077 == 0 else {
             throw TLSError(description: "\(key) is readable by group or others (mode \(String(status.st_mode & 0o777, radix: 8))); chmod 600 it")
         }
-        let chain: [NIOSSLCertificate]
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificate)
-        } catch {
-            throw TLSError(description: "\(certificate): not a PEM certificate chain (\(error))")
-        }
-        guard !chain.isEmpty else { throw TLSError(description: "\(certificate): no certificate in the file") }
+        let chain = try PEMCertificates.read(certificate)
         let privateKey: NIOSSLPrivateKey
         do {
             privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
@@ -49,39 +38,11 @@ public final class ServerTLS: Sendable {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
                                                                      privateKey: .privateKey(privateKey))
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.maximumTLSVersion = .tlsv13
-        configuration.applicationProtocols = ["http/1.1"]
+        configuration.speakNodeProtocols()
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
             throw TLSError(description: "\(certificate) with \(key): \(error) (does the key belong to the certificate?)")
-        }
-    }
-}
-
-/// The client side of node-to-node TLS: parents' certificates are verified against the fleet's CA (`[fleet] tls_ca`),
-/// and their subject alternative names against the address connected to.
-public final class ClientTLS: Sendable {
-    let context: NIOSSLContext
-
-    public init(certificateAuthority: String) throws(TLSError) {
-        let roots: [NIOSSLCertificate]
-        do {
-            roots = try NIOSSLCertificate.fromPEMFile(certificateAuthority)
-        } catch {
-            throw TLSError(description: "\(certificateAuthority): not a PEM certificate (\(error))")
-        }
-        guard !roots.isEmpty else { throw TLSError(description: "\(certificateAuthority): no certificate in the file") }
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.trustRoots = .certificates(roots)
-        configuration.certificateVerification = .fullVerification
-        configuration.minimumTLSVersion = .tlsv12
-        configuration.applicationProtocols = ["http/1.1"]
-        do {
-            context = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw TLSError(description: "\(certificateAuthority): \(error)")
         }
     }
 }
