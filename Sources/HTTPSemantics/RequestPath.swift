@@ -27,6 +27,14 @@ public enum RequestPath {
         return components
     }
 
+    /// Whether the target's path (before any query or fragment) ends with `suffix`, compared byte for byte without
+    /// decoding: a cheap test on every request before `components(of:)` parses the path.
+    public static func path(of target: Substring, endsWith suffix: String) -> Bool {
+        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.utf8.endIndex
+        let path = target.utf8[..<end]
+        return path.count >= suffix.utf8.count && path.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+    }
+
     static func percentDecode(_ text: Substring) -> Substring? {
         guard text.contains("%") else { return text }
         var bytes: [UInt8] = []

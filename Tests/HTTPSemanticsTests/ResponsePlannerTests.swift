@@ -114,6 +114,15 @@ import Testing
         #expect(RequestPath.components(of: "/") == [])
     }
 
+    @Test func aPathsEndIsFoundBeforeItsQuery() {
+        for (target, ends) in [("/a/steered.m3u8", true), ("/a/steered.m3u8?x=.ts", true), ("/a/steered.m3u8#f", true),
+                               ("/a/steered.m3u8/x", false), ("/a/x.ts?steered.m3u8", false), ("steered.m3u8", true), ("/m3u8", false), ("", false)] {
+            #expect(RequestPath.path(of: Substring(target), endsWith: "steered.m3u8") == ends, "\(target)")
+        }
+        #expect(RequestPath.path(of: "/song/720p/index.m3u8?t=1", endsWith: ".m3u8"))
+        #expect(!RequestPath.path(of: "/song/720p/seg.ts?p=.m3u8", endsWith: ".m3u8"))
+    }
+
     @Test func refusesEscapesAndHiddenFiles() {
         for bad in ["/../etc/passwd", "/a/../../b", "/%2e%2e/etc/passwd", "/%2E%2E%2Fetc", "/a%2fb", "/a%5cb", "/a%00b",
                     "/.hidden", "/content/.content.partial-x/seg.ts", "/%zz", "/%e2%28", "relative", "*", "/a\u{1}b",

@@ -41,7 +41,7 @@ struct ContentSteering: Sendable {
 
     /// The content id of a steered-playlist request (`/{content}/steered.m3u8`), if it is one.
     static func steeredContent(_ uri: String) -> String? {
-        guard uri.contains("/steered.m3u8"), let components = RequestPath.components(of: uri[...]), components.count == 2,
+        guard RequestPath.path(of: uri[...], endsWith: "/steered.m3u8"), let components = RequestPath.components(of: uri[...]), components.count == 2,
               components[1] == "steered.m3u8", (try? ContentManifest.validateIdentifier(String(components[0]), field: "content id")) != nil
         else { return nil }
         return String(components[0])

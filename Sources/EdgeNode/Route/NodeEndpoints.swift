@@ -79,7 +79,7 @@ struct NodeEndpoints: Sendable {
     func viewerRoute(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ViewerRouting {
         let uri = request.uri
         // The common case first, without parsing the path: a segment while segments are not moved.
-        guard let router, router.movesSegments || uri.contains(".m3u8") else { return .serve }
+        guard let router, router.movesSegments || RequestPath.path(of: uri[...], endsWith: ".m3u8") else { return .serve }
         guard let components = RequestPath.components(of: uri[...]), components.count >= 2,
               let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return .serve }
         switch router.route(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers)) {
