@@ -56,6 +56,15 @@ public struct ParentHealth<Parent: Hashable & Sendable>: Sendable {
         return penalty
     }
 
+    /// The record for a new list of parents (a reload): the parents in `keeping` that are still listed keep their
+    /// penalties and strikes; every other parent starts healthy.
+    public func replacingParents(_ parents: [Parent], keeping: Set<Parent>) -> ParentHealth {
+        var next = ParentHealth(parents: parents, settings: settings)
+        let listed = Set(parents)
+        next.penalties = penalties.filter { keeping.contains($0.key) && listed.contains($0.key) }
+        return next
+    }
+
     /// `parent` delivered verified data: its record is cleared.
     public mutating func succeeded(_ parent: Parent) {
         penalties[parent] = nil

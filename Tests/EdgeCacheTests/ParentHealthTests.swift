@@ -33,4 +33,19 @@ import Testing
         health.failed("b", now: 0)
         #expect(health.order(now: 1) == ["c", "b", "a"])
     }
+
+    @Test func aNewListKeepsTheRecordsOfUnchangedParentsOnly() {
+        var health = ParentHealth(parents: ["a", "b", "c"])
+        health.failed("a", now: 0)
+        health.failed("b", now: 0)
+        health.failed("c", now: 0)
+        let next = health.replacingParents(["c", "b", "d"], keeping: ["a", "b"])
+        #expect(next.parents == ["c", "b", "d"])
+        #expect(next.isBad("b", now: 1), "unchanged: still serving its penalty")
+        #expect(!next.isBad("c", now: 1), "changed (moved): starts healthy")
+        #expect(!next.isBad("d", now: 1) && !next.isBad("a", now: 1), "new, and no longer listed")
+        #expect(next.order(now: 1) == ["c", "d", "b"])
+        var kept = next
+        #expect(kept.failed("b", now: 2) == 2 * next.settings.basePenaltyNanoseconds, "the strikes carried over too")
+    }
 }

@@ -25,10 +25,13 @@ final class ParentPool: Sendable {
     var parents: [ParentAddress] { health.withLockedValue { $0.parents } }
 
     /// Replaces the parents (a configuration reload): fills already running finish with the parent they have; the
-    /// next ones use the new list, every parent starting healthy.
+    /// next ones use the new list. A parent listed before at the same address keeps its record (a reload that only
+    /// re-reads the fleet CA does not forgive a failing parent); a new or moved one starts healthy.
     func replace(parents: [ParentAddress]) {
-        let fresh = ParentHealth(parents: parents.map(\.name), settings: healthSettings)
-        health.withLockedValue { $0 = (parents, fresh) }
+        health.withLockedValue { current in
+            let unchanged = Set(parents.filter { current.parents.contains($0) }.map(\.name))
+            current = (parents, current.health.replacingParents(parents.map(\.name), keeping: unchanged))
+        }
     }
 
     /// Parents to try now: healthy ones in configured order, then those serving a penalty, then those gossip reports
