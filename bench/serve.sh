@@ -6,7 +6,7 @@
 #   segments  whole segments, in turn                 (wrk -t1 -c16)
 # edgenode runs one event-loop thread, like nginx's one worker; wrk takes the other core.
 #
-#   bench/serve.sh [RUNS] [SECONDS]      (default 3 runs of 10 s)
+#   bench/serve.sh [RUNS] [SECONDS]      (default 3 runs of 10 s; WORKLOADS="ranges" runs only those named)
 # With TLS=1 (bench/tls.sh) both serve HTTPS with the same certificate (EC P-256, made here with openssl) and the same
 # protocol and cipher (TLS 1.3, TLS_AES_256_GCM_SHA384, checked with openssl s_client before measuring), and a fourth
 # workload counts full handshakes: playlist GETs each on a new connection (`Connection: close`, wrk -c16).
@@ -79,6 +79,7 @@ else
   edge_args=(--listen 127.0.0.202:18091)
   ports=(18090 18091)
 fi
+workloads=${WORKLOADS:-$workloads}
 
 prefix=$(mktemp -d)
 cleanup() { kill "${nginx_pid:-}" "${edge_pid:-}" 2>/dev/null || true; rm -rf "$prefix"; }
