@@ -134,6 +134,7 @@ def main():
    the fleet as {origin} sees it, as JSON:      {fleet.base(origin)}/cluster   or   .build/debug/edgenode status --config nodes.conf --node {origin}
    metrics of any node:                        {fleet.base(origin)}/metrics
    control API (admin token in out/demo/admin.token): {"https" if fleet.nodes[origin].get("tls_cert") else "http"}://{control}/v1/checkpoint
+                                               curl --cacert out/demo/tls/ca.pem -H "Authorization: Bearer $(cat out/demo/admin.token)" …
    emergency mode: .build/debug/edgenode emergency on --reason test --key out/demo/operator.key --config nodes.conf
 Ctrl-C stops every node gracefully.
 """, flush=True)

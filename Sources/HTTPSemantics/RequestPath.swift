@@ -29,10 +29,19 @@ public enum RequestPath {
 
     /// Whether the target's path (before any query or fragment) ends with `suffix`, compared byte for byte without
     /// decoding: a cheap test on every request before `components(of:)` parses the path.
-    public static func path(of target: Substring, endsWith suffix: String) -> Bool {
-        let end = target.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.utf8.endIndex
-        let path = target.utf8[..<end]
-        return path.count >= suffix.utf8.count && path.suffix(suffix.utf8.count).elementsEqual(suffix.utf8)
+    public static func path(of target: Substring, endsWith suffix: StaticString) -> Bool {
+        pathBytes(pathBytes(of: target), endWith: suffix)
+    }
+
+    /// The bytes of the target's path: everything before any query or fragment, not decoded.
+    public static func pathBytes(of target: Substring) -> Substring.UTF8View {
+        target.utf8.prefix { $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+    }
+
+    /// Whether `path` (see `pathBytes(of:)`) ends with `suffix`, byte for byte.
+    public static func pathBytes(_ path: Substring.UTF8View, endWith suffix: StaticString) -> Bool {
+        let tail = UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+        return path.count >= tail.count && path.suffix(tail.count).elementsEqual(tail)
     }
 
     static func percentDecode(_ text: Substring) -> Substring? {

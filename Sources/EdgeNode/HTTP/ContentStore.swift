@@ -158,7 +158,8 @@ final class ContentStore: Sendable {
 
     /// The file a request path names, after checking that bytes a signed manifest lists are the manifest's.
     func lookup(path rawPath: Substring) -> Lookup {
-        let key = String(rawPath.prefix { $0 != "?" && $0 != "#" })
+        let end = rawPath.utf8.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rawPath.endIndex
+        let key = String(rawPath[..<end])
         let now = DispatchTime.now().uptimeNanoseconds
         let cached = cache.withLockedValue { $0.entries[key] }
         if let cached, now &- cached.checkedAt < Self.validityNanoseconds {

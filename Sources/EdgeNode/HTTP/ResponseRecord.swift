@@ -1,3 +1,4 @@
+import HTTPSemantics
 import NIOHTTP1
 
 /// One response as the data plane measures it, for the metrics and the access log: what was asked, how it was
@@ -9,12 +10,14 @@ struct ResponseRecord: Sendable {
 
         /// The kind of a request path (its query ignored).
         init(uri: String) {
-            let path = uri.prefix { $0 != "?" && $0 != "#" }
-            if path.hasSuffix(".m3u8") {
+            // Bytes, not characters: this runs for every request.
+            let path = RequestPath.pathBytes(of: uri[...])
+            func ends(_ suffix: StaticString) -> Bool { RequestPath.pathBytes(path, endWith: suffix) }
+            if ends(".m3u8") {
                 self = .playlist
-            } else if path.hasSuffix("/manifest.json") {
+            } else if ends("/manifest.json") {
                 self = .manifest
-            } else if path.hasSuffix(".ts") || path.hasSuffix(".m4s") || path.hasSuffix(".mp4") || path.hasSuffix(".aac") {
+            } else if ends(".ts") || ends(".m4s") || ends(".mp4") || ends(".aac") {
                 self = .segment
             } else {
                 self = .other
