@@ -17,5 +17,11 @@ import Testing
         #expect(pool.order().map(\.name) == ["mesh-1", "origin-1"], "the same list again (a reload re-reading the CA): still failing")
         pool.replace(parents: [Self.parent("origin-1", "127.0.0.9"), mesh])
         #expect(pool.order().map(\.name) == ["origin-1", "mesh-1"], "moved to another address: starts healthy")
+        let moved = Self.parent("origin-1", "127.0.0.9")
+        pool.failed(moved, path: "/a/seg.ts", reason: "tls", detail: "test")
+        pool.replace(parents: [moved, mesh])
+        #expect(pool.order().map(\.name) == ["mesh-1", "origin-1"])
+        pool.replace(parents: [moved, mesh], forgiving: true)
+        #expect(pool.order().map(\.name) == ["origin-1", "mesh-1"], "another fleet CA: every parent starts healthy")
     }
 }

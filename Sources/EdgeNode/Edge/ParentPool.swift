@@ -26,10 +26,11 @@ final class ParentPool: Sendable {
 
     /// Replaces the parents (a configuration reload): fills already running finish with the parent they have; the
     /// next ones use the new list. A parent listed before at the same address keeps its record (a reload that only
-    /// re-reads the fleet CA does not forgive a failing parent); a new or moved one starts healthy.
-    func replace(parents: [ParentAddress]) {
+    /// re-reads the fleet CA does not forgive a failing parent); a new or moved one starts healthy, and every one does
+    /// when `forgiving` (the fleet CA was changed: failures against the old one say nothing about the parent now).
+    func replace(parents: [ParentAddress], forgiving: Bool = false) {
         health.withLockedValue { current in
-            let unchanged = Set(parents.filter { current.parents.contains($0) }.map(\.name))
+            let unchanged = forgiving ? [] : Set(parents.filter { current.parents.contains($0) }.map(\.name))
             current = (parents, current.health.replacingParents(parents.map(\.name), keeping: unchanged))
         }
     }

@@ -180,7 +180,7 @@ public final class NodeRuntime: Service, Sendable {
         if let edge = server.edge {
             if changes.applied.contains("parents") || changes.applied.contains("tls_ca") || config.tlsCA != nil {
                 // With a fleet CA, the CA file is read again at each reload (a rotated CA takes effect).
-                edge.parents.replace(parents: parents)
+                edge.parents.replace(parents: parents, forgiving: changes.applied.contains("tls_ca"))
             }
             if changes.applied.contains("cache_size") {
                 let evicted = edge.cache.resize(capacityBytes: entry.cacheSizeBytes)

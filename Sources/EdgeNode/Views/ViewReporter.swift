@@ -22,6 +22,8 @@ struct ViewReporter: Service {
     let interval: Duration
     let state: NodeState
     let logger: Logger
+    /// A TLS check that keeps failing is warned about once per reason (and every 10 minutes), not at every tick.
+    let tlsFailure = RepeatingFailure()
 
     static let viewSaveDelay: Duration = .milliseconds(250)
 
@@ -68,6 +70,7 @@ struct ViewReporter: Service {
                 let response = try await client.post("/v1/reports/deliveries", json: body)
                 switch response.status {
                 case 200, 201:
+                    tlsFailure.cleared()
                     spool.delivered(path)
                     logger.info("delivery report delivered", metadata: ["file": "\(URL(fileURLWithPath: path).lastPathComponent)"])
                 case 409, 400:
@@ -80,7 +83,8 @@ struct ViewReporter: Service {
                 }
             } catch ControlClient.ClientError.tls(let reason) {
                 // Not a passing outage: the origin's certificate or the fleet CA needs an operator.
-                logger.warning("delivery reports kept: the origin's control API failed the TLS check", metadata: ["error": "\(reason)"])
+                let level: Logger.Level = tlsFailure.isNews(reason) ? .warning : .debug
+                logger.log(level: level, "delivery reports kept: the origin's control API failed the TLS check", metadata: ["error": "\(reason)"])
                 return
             } catch {
                 logger.debug("origin unreachable; delivery reports kept", metadata: ["error": "\(error)"])
