@@ -2,8 +2,13 @@
 """The whole fleet of nodes.conf on this machine: every node as its own `edgenode serve` process, its log in
 out/logs/NODE.log, one concise terminal line per notable event (notice and above, members suspected, dead or gone).
 
-`make run` runs this file: it starts every node, prints what to open, and keeps the fleet up until Ctrl-C, then stops
-every node gracefully (SIGTERM: drain, leave gossip, exit 0) and says so. `scripts/demo.py` uses the `Fleet` class."""
+`make run` runs this file: it starts every node, prints what to open, and keeps the fleet up until Ctrl-C (or SIGTERM,
+or the terminal closing: SIGHUP), then stops every node gracefully (SIGTERM: drain, leave gossip, exit 0) and says so.
+No node outlives its supervisor: each is started with a parent-death signal (SIGTERM when this process dies, even by
+SIGKILL), and a failing write to the terminal (a closed pipe: `make run | tee log` and Ctrl-C) never skips the stop.
+`scripts/demo.py` uses the `Fleet` class. `--config FILE` runs another fleet file."""
+import argparse
+import ctypes
 import os
 import re
 import signal
@@ -16,6 +21,24 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEVELS = ("trace", "debug", "info", "notice", "warning", "error", "critical")
+PR_SET_PDEATHSIG = 1
+
+
+def tell(*args, **kwargs):
+    """print, but a closed terminal or pipe is no reason to stop supervising (nor to leave nodes running)."""
+    try:
+        print(*args, **kwargs)
+    except (OSError, ValueError):
+        pass
+
+
+def die_with_parent(parent):
+    """Runs in the child before exec: SIGTERM when the supervisor dies; and if it already died, exit at once."""
+    def arm():
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+    return arm
 
 
 class Fleet:
@@ -38,10 +61,11 @@ class Fleet:
 
     def start(self, name):
         log = open(os.path.join(self.logs, name + ".log"), "a", buffering=1)
-        # A session of its own: the terminal's Ctrl-C reaches this supervisor only, which then stops each node itself.
+        # A session of its own: the terminal's Ctrl-C reaches this supervisor only, which then stops each node itself;
+        # the parent-death signal stops the node if the supervisor dies without doing so.
         process = subprocess.Popen([self.binary, "serve", "--config", self.config, "--node", name, "--log-format", "text"],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=die_with_parent(os.getpid()))
         self.processes[name] = process
         threading.Thread(target=self._follow, args=(name, process, log), daemon=True).start()
 
@@ -72,7 +96,7 @@ class Fleet:
 
     def say(self, name, text):
         with self.lock:
-            print(f"{time.strftime('%H:%M:%S')} {name:<13} {text}", flush=True)
+            tell(f"{time.strftime('%H:%M:%S')} {name:<13} {text}", flush=True)
 
     def healthy(self, name):
         try:
@@ -111,20 +135,41 @@ class Fleet:
 
 
 def main():
-    fleet = Fleet()
+    parser = argparse.ArgumentParser(description="Runs every node of a fleet file until Ctrl-C.")
+    parser.add_argument("--config", default="nodes.conf", help="the fleet file (default: nodes.conf)")
+    arguments = parser.parse_args()
+    # A plain flag: a handler that took a lock (Event.set) could deadlock with the main thread holding it.
+    stop = []
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    for number in stopping:
+        signal.signal(number, lambda *_: stop.append(True))
+    # A parent may have started this process with those signals blocked (a mask is inherited): they must arrive.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, stopping)
+    fleet = Fleet(config=arguments.config)
+    failed = False
+    try:
+        supervise(fleet, stop)
+    except RuntimeError as error:
+        tell(f"error: {error}", file=sys.stderr, flush=True)
+        failed = True
+    finally:
+        tell("\n== stopping every node (SIGTERM: in-flight responses finish, gossip is told)", flush=True)
+        statuses = fleet.stop_all()
+        for name, status in statuses.items():
+            tell(f"   {name:<13} {'stopped gracefully (exit 0)' if status == 0 else f'exit {status}'}", flush=True)
+    sys.exit(0 if not failed and all(status == 0 for status in statuses.values()) else 1)
+
+
+def supervise(fleet, stop):
+    """Starts every node, says what to open, and watches them until `stop` is set."""
     names = list(fleet.nodes)
-    print(f"== starting every node of nodes.conf: {', '.join(names)} (logs in out/logs/)")
+    tell(f"== starting every node of {os.path.basename(fleet.config)}: {', '.join(names)} (logs in {fleet.logs}/)", flush=True)
     for name in names:
         fleet.start(name)
-    try:
-        fleet.wait_healthy(names)
-    except RuntimeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        fleet.stop_all()
-        sys.exit(1)
+    fleet.wait_healthy(names)
     origin = next(name for name, node in fleet.nodes.items() if node["role"] == "origin")
     control = fleet.nodes[origin].get("control")
-    print(f"""
+    tell(f"""
 == the fleet is up ({len(names)} nodes). Open:
    play (routed to the nearest healthy edge):  ffplay {fleet.base(origin)}/sample-fmp4/master.m3u8
                                                (or mpv / VLC with the same URL)
@@ -138,21 +183,12 @@ def main():
    emergency mode: .build/debug/edgenode emergency on --reason test --key out/demo/operator.key --config nodes.conf
 Ctrl-C stops every node gracefully.
 """, flush=True)
-    # A plain flag: a handler that took a lock (Event.set) could deadlock with the main thread holding it.
-    stop = []
-    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     while not stop:
         for name, process in list(fleet.processes.items()):
             if process.poll() is not None:
-                fleet.say(name, f"EXITED with status {process.returncode} (see out/logs/{name}.log)")
+                fleet.say(name, f"EXITED with status {process.returncode} (see {fleet.logs}/{name}.log)")
                 fleet.processes.pop(name)
         time.sleep(0.2)
-    print("\n== stopping every node (SIGTERM: in-flight responses finish, gossip is told)", flush=True)
-    statuses = fleet.stop_all()
-    for name, status in statuses.items():
-        print(f"   {name:<13} {'stopped gracefully (exit 0)' if status == 0 else f'exit {status}'}")
-    sys.exit(0 if all(status == 0 for status in statuses.values()) else 1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
-/// A cluster-wide value (the emergency flag, later others): key → value at an epoch. The higher epoch wins; at the
-/// same epoch the larger value (bytewise) wins, so every member converges on one record. A record may carry a
-/// signature that a caller-supplied validator checks before the record is accepted or forwarded.
+/// A cluster-wide value (the emergency flag, later others): key → value at an epoch. Only a higher epoch replaces the
+/// record held: at the same epoch the first record a member took stays, whatever bytes come later, so a member holding
+/// the gossip key cannot swap a record in force for a variant of it (an extra signature line, say) without a new
+/// epoch, which only its signers can issue. Writers bump the epoch for every change. A record may carry a signature
+/// that a caller-supplied validator checks before the record is accepted or forwarded.
 public struct ClusterRecord: Hashable, Sendable {
     public static let maximumKeyBytes = 64
     public static let maximumValueBytes = 512
@@ -24,10 +26,6 @@ public struct ClusterRecord: Hashable, Sendable {
             && signature.count <= Self.maximumSignatureBytes
     }
 
-    /// Whether this record replaces `other` (same key).
-    public func supersedes(_ other: ClusterRecord) -> Bool {
-        if epoch != other.epoch { return epoch > other.epoch }
-        if value != other.value { return value.lexicographicallyPrecedes(other.value) == false }
-        return signature.lexicographicallyPrecedes(other.signature) == false && signature != other.signature
-    }
+    /// Whether this record replaces `other` (same key): only at a higher epoch.
+    public func supersedes(_ other: ClusterRecord) -> Bool { epoch > other.epoch }
 }

@@ -68,24 +68,29 @@ public struct NodeHealth: Hashable, Sendable {
     public var cacheHitPermille: UInt16
     /// 0 (idle) ... 1000 (saturated).
     public var loadScore: UInt16
+    /// False while the node's data plane does not answer (its event loops are stalled): routing sends it nobody,
+    /// whatever gossip says of its liveness.
+    public var serving: Bool
 
-    public init(activeConnections: UInt32 = 0, egressBytesPerSecond: UInt64 = 0, cacheHitPermille: UInt16 = 0, loadScore: UInt16 = 0) {
+    public init(activeConnections: UInt32 = 0, egressBytesPerSecond: UInt64 = 0, cacheHitPermille: UInt16 = 0, loadScore: UInt16 = 0,
+                serving: Bool = true) {
         self.activeConnections = activeConnections
         self.egressBytesPerSecond = egressBytesPerSecond
         self.cacheHitPermille = min(cacheHitPermille, 1000)
         self.loadScore = min(loadScore, 1000)
+        self.serving = serving
     }
 }
 
 extension NodeHealth {
-    /// Whether the change from `old` to `new` is worth announcing at once: load or hit ratio by 5 points (of 100),
+    /// Whether the change from `old` to `new` is worth announcing at once: serving or not, load or hit ratio by 5 points (of 100),
     /// connections or egress by 20 % (and by more than 5 connections or 1 MB/s).
     public static func differsSignificantly(_ old: NodeHealth, _ new: NodeHealth) -> Bool {
         func relative(_ a: UInt64, _ b: UInt64, floor: UInt64) -> Bool {
             let difference = a > b ? a - b : b - a
             return difference > floor && difference > max(a, b) / 5
         }
-        return abs(Int(old.loadScore) - Int(new.loadScore)) >= 50 || abs(Int(old.cacheHitPermille) - Int(new.cacheHitPermille)) >= 50
+        return old.serving != new.serving || abs(Int(old.loadScore) - Int(new.loadScore)) >= 50 || abs(Int(old.cacheHitPermille) - Int(new.cacheHitPermille)) >= 50
             || relative(UInt64(old.activeConnections), UInt64(new.activeConnections), floor: 5)
             || relative(old.egressBytesPerSecond, new.egressBytesPerSecond, floor: 1_000_000)
     }

@@ -134,7 +134,9 @@ public enum WireCodec {
         put(health.activeConnections, &out)
         put(health.egressBytesPerSecond, &out)
         put(health.cacheHitPermille, &out)
-        put(health.loadScore, &out)
+        // The top bit of the load field says "not serving"; a decoder that predates it reads a load above 1000,
+        // clamps it to saturated, and stops routing to the node all the same.
+        put(health.loadScore | (health.serving ? 0 : Self.notServingBit), &out)
     }
 
     public static func decode<Bytes: Collection>(_ bytes: Bytes) throws(WireError) -> GossipMessage where Bytes.Element == UInt8 {
@@ -198,9 +200,13 @@ public enum WireCodec {
         }
     }
 
+    /// Set in the wire's load field when the node's data plane does not answer.
+    static let notServingBit: UInt16 = 0x8000
+
     private static func decodeHealth(_ reader: inout Reader) throws(WireError) -> NodeHealth {
-        NodeHealth(activeConnections: try reader.u32(), egressBytesPerSecond: try reader.u64(), cacheHitPermille: try reader.u16(),
-                   loadScore: try reader.u16())
+        let connections = try reader.u32(), egress = try reader.u64(), hits = try reader.u16(), load = try reader.u16()
+        return NodeHealth(activeConnections: connections, egressBytesPerSecond: egress, cacheHitPermille: hits,
+                          loadScore: load & ~notServingBit, serving: load & notServingBit == 0)
     }
 
     private static func put(_ text: String, _ out: inout [UInt8]) {

@@ -27,6 +27,16 @@ public enum RequestPath {
         return components
     }
 
+    /// The target in origin form (RFC 9112 §3.2.1): an absolute-form target (`http://host/path?query`, which §3.2.2
+    /// requires servers to accept) loses its scheme and authority; an origin-form one is returned as it is. The host a
+    /// client names is never echoed into a URL this server builds.
+    public static func originForm(of target: Substring) -> Substring {
+        guard target.hasPrefix("http://") || target.hasPrefix("https://") else { return target }
+        let afterScheme = target[target.index(target.firstIndex(of: ":")!, offsetBy: 3)...]
+        guard let start = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) else { return "/" }
+        return afterScheme[start] == "/" ? afterScheme[start...] : Substring("/" + afterScheme[start...])
+    }
+
     /// Whether the target's path (before any query or fragment) ends with `suffix`, compared byte for byte without
     /// decoding: a cheap test on every request before `components(of:)` parses the path.
     public static func path(of target: Substring, endsWith suffix: StaticString) -> Bool {

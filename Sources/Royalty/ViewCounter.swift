@@ -12,8 +12,9 @@ public struct SessionKey: Hashable, Sendable {
 }
 
 /// Counts what a node delivered to viewers, per content and period: delivered bytes, and per viewer session the media
-/// time of the distinct segments it received (a range request or a retry of a segment adds bytes, never media time
-/// twice). A session ends after `idleTimeoutSeconds` without a request; the same viewer afterwards is a new session.
+/// time of the distinct segments it received — each delivery carries the media time of the bytes it delivered (a
+/// one-byte range of a 2 s segment carries next to nothing), and the deliveries of one segment add up to its duration
+/// at most (a range request or a retry of a segment adds bytes, never media time twice). A session ends after `idleTimeoutSeconds` without a request; the same viewer afterwards is a new session.
 /// Keys are salted per period (an hour), so a session belongs to one period: a viewer watching across the hour is a
 /// session in each (a view in each hour with 30 s of media). A period is reported once, shortly after it ends.
 /// The origin adds the media time of a session key across nodes and counts a view when it reaches the threshold (the
@@ -77,8 +78,9 @@ public struct ViewCounter: Sendable {
         let period: Int64
         var lastSeen: Int64
         var media: UInt32
-        /// Distinct segments received, until the threshold is reached (then forgotten).
-        var segments: [UInt64]
+        /// Distinct segments received and the media time credited for each, until the threshold is reached (then
+        /// forgotten).
+        var segments: [(segment: UInt64, credited: UInt32)]
     }
 
     public let settings: Settings
@@ -105,23 +107,32 @@ public struct ViewCounter: Sendable {
     }
 
     /// A viewer of `session` received `bytes` of `content`'s `segment` (an id of the segment's path) carrying
-    /// `mediaMilliseconds` of media, at `now` (Unix seconds). True when this delivery made the session a view here.
+    /// `mediaMilliseconds` of media, out of the segment's `segmentMilliseconds` (its whole duration; the delivery's
+    /// own media time when nil), at `now` (Unix seconds). True when this delivery made the session a view here.
     @discardableResult
-    public mutating func delivered(session key: SessionKey, content: String, segment: UInt64, mediaMilliseconds: UInt32, bytes: UInt64,
-                                   now: Int64) -> Bool {
+    public mutating func delivered(session key: SessionKey, content: String, segment: UInt64, mediaMilliseconds: UInt32,
+                                   ofSegment segmentMilliseconds: UInt32? = nil, bytes: UInt64, now: Int64) -> Bool {
         periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes &+= bytes
         let slot = self.slot(for: key, content: content, now: now)
         guard var session = table[slot] else { return false }
         session.lastSeen = now
         var becameView = false
-        if session.media < settings.thresholdMilliseconds && !session.segments.contains(segment) {
-            session.media = min(settings.thresholdMilliseconds, session.media.addingReportingOverflow(mediaMilliseconds).partialValue)
+        let whole = max(segmentMilliseconds ?? mediaMilliseconds, mediaMilliseconds)
+        let index = session.segments.firstIndex { $0.segment == segment }
+        let already = index.map { session.segments[$0].credited } ?? 0
+        let credit = min(mediaMilliseconds, whole - min(whole, already))
+        if session.media < settings.thresholdMilliseconds && credit > 0 {
+            let (sum, overflow) = session.media.addingReportingOverflow(credit)
+            session.media = overflow ? settings.thresholdMilliseconds : min(settings.thresholdMilliseconds, sum)
             if session.media >= settings.thresholdMilliseconds {
                 session.segments = []
                 becameView = true
+            } else if let index {
+                session.segments[index].credited = already + credit
             } else if session.segments.count < Self.segmentMemory {
-                session.segments.append(segment)
+                session.segments.append((segment, credit))
             }
+            assert(becameView || index.map { session.segments[$0].credited <= whole } ?? true)
         }
         table[slot] = session
         return becameView

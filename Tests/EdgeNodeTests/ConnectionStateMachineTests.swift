@@ -190,7 +190,7 @@ import TestSupport
         let store = try ContentStore(root: root, verifier: nil)
         let endpoints = NodeEndpoints(metrics: nil, state: NodeState(name: "n", role: .origin), fleet: nil)
         let handler = FileRequestHandler(store: store, settings: settings, edge: nil, traffic: TrafficMeter(), metrics: DataPlaneMetrics(),
-                                         accessLog: nil, endpoints: endpoints,
+                                         accessLog: nil, endpoints: endpoints, secure: false,
                                          logger: Logger(label: "embedded"))
         let channel = EmbeddedChannel()
         // As the server's pipeline has it: a request decoder; the handler writes the response bytes itself.

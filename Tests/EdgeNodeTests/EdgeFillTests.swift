@@ -240,6 +240,33 @@ import Glibc
         #expect(try next.header("X-Cache") == "HIT" && next.body == fleet.originBytes(segments[1]))
     }
 
+    /// Issue 24 (1): one connection pipelining one-byte ranges of consecutive cold segments, with prefetch on and slow
+    /// parents, makes viewers join queued background fills. The engine once re-entered its own lock there and hung
+    /// both event loops; every response must now come back with the right byte and `/healthz` keep answering.
+    @Test func pipelinedRangesJoiningQueuedPrefetchesNeverHangTheEdge() async throws {
+        let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())
+        let relayHost = fleet.addCache("relay-1", parents: ["origin-1"])
+        fleet.addCache("edge-1", parents: ["relay-1"])
+        try fleet.startOrigin()
+        let relay = try ParentProxy(listen: relayHost, port: EdgeFleet.port, upstreamHost: fleet.originHost, upstreamPort: EdgeFleet.port)
+        let edge = try fleet.start("edge-1")
+        _ = try Self.get(edge, "content-ts/360p/index.m3u8")
+        relay.fault = .init(kind: .delay(milliseconds: 700), pathContains: "seg_")
+        let segments = Array((try fleet.segments("ts")).prefix(8))
+        try #require(segments.count >= 4, "enough segments for a queued prefetch")
+        let connection = try RawHTTPConnection(host: edge.host, port: edge.port, timeout: 30)
+        try connection.send(segments.map { "GET /\($0) HTTP/1.1\r\nHost: \(edge.host)\r\nRange: bytes=0-0\r\n\r\n" }.joined())
+        let health = try RawHTTPConnection(host: edge.host, port: edge.port, timeout: 5)
+        for (index, segment) in segments.enumerated() {
+            let response = try #require(try connection.readResponse(), "response \(index) of \(segments.count)")
+            let expected = Array(try fleet.originBytes(segment).prefix(1))
+            #expect(response.status == 206 && response.body == expected, "\(segment): \(response.status)")
+            try health.send("GET /healthz HTTP/1.1\r\nHost: \(edge.host)\r\n\r\n")
+            #expect(try health.readResponse()?.status == 200, "/healthz answers while \(segment) is served")
+        }
+        #expect(try EdgeFleet.metric(edge, "edgenode_cache_fills_total{priority=\"background\"}") >= 1, "prefetches were queued and run")
+    }
+
     /// A parent that sends nothing is given up after `upstream_timeout`: with no other parent, a quick 504.
     @Test func aSilentParentTimesOutInto504() async throws {
         let fleet = try EdgeFleet(try await PublishedContent.shared.fixture())

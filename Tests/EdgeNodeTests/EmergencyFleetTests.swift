@@ -198,8 +198,13 @@ import Glibc
                     "\(node) \(path): \(response.status) \(response.header("Location") ?? "")")
         }
         #expect(try fleet.get("mesh-lyon", "/content-ts/360p/" + segment).status == 200, "the mesh node serves its viewers")
-        let fill = try fleet.get("edge-paris", "/content-ts/360p/" + segment, headers: ["Via: 1.1 mesh-turin"])
+        let fillPath = "/content-ts/360p/" + segment
+        let auth = FleetRequestAuth(keyring: try KeyringFile.load(fleet.directory.path + "/gossip.keyring"), nodes: Set(fleet.nodes.map(\.name)))
+        let proof = auth.proof(node: "mesh-turin", path: fillPath, now: Int64(Date().timeIntervalSince1970))
+        let fill = try fleet.get("edge-paris", fillPath, headers: ["Via: 1.1 mesh-turin", "\(FleetRequestAuth.field): \(proof)"])
         #expect(fill.status == 200, "an edge still answers the fleet's fills")
+        #expect(try fleet.get("edge-paris", fillPath, headers: ["Via: 1.1 mesh-turin"]).status == 302,
+                "a viewer writing a fleet node's Via is still a viewer (issue 24, 8)")
         let steering = try fleet.get("edge-paris", "/steering/content-ts")
         let priority = try #require(try JSONSerialization.jsonObject(with: Data(steering.body)) as? [String: Any])["PATHWAY-PRIORITY"] as? [String]
         #expect(priority?.prefix(3) == ["mesh-lyon", "mesh-turin", "sat-atlantic"], "steering puts mesh and satellite first: \(priority ?? [])")

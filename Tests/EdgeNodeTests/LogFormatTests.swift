@@ -1,4 +1,5 @@
-import EdgeNode
+import NIOCore
+@testable import EdgeNode
 import Foundation
 import Logging
 import Testing
@@ -52,5 +53,15 @@ import Testing
         #expect(shared.logLevel == .debug && own.logLevel == .error)
         shared[metadataKey: "node"] = "edge-1"
         #expect(shared[metadataKey: "node"] == "edge-1")
+    }
+}
+
+/// Issue 24 (15): logs write socket addresses as people and tools expect them.
+@Suite struct SocketAddressLogTests {
+    @Test func addressesAreHostAndPort() throws {
+        #expect(try SocketAddress(ipAddress: "127.0.0.1", port: 42552).logDescription == "127.0.0.1:42552")
+        #expect(try SocketAddress(ipAddress: "::1", port: 8080).logDescription == "[::1]:8080")
+        #expect(try SocketAddress(ipAddress: "2001:db8::7", port: 1).logDescription == "[2001:db8::7]:1")
+        #expect(try SocketAddress(unixDomainSocketPath: "/run/edgenode.sock").logDescription == "/run/edgenode.sock")
     }
 }

@@ -10,7 +10,7 @@ import Testing
 
     @Test func aReloadKeepsTheRecordOfAnUnchangedParent() {
         let (origin, mesh) = (Self.parent("origin-1", "127.0.0.1"), Self.parent("mesh-1", "127.0.0.2"))
-        let pool = ParentPool(parents: [origin, mesh], metrics: EdgeMetrics(parents: ["origin-1", "mesh-1"]), logger: Logger(label: "test"))
+        let pool = ParentPool(parents: [origin, mesh], identity: FleetIdentity(node: "edge-1"), metrics: EdgeMetrics(parents: ["origin-1", "mesh-1"]), logger: Logger(label: "test"))
         pool.failed(origin, path: "/a/seg.ts", reason: "timeout", detail: "test")
         #expect(pool.order().map(\.name) == ["mesh-1", "origin-1"])
         pool.replace(parents: [origin, mesh])

@@ -1,5 +1,6 @@
 import Foundation
 import Gossip
+import HTTPSemantics
 import Logging
 import Manifest
 import NIOCore
@@ -13,12 +14,9 @@ import TestSupport
 /// Viewers placed by coverage zone are sent to the nearest healthy edge: playlists get a 302 (once), segments are
 /// served where they are asked for, `/route/{content}` explains the choice, and a dead edge stops being chosen.
 @Suite(.serialized) struct ViewerRoutingTests {
-    @Test func playlistsAreRedirectedToTheNearestHealthyEdge() async throws {
-        let fixture = try await PublishedContent.shared.fixture()
-        let directory = try TemporaryDirectory("routing")
-        defer { directory.remove() }
-        let origin = LoopbackAddress.next(), paris = LoopbackAddress.next(), berlin = LoopbackAddress.next()
-        let parisViewer = LoopbackAddress.next(), berlinViewer = LoopbackAddress.next(), elsewhere = LoopbackAddress.next()
+    /// An origin in Paris, edges in Paris and Berlin, and a coverage zone around each edge's viewer address.
+    static func fleet(fixture: PublishedContent.Fixture, directory: TemporaryDirectory, origin: String, paris: String, berlin: String,
+                      parisViewer: String, berlinViewer: String) throws -> NodesConfig {
         let keyring = directory.path + "/gossip.keyring"
         try KeyringFile.save(Keyring(primary: KeyringFile.generateKey()), to: keyring, replace: false)
         func edge(_ name: String, _ host: String, _ latitude: Double, _ longitude: Double) -> String {
@@ -74,6 +72,17 @@ import TestSupport
             \(edge("edge-berlin", berlin, 52.52, 13.40))
             """
         let config = try NodesConfig.parse(text, path: directory.path + "/nodes.conf", baseDirectory: directory.path)
+        return config
+    }
+
+    @Test func playlistsAreRedirectedToTheNearestHealthyEdge() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let directory = try TemporaryDirectory("routing")
+        defer { directory.remove() }
+        let origin = LoopbackAddress.next(), paris = LoopbackAddress.next(), berlin = LoopbackAddress.next()
+        let parisViewer = LoopbackAddress.next(), berlinViewer = LoopbackAddress.next(), elsewhere = LoopbackAddress.next()
+        let config = try Self.fleet(fixture: fixture, directory: directory, origin: origin, paris: paris, berlin: berlin,
+                                    parisViewer: parisViewer, berlinViewer: berlinViewer)
         let logger = Logger(label: "routing-test")
         let runtimes = try ["origin-1", "edge-paris", "edge-berlin"].map { try NodeRuntime(config: config, node: $0, logger: logger) }
         let tasks = runtimes.map { runtime in Task(executorPreference: DispatchTaskExecutor.shared) { try await runtime.run() } }
@@ -103,6 +112,18 @@ import TestSupport
                 "segments are served where they are asked for")
         #expect(try RawHTTPConnection.get(paris, 18500, master, headers: ["X-Forwarded-For: \(berlinViewer)"], source: parisViewer).status == 200,
                 "X-Forwarded-For from a peer that is not a trusted proxy is ignored")
+        // Issue 24 (8): a viewer cannot pass for a fleet node, neither with `Via` nor with a made-up proof.
+        let now = Int(Date().timeIntervalSince1970)
+        for forged in ["Via: 1.1 edge-berlin", "Via: 1.1 origin-1, 1.1 edge-paris", "Edgenode-Fleet: v1 edge-berlin \(now) AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                       "Edgenode-Fleet: v1 edge-berlin 99999999999999999999 x", "Edgenode-Fleet: v1 edge-berlin -9223372036854775808 x"] {
+            #expect(try RawHTTPConnection.get(paris, 18500, master, headers: [forged], source: berlinViewer).status == 302, "\(forged)")
+        }
+        // Issue 24 (6): an absolute-form target is redirected by its path; its host is never echoed.
+        let absolute = try RawHTTPConnection(host: paris, port: 18500, source: berlinViewer)
+        try absolute.send("GET http://other.example\(master) HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n")
+        let absoluteAnswer = try #require(try absolute.readResponse())
+        #expect(absoluteAnswer.status == 302 && absoluteAnswer.header("Location") == "http://\(berlin):18500\(master)?edgenode_routed=1",
+                "\(absoluteAnswer.header("Location") ?? "no Location")")
         // A viewer in no zone is placed at the node it asked.
         #expect(try RawHTTPConnection.get(berlin, 18500, master, source: elsewhere).status == 200)
 
@@ -122,6 +143,11 @@ import TestSupport
         #expect(steered.violations().isEmpty, "\(steered.violations())")
         #expect(steered.contentSteering?.serverURI == "http://\(paris):18500/steering/content-ts")
         #expect(Set(steered.variants.compactMap(\.pathwayID)) == ["origin-1", "edge-paris", "edge-berlin"])
+        // Issue 24 (9): a player starts on the policy's first choice for it, not on the first node of nodes.conf.
+        #expect(steered.contentSteering?.pathwayID == "edge-berlin" && steered.variants.first?.pathwayID == "edge-berlin")
+        let parisSteered = try MasterPlaylist.parse(String(decoding: try RawHTTPConnection.get(berlin, 18500, "/content-ts/steered.m3u8",
+                                                                                                 source: parisViewer).body, as: UTF8.self))
+        #expect(parisSteered.contentSteering?.pathwayID == "edge-paris" && parisSteered.variants.first?.pathwayID == "edge-paris")
         let fromOrigin = try RawHTTPConnection.get(origin, 18500, "/content-ts/steered.m3u8", source: parisViewer)
         let originPlaylist = try MasterPlaylist.parse(String(decoding: fromOrigin.body, as: UTF8.self))
         #expect(fromOrigin.status == 200 && originPlaylist.violations().isEmpty)
@@ -141,6 +167,61 @@ import TestSupport
                                                                                                       source: berlinViewer).body))
         #expect(after.candidates.first?.name == "edge-paris")
         #expect(after.excluded.map(\.name) == ["edge-berlin"])
+    }
+
+    /// Alive means serving (issue 24): Berlin's data-plane event loops stop running tasks while its gossip loop goes on
+    /// announcing it alive. Within seconds gossip carries "not serving", Paris stops redirecting Berlin's viewers
+    /// there, and Berlin's `/healthz` fails; when the loops run again, Berlin is routed to again.
+    @Test func aNodeWhoseDataPlaneStallsStopsBeingRouted() async throws {
+        let fixture = try await PublishedContent.shared.fixture()
+        let directory = try TemporaryDirectory("stall")
+        defer { directory.remove() }
+        let origin = LoopbackAddress.next(), paris = LoopbackAddress.next(), berlin = LoopbackAddress.next()
+        let parisViewer = LoopbackAddress.next(), berlinViewer = LoopbackAddress.next()
+        let config = try Self.fleet(fixture: fixture, directory: directory, origin: origin, paris: paris, berlin: berlin,
+                                    parisViewer: parisViewer, berlinViewer: berlinViewer)
+        let logger = Logger(label: "stall-test")
+        let runtimes = try ["origin-1", "edge-paris", "edge-berlin"].map { try NodeRuntime(config: config, node: $0, logger: logger) }
+        let tasks = runtimes.map { runtime in Task(executorPreference: DispatchTaskExecutor.shared) { try await runtime.run() } }
+        let stall = DispatchSemaphore(value: 0)
+        let loops = runtimes[2].server.eventLoops
+        var released = false
+        defer {
+            if !released { for _ in loops { stall.signal() } }
+            for task in tasks { task.cancel() }
+        }
+        #expect(await NodeRuntimeTests.eventually(20) {
+            runtimes.allSatisfy { runtime in runtime.state.cluster.map { $0.members.count == 3 && $0.members.allSatisfy { $0.status == .alive } } == true }
+        })
+        #expect(await NodeRuntimeTests.eventually(10) { NodeRuntimeTests.listening(paris, 18500) && NodeRuntimeTests.listening(berlin, 18500) })
+        let master = "/content-ts/master.m3u8"
+        #expect(try RawHTTPConnection.get(paris, 18500, master, source: berlinViewer).header("Location")?.contains(berlin) == true,
+                "Berlin's viewers go to Berlin while it serves")
+
+        for loop in loops { loop.execute { stall.wait() } }
+        let stalledAt = Date()
+        let moved = await NodeRuntimeTests.eventually(15) {
+            (try? RawHTTPConnection.get(paris, 18500, master, source: berlinViewer).status) == 200
+        }
+        let elapsed = Date().timeIntervalSince(stalledAt)
+        #expect(moved && elapsed < 10, "Paris serves Berlin's viewers itself \(elapsed) s after Berlin's data plane stalled")
+        #expect(!runtimes[2].state.servesViewers)
+        #expect(runtimes[1].state.cluster?.members.first { $0.name == "edge-berlin" }?.status == .alive,
+                "gossip still finds Berlin alive: it is the serving flag that moved the viewers")
+        let route = try JSONDecoder().decode(RouteAnswer.self, from: Data(try RawHTTPConnection.get(paris, 18500, "/route/content-ts",
+                                                                                                      source: berlinViewer).body))
+        #expect(route.excluded.contains { $0.name == "edge-berlin" && $0.reason == "draining" }, "\(route.excluded)")
+        let health = try RawHTTPConnection(host: berlin, port: 18500, timeout: 2)
+        try health.send("GET /healthz HTTP/1.1\r\nHost: \(berlin)\r\n\r\n")
+        #expect((try? health.readResponse())?.status != 200, "a stalled node's /healthz does not say ok")
+
+        for _ in loops { stall.signal() }
+        released = true
+        #expect(await NodeRuntimeTests.eventually(15) {
+            (try? RawHTTPConnection.get(paris, 18500, master, source: berlinViewer).header("Location"))?.contains(berlin) == true
+        }, "Berlin is routed to again once its loops answer")
+        #expect(runtimes[2].state.servesViewers)
+        #expect(try RawHTTPConnection.get(berlin, 18500, "/healthz").status == 200)
     }
 }
 
@@ -285,6 +366,40 @@ struct SteeringPlayer {
             let decision = router.decide(placement, contentID: "clip", view: view, now: 100_000_000_000).decision
             #expect(decision.candidates.first?.name == expected, "local health \(multiplier)")
         }
+    }
+
+    /// Issue 24 (6, 11): a `Location` is built from the target's path and query only (an absolute-form target's host
+    /// is never echoed), and keeps the viewer's scheme: a viewer who came over HTTPS goes to the node's HTTPS
+    /// address, or is served here when the chosen node has none.
+    @Test func redirectsAreBuiltFromThePathAndKeepTheScheme() throws {
+        func route(_ text: String, uri: String, secure: Bool) throws -> ViewerRouter.Verdict {
+            let config = try NodesConfig.parse(text, path: "t.conf", baseDirectory: "/tmp")
+            let me = try config.node(named: "edge-near")
+            let router = ViewerRouter(config: config, me: me, state: NodeState(name: me.name, role: .edge))
+            let members = config.nodes.map { node in
+                Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
+                              status: .alive, health: NodeHealth(), changedAt: 0)
+            }
+            // This node struggles, so it sheds its viewers to edge-far.
+            let view = ClusterView(node: me.name, localHealthMultiplier: 4, members: members, records: [:])
+            let components = try #require(RequestPath.components(of: uri[...]))
+            return router.route(uri: uri, components: components, peer: IPAddress("10.1.1.1")!, forwardedFor: [], secure: secure, view: view)
+        }
+        let far = "127.0.0.3:1/clip/master.m3u8?edgenode_routed=1"
+        #expect(try route(Self.fleet, uri: "http://other.example/clip/master.m3u8", secure: false) == .redirect("http://" + far))
+        #expect(try route(Self.fleet, uri: "http://other.example:8080/clip/master.m3u8?token=a", secure: false)
+                == .redirect("http://127.0.0.3:1/clip/master.m3u8?token=a&edgenode_routed=1"))
+        #expect(try route(Self.fleet, uri: "/clip/master.m3u8", secure: false) == .redirect("http://" + far))
+        #expect(try route(Self.fleet, uri: "/clip/master.m3u8", secure: true) == .serve, "edge-far has no HTTPS address: served here")
+        let withHTTPS = Self.fleet + "\nhttps = \"127.0.0.3:2\"\ntls_cert = \"c.pem\"\ntls_key = \"c.key\"\n"
+        #expect(try route(withHTTPS, uri: "/clip/master.m3u8", secure: true) == .redirect("https://127.0.0.3:2/clip/master.m3u8?edgenode_routed=1"))
+        #expect(try route(withHTTPS, uri: "https://other.example/clip/master.m3u8", secure: true)
+                == .redirect("https://127.0.0.3:2/clip/master.m3u8?edgenode_routed=1"))
+        #expect(try route(withHTTPS, uri: "/clip/master.m3u8", secure: false) == .redirect("http://" + far), "plain HTTP stays plain")
+        let named = try NodesConfig.parse(Self.fleet.replacingOccurrences(of: "http = \"127.0.0.3:1\"", with: "http = \"127.0.0.3:1\"\nurl = \"http://far.cdn.test:8080\"")
+                                          + "\nhttps = \"127.0.0.3:2\"\ntls_cert = \"c.pem\"\ntls_key = \"c.key\"\n", path: "t.conf", baseDirectory: "/tmp")
+        #expect(try named.node(named: "edge-far").httpsURL == "https://far.cdn.test:2", "the public host name at the HTTPS port")
+        #expect(try named.node(named: "edge-near").httpsURL == nil)
     }
 
     /// A node gossip still reports alive but a reload removed from nodes.conf is never a candidate.

@@ -296,6 +296,13 @@ import Testing
         let later = ClusterRecord(key: "emergency", epoch: 3, value: [0], signature: [1])
         _ = cores["a"]!.apply(.record(later), now: 4)
         #expect(cores["a"]!.records["emergency"] == later)
+        // Issue 24 (5): at the same epoch, other bytes (larger or smaller) never replace the record in force.
+        for variant in [[0, 0xFF], [0xFF], [] as [UInt8]] {
+            _ = cores["a"]!.apply(.record(ClusterRecord(key: "emergency", epoch: 3, value: variant, signature: [1])), now: 5)
+            #expect(cores["a"]!.records["emergency"] == later, "value \(variant) at the same epoch")
+        }
+        #expect(!ClusterRecord(key: "k", epoch: 3, value: [9], signature: [9]).supersedes(later))
+        #expect(ClusterRecord(key: "k", epoch: 4, value: [], signature: []).supersedes(later))
     }
 
     /// memberlist #299: a flood of membership churn must not starve cluster records.

@@ -11,6 +11,7 @@ import Testing
         .dead(name: "sat-1", incarnation: 1, from: "origin-1"),
         .left(name: "edge-berlin", incarnation: 9),
         .heartbeat(name: "edge-paris", incarnation: 8, health: NodeHealth(activeConnections: 3, egressBytesPerSecond: 9, cacheHitPermille: 1, loadScore: 2)),
+        .heartbeat(name: "edge-lyon", incarnation: 2, health: NodeHealth(loadScore: 1000, serving: false)),
         .record(ClusterRecord(key: "emergency", epoch: 42, value: [1, 2, 3], signature: Array(repeating: 7, count: 64))),
     ]
 
@@ -24,6 +25,19 @@ import Testing
         #expect(try WireCodec.decode(bytes) == message)
         #expect(bytes.count == WireCodec.size(ofEnvelope: message) + Self.updates.reduce(0) { $0 + WireCodec.size(of: $1) },
                 "the sizes used to pack packets are exact")
+    }
+
+    /// "Not serving" rides in the top bit of the load field: a decoder that predates it reads a load above 1000 and
+    /// clamps it to saturated, so an older node stops routing to a stalled one too.
+    @Test func notServingIsTheLoadFieldsTopBit() throws {
+        let stalled = GossipMessage(sender: "a", kind: .gossip, updates: [.heartbeat(name: "a", incarnation: 1, health: NodeHealth(loadScore: 300, serving: false))])
+        let serving = GossipMessage(sender: "a", kind: .gossip, updates: [.heartbeat(name: "a", incarnation: 1, health: NodeHealth(loadScore: 300))])
+        let (stalledBytes, servingBytes) = (WireCodec.encode(stalled), WireCodec.encode(serving))
+        #expect(stalledBytes.count == servingBytes.count)
+        let differing = zip(stalledBytes, servingBytes).enumerated().filter { $0.element.0 != $0.element.1 }
+        #expect(differing.count == 1 && differing.first.map { $0.element.0 ^ $0.element.1 } == 0x80, "one bit differs")
+        #expect(NodeHealth(loadScore: 300 | 0x8000).loadScore == 1000, "what an older decoder makes of it")
+        #expect(NodeHealth.differsSignificantly(NodeHealth(loadScore: 300), NodeHealth(loadScore: 300, serving: false)), "announced at once")
     }
 
     @Test func malformedInputIsRejectedPrecisely() {

@@ -87,6 +87,28 @@ import TestSupport
         #expect(refusal([])?.label == "malformed")
     }
 
+    /// Issue 24 (5): a flag whose note carries any signature line that is not a verified operator key's — markup in
+    /// the name, an unknown key, a second operator's line that does not verify — is refused, so no status can ever
+    /// name a signer who did not sign.
+    @Test func everySignatureLineMustBeAVerifiedOperator() throws {
+        let bob = try NoteSigner.generate(name: "operator-bob")
+        let check = EmergencyFlagCheck(fleet: "artist-first", operatorKeys: [Self.operatorKey.verifier, bob.verifier], maximumSkewSeconds: 300)
+        let note = try Self.flag().signed(by: Self.operatorKey)
+        let mallory = try Self.flag().signed(by: try NoteSigner.generate(name: "<b>mallory</b>"))
+        let extraLine = String(mallory.rendered.split(separator: "\n").last!) + "\n"
+        func refusal(_ text: String) -> EmergencyFlagCheck.Refusal? {
+            if case .failure(let refusal) = check.check(Array(text.utf8), held: nil, now: Self.now) { refusal } else { nil }
+        }
+        #expect(refusal(note.rendered) == nil)
+        #expect(refusal(note.rendered + extraLine) == .unverifiedSigner, "an extra line of an unknown key")
+        #expect(refusal(note.rendered + extraLine)?.label == "unverified_signer")
+        let bobLine = String(try Self.flag(epoch: 8).signed(by: bob).rendered.split(separator: "\n").last!) + "\n"
+        #expect(refusal(note.rendered + bobLine) == .badSignature(key: "operator-bob"), "a second operator's line over other text")
+        let both = try Self.flag().signed(by: bob)
+        let cosigned = note.rendered + String(both.rendered.split(separator: "\n").last!) + "\n"
+        #expect(refusal(cosigned) == nil, "two operators who both signed")
+    }
+
     /// Mutated signed flags never trap, and none is taken unless its signed text is exactly the original.
     @Test(arguments: 0..<4)
     func mutatedFlagsAreNeverTakenChanged(seed: UInt64) throws {

@@ -38,6 +38,24 @@ import Testing
         #expect(counter.liveSessions == 0)
     }
 
+    /// Issue 24 (14): media time follows the bytes. Parts of one segment add up to its duration and no more, and
+    /// touching segments with tiny ranges earns (next to) nothing.
+    @Test func rangesOfASegmentAddUpToItsDurationAtMost() {
+        var counter = ViewCounter()
+        let viewer = Self.key(9)
+        for _ in 0..<3 {
+            counter.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 1_000, ofSegment: 4_000, bytes: 250, now: Self.start)
+        }
+        counter.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 4_000, ofSegment: 4_000, bytes: 1_000, now: Self.start)
+        counter.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 4_000, ofSegment: 4_000, bytes: 1_000, now: Self.start)
+        for segment in 1...50 {
+            counter.delivered(session: viewer, content: "clip", segment: UInt64(segment), mediaMilliseconds: 0, ofSegment: 4_000, bytes: 1, now: Self.start)
+        }
+        let clip = counter.closePeriods(now: Self.start + Self.hour + 60).first?.contents["clip"]
+        #expect(clip?.sessions[viewer] == 4_000, "one segment's worth, whatever the pattern")
+        #expect(clip?.views(threshold: 30_000) == 0)
+    }
+
     @Test func anIdleSessionEndsAndTheViewerComesBackAsANewOne() {
         var settings = ViewCounter.Settings()
         settings.idleTimeoutSeconds = 1_800

@@ -64,6 +64,15 @@ public struct NodesConfig: Sendable {
         public var http: SocketAddressSpec
         /// The public base URL viewers reach the node at (no trailing slash): redirects and steering use it.
         public var url: String
+        /// The base URL viewers reach the node at over HTTPS: `url` when that is https://, else `url`'s host at the
+        /// `https` port; nil for a node without an HTTPS listener (a viewer who came over HTTPS is never sent there).
+        public var httpsURL: String? {
+            if url.hasPrefix("https://") { return url }
+            guard let https, var components = URLComponents(string: url) else { return nil }
+            components.scheme = "https"
+            components.port = https.port
+            return components.string
+        }
         /// Absolute path of the content or cache directory.
         public var content: String
         public var parents: [String]

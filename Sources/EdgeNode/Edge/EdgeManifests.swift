@@ -35,7 +35,6 @@ final class EdgeManifests: @unchecked Sendable {
     private let parents: ParentPool
     private let cache: DiskCache
     private let group: EventLoopGroup
-    private let nodeName: String
     private let ttlNanoseconds: UInt64
     private let timeout: TimeAmount
     private let metrics: EdgeMetrics
@@ -60,14 +59,13 @@ final class EdgeManifests: @unchecked Sendable {
     /// A failed revalidation is retried no sooner than this.
     private static let retryNanoseconds: UInt64 = 2_000_000_000
 
-    init(root: String, verifier: NoteVerifier, parents: ParentPool, cache: DiskCache, group: EventLoopGroup, nodeName: String,
+    init(root: String, verifier: NoteVerifier, parents: ParentPool, cache: DiskCache, group: EventLoopGroup,
          ttlSeconds: Int, timeout: TimeAmount, metrics: EdgeMetrics, logger: Logger) {
         self.root = root
         self.verifier = verifier
         self.parents = parents
         self.cache = cache
         self.group = group
-        self.nodeName = nodeName
         ttlNanoseconds = UInt64(ttlSeconds) * 1_000_000_000
         self.timeout = timeout
         self.metrics = metrics
@@ -215,7 +213,7 @@ final class EdgeManifests: @unchecked Sendable {
         var etag: String?
         var body = ByteBuffer()
         metrics.requested(from: parent.name, kind: .manifest)
-        ParentFetch.start(on: eventLoop, parent: parent, request: request, via: nodeName, timeout: timeout,
+        ParentFetch.start(on: eventLoop, parent: parent, request: request, identity: parents.identity, timeout: timeout,
             onHead: { head in
                 status = Int(head.status.code)
                 lastModified = head.headers.first(name: "Last-Modified").flatMap { HTTPDate.parse(Substring($0)) }

@@ -20,12 +20,13 @@ final class EdgeService: Sendable {
         let metrics = EdgeMetrics(parents: settings.parents.map(\.name))
         self.metrics = metrics
         cache = try DiskCache(root: root, capacityBytes: settings.cacheSizeBytes)
-        parents = ParentPool(parents: settings.parents, metrics: metrics, logger: logger, isDown: settings.isDown)
+        parents = ParentPool(parents: settings.parents, identity: FleetIdentity(node: settings.nodeName, proof: settings.fleetProof),
+                             metrics: metrics, logger: logger, isDown: settings.isDown)
         let timeout = TimeAmount.seconds(settings.upstreamTimeoutSeconds)
         manifests = EdgeManifests(root: root, verifier: settings.verifier, parents: parents, cache: cache, group: group,
-                                  nodeName: settings.nodeName, ttlSeconds: settings.manifestTTLSeconds, timeout: timeout,
+                                  ttlSeconds: settings.manifestTTLSeconds, timeout: timeout,
                                   metrics: metrics, logger: logger)
-        engine = FillEngine(cache: cache, parents: parents, group: group, nodeName: settings.nodeName, timeout: timeout,
+        engine = FillEngine(cache: cache, parents: parents, group: group, timeout: timeout,
                             settings: .init(waitTimeoutNanoseconds: UInt64(settings.waitTimeoutSeconds) * 1_000_000_000,
                                             maximumWaiters: settings.maximumWaiters),
                             metrics: metrics, logger: logger)

@@ -23,6 +23,8 @@ public struct EdgeSettings: Sendable {
     /// Whether gossip reports a parent dead or departed: such a parent is tried after every other, without waiting
     /// for a request to it to time out.
     public var isDown: @Sendable (String) -> Bool = { _ in false }
+    /// The fleet's proof for a request of a path to a parent (`FleetRequestAuth`), nil without a fleet keyring.
+    var fleetProof: @Sendable (_ path: String) -> String? = { _ in nil }
 
     public init(nodeName: String, parents: [ParentAddress], verifier: NoteVerifier, cacheSizeBytes: Int64, prefetch: Int,
                 manifestTTLSeconds: Int) {

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import Dispatch
 import EdgeCache
@@ -10,12 +11,15 @@ import NIOCore
 import Glibc
 #endif
 
-/// The I/O shell around `FillCoordinator`: turns cache misses into fills from parents, streams verified chunks to
+/// The I/O shell around `FillEngineState`: turns cache misses into fills from parents, streams verified chunks to
 /// every waiting response, commits complete objects to the disk cache, completes objects that range requests left
 /// partial, and runs prefetches — viewer fills at once, background fills at most `backgroundConcurrency` at a time.
+///
+/// One lock, one rule: `lock` guards `state` and nothing else, and under it only `FillEngineState` runs — pure code
+/// that calls no sink, fill run, cache, metric or logger. Each entry point decides under the lock, releases it, then
+/// performs the effects the decision returned. Cache I/O (creating a partial object) happens before or after, never
+/// under it; `isStopped` is an atomic read, so a fill run may ask it from anywhere.
 final class FillEngine: @unchecked Sendable {
-    typealias Coordinator = FillCoordinator<String, Int>
-
     /// The outcome of a request for bytes of an object.
     enum Start {
         /// The object was committed meanwhile: serve it from the cache.
@@ -32,218 +36,130 @@ final class FillEngine: @unchecked Sendable {
     private let cache: DiskCache
     private let parents: ParentPool
     private let group: EventLoopGroup
-    private let nodeName: String
     private let timeout: TimeAmount
     private let metrics: EdgeMetrics
     private let logger: Logger
     private let commitQueue = DispatchQueue(label: "edgenode.cache-commit")
 
     private let lock = NIOLock()
-    private var coordinator: Coordinator
-    private var objects: [String: ObjectFill] = [:]
-    private var sinks: [Int: (sink: FillSink, object: ObjectFill)] = [:]
-    private var waiterOfSink: [ObjectIdentifier: Int] = [:]
-    private var nextWaiter = 0
-    /// Background fills not started yet, oldest first, and how many run.
-    private var queued: [(fill: Int, object: String, chunks: Range<Int>)] = []
-    private var runningBackground: Set<Int> = []
-    private var uncachedStreams = 0
-    private var ticker: RepeatedTask?
+    private var state: FillEngineState
     /// Set on shutdown: no fill starts or continues.
-    private var stopped = false
+    private let stopped = ManagedAtomic(false)
+    private let ticker = NIOLockedValueBox<RepeatedTask?>(nil)
 
-    init(cache: DiskCache, parents: ParentPool, group: EventLoopGroup, nodeName: String, timeout: TimeAmount,
-         settings: Coordinator.Settings, metrics: EdgeMetrics, logger: Logger) {
+    init(cache: DiskCache, parents: ParentPool, group: EventLoopGroup, timeout: TimeAmount,
+         settings: FillCoordinator<String, Int>.Settings, metrics: EdgeMetrics, logger: Logger) {
         self.cache = cache
         self.parents = parents
         self.group = group
-        self.nodeName = nodeName
         self.timeout = timeout
         self.metrics = metrics
         self.logger = logger
-        coordinator = Coordinator(settings: settings)
-        ticker = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
+        state = FillEngineState(settings: settings, backgroundConcurrency: Self.backgroundConcurrency,
+                                maximumUncachedStreams: Self.maximumUncachedStreams)
+        let task = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [weak self] _ in
             self?.tick()
         }
+        ticker.withLockedValue { $0 = task }
     }
 
     /// Shutdown: queued fills are dropped and running ones stop at their next step (before the event loops go).
     func stop() {
-        let ticker = lock.withLock {
-            stopped = true
-            queued.removeAll()
-            defer { self.ticker = nil }
-            return self.ticker
-        }
-        ticker?.cancel()
+        stopped.store(true, ordering: .sequentiallyConsistent)
+        lock.withLock { state.stop() }
+        ticker.withLockedValue { task in
+            defer { task = nil }
+            return task
+        }?.cancel()
     }
 
-    /// Whether the engine was stopped.
-    var isStopped: Bool { lock.withLock { stopped } }
+    /// Whether the engine was stopped (lock-free).
+    var isStopped: Bool { stopped.load(ordering: .relaxed) }
 
     /// A response wants `bytes` of the object at `path` (listed in the manifest as `entry`). Called on the sink's
     /// event loop.
     func request(path: String, entry: VerifiedManifest.Entry, bytes: Range<Int64>, sink: FillSink) -> Start {
+        if cache.contains(path) { return .committed }
         let chunkSize = Int64(entry.chunks.chunkSize)
         let wanted = Int(bytes.lowerBound / chunkSize)..<Int((bytes.upperBound + chunkSize - 1) / chunkSize)
-        enum Plan {
-            case committed
-            case failed(String)
-            case ready(ObjectFill, EdgeMetrics.Outcome, verifiedPrefixEnd: Int, directives: [Coordinator.Directive])
-            /// Every chunk asked for is already verified in the partial object.
-            case present(ObjectFill)
-        }
-        let plan: Plan = lock.withLock {
-            if cache.contains(path) { return .committed }
-            let object: ObjectFill
-            do {
-                object = try objectLocked(path, entry: entry)
-            } catch {
-                return .failed("\(error)")
+        var created: ObjectFill?
+        while true {
+            let decision = lock.withLock { state.request(path: path, wanted: wanted, sink: sink, created: created, now: Self.now()) }
+            switch decision {
+            case .needsObject:
+                do {
+                    created = try makeObject(path, entry: entry)
+                } catch {
+                    sink.fail(status: 503, reason: "cache unavailable: \(error)")
+                    return .waiting
+                }
+            case .effects(let effects, let unused):
+                if let unused { cache.discard(unused.partial) }
+                perform(effects)
+                return .waiting
             }
-            guard let missing = object.firstMissing(in: wanted) else { return .present(object) }
-            let waiter = nextWaiter
-            nextWaiter += 1
-            sinks[waiter] = (sink, object)
-            waiterOfSink[ObjectIdentifier(sink)] = waiter
-            let directives = coordinator.request(waiter, object: path, chunks: missing..<wanted.upperBound, now: Self.now())
-            let started = directives.contains { if case .startFill = $0 { true } else { false } }
-            if !started, let fill = coordinator.fill(of: waiter) { promoteLocked(fill) }
-            return .ready(object, started ? .miss : .coalesced, verifiedPrefixEnd: missing, directives: directives)
-        }
-        switch plan {
-        case .committed:
-            return .committed
-        case .failed(let reason):
-            sink.fail(status: 503, reason: "cache unavailable: \(reason)")
-            return .waiting
-        case .present(let object):
-            sink.prepare(reader: object.reader, outcome: .hit)
-            sink.finish()
-            return .waiting
-        case .ready(let object, let outcome, let prefixEnd, let directives):
-            sink.prepare(reader: object.reader, outcome: outcome)
-            if prefixEnd > wanted.lowerBound { sink.available(upTo: object.endOffset(ofChunk: prefixEnd)) }
-            execute(directives, kind: .viewer)
-            return .waiting
         }
     }
 
     /// The response went away: it stops waiting (the fill goes on, its chunks are worth caching).
     func cancel(_ sink: FillSink) {
-        lock.withLock {
-            guard let waiter = waiterOfSink.removeValue(forKey: ObjectIdentifier(sink)) else { return }
-            sinks[waiter] = nil
-            coordinator.cancel(waiter)
-        }
+        lock.withLock { state.cancel(sink) }
     }
 
     /// Fills `path` in the background unless it is cached or already being filled.
     func prefetch(path: String, entry: VerifiedManifest.Entry) {
-        let directives: [Coordinator.Directive] = lock.withLock {
-            guard !cache.contains(path), objects[path] == nil, let object = try? objectLocked(path, entry: entry),
-                  let run = object.firstMissingRun() else { return [] }
-            return coordinator.background(object: path, chunks: run)
-        }
-        execute(directives, kind: .background)
+        guard !cache.contains(path), !lock.withLock({ state.isFilling(path) }),
+              let object = try? makeObject(path, entry: entry) else { return }
+        let (effects, unused) = lock.withLock { state.prefetch(object) }
+        if let unused { cache.discard(unused.partial) }
+        perform(effects)
     }
 
-    private enum Kind { case viewer, background }
-
-    private func objectLocked(_ path: String, entry: VerifiedManifest.Entry) throws(StorageError) -> ObjectFill {
-        if let existing = objects[path] { return existing }
+    /// A partial object for `path` in the cache (file I/O: never called under the lock).
+    private func makeObject(_ path: String, entry: VerifiedManifest.Entry) throws(StorageError) -> ObjectFill {
         let partial = try cache.beginWrite(path, size: entry.chunks.size)
-        let object = ObjectFill(path: path, entry: entry, partial: partial, reader: SharedFile(descriptor: partial.duplicateDescriptor()))
-        objects[path] = object
-        return object
+        return ObjectFill(path: path, entry: entry, partial: partial, reader: SharedFile(descriptor: partial.duplicateDescriptor()))
     }
 
-    /// A viewer now waits on a queued background fill: it starts at once.
-    private func promoteLocked(_ fill: Int) {
-        guard let index = queued.firstIndex(where: { $0.fill == fill }) else { return }
-        let item = queued.remove(at: index)
-        let object = objects[item.object]!
-        metrics.viewerFills.increment()
-        startRun(fill: item.fill, object: object, chunks: item.chunks)
-    }
-
-    private func execute(_ directives: [Coordinator.Directive], kind: Kind, upstreamStatus: Int = 502) {
-        for directive in directives {
-            switch directive {
-            case .startFill(let fill, let path, let chunks):
-                let object: ObjectFill? = lock.withLock {
-                    guard let object = objects[path] else { return nil }
-                    if kind == .background {
-                        queued.append((fill, path, chunks))
-                        return nil
-                    }
-                    return object
-                }
-                if let object {
-                    metrics.viewerFills.increment()
-                    startRun(fill: fill, object: object, chunks: chunks)
-                }
-            case .send(let waiter, _, let chunks):
-                if let (sink, object) = lock.withLock({ sinks[waiter] }) {
-                    sink.available(upTo: object.endOffset(ofChunk: chunks.upperBound))
-                }
-            case .finish(let waiter):
-                removeSink(waiter)?.finish()
-            case .fail(let waiter, let failure):
-                let sink = removeSink(waiter)
-                switch failure {
-                case .upstreamFailed: sink?.fail(status: upstreamStatus, reason: "no parent delivered verified bytes")
-                case .timedOut: sink?.fail(status: 504, reason: "parents too slow")
-                case .tooManyWaiters: sink?.fail(status: 503, reason: "too many viewers waiting for this object")
-                }
-            case .fillCompleted(let fill, let path, _):
-                fillEnded(fill, path: path, failed: false)
+    /// Acts on what a decision returned. Called with the lock released.
+    private func perform(_ effects: [FillEffect]) {
+        for effect in effects {
+            switch effect {
+            case .prepare(let sink, let reader, let outcome):
+                sink.prepare(reader: reader, outcome: outcome)
+            case .available(let sink, let offset):
+                sink.available(upTo: offset)
+            case .finish(let sink):
+                sink.finish()
+            case .fail(let sink, let status, let reason):
+                sink.fail(status: status, reason: reason)
+            case .startRun(let fill, let object, let chunks, let kind):
+                startRun(fill: fill, object: object, chunks: chunks, kind: kind)
+            case .streamUncached(let sink, let object):
+                streamUncached(sink, path: object.path, entry: object.entry)
+            case .commit(let object):
+                commitQueue.async { self.commit(object) }
+            case .discard(let object):
+                cache.discard(object.partial)
             }
         }
-        pumpBackground()
     }
 
-    private func removeSink(_ waiter: Int) -> FillSink? {
-        lock.withLock {
-            guard let (sink, _) = sinks.removeValue(forKey: waiter) else { return nil }
-            waiterOfSink[ObjectIdentifier(sink)] = nil
-            return sink
-        }
-    }
-
-    /// Starts queued background fills while fewer than `backgroundConcurrency` run.
-    private func pumpBackground() {
-        let starts: [(Int, ObjectFill, Range<Int>)] = lock.withLock {
-            var starts: [(Int, ObjectFill, Range<Int>)] = []
-            while runningBackground.count < Self.backgroundConcurrency, !queued.isEmpty {
-                let item = queued.removeFirst()
-                guard let object = objects[item.object] else { continue }
-                runningBackground.insert(item.fill)
-                starts.append((item.fill, object, item.chunks))
-            }
-            return starts
-        }
-        for (fill, object, chunks) in starts {
-            metrics.backgroundFills.increment()
-            startRun(fill: fill, object: object, chunks: chunks)
-        }
-    }
-
-    private func startRun(fill: Int, object: ObjectFill, chunks: Range<Int>) {
+    private func startRun(fill: Int, object: ObjectFill, chunks: Range<Int>, kind: FillKind) {
         guard !isStopped else { return }
+        switch kind {
+        case .viewer, .promoted: metrics.viewerFills.increment()
+        case .background: metrics.backgroundFills.increment()
+        }
         let eventLoop = group.next()
         let run = FillRun(path: object.path, entry: object.entry, chunks: chunks, target: CacheFillTarget(engine: self, fill: fill, object: object),
-                          parents: parents, nodeName: nodeName, timeout: timeout, metrics: metrics, logger: logger, eventLoop: eventLoop)
+                          parents: parents, timeout: timeout, metrics: metrics, logger: logger, eventLoop: eventLoop)
         eventLoop.execute { run.start() }
     }
 
     /// Chunks of a fill were verified and written (called by its run).
     func verified(fill: Int, chunks: [Int], verifiedEnd: Int, object: ObjectFill) {
-        let directives = lock.withLock {
-            for index in chunks { object.markPresent(index) }
-            return coordinator.progress(fill, verifiedEnd: verifiedEnd, now: Self.now())
-        }
-        execute(directives, kind: .viewer)
+        perform(lock.withLock { state.verified(fill: fill, chunks: chunks, verifiedEnd: verifiedEnd, object: object, now: Self.now()) })
     }
 
     /// Writes verified bytes into the object. When this node's file system is full before its byte budget is, the
@@ -267,43 +183,24 @@ final class FillEngine: @unchecked Sendable {
     /// on it streams the rest of its bytes from the parents, verified but not cached, and the partial object goes.
     func storageFailed(fill: Int, object: ObjectFill) {
         metrics.failedFills.increment()
-        let directives = lock.withLock { coordinator.fillFailed(fill) }
-        var others: [Coordinator.Directive] = []
-        for directive in directives {
-            if case .fail(let waiter, _) = directive, let sink = removeSink(waiter) {
-                streamUncached(sink, path: object.path, entry: object.entry)
-            } else {
-                others.append(directive)
-            }
-        }
-        execute(others, kind: .viewer)
-        fillEnded(fill, path: object.path, failed: true)
+        perform(lock.withLock { state.storageFailed(fill: fill, object: object) })
     }
 
     private func streamUncached(_ sink: FillSink, path: String, entry: VerifiedManifest.Entry) {
-        let admitted = lock.withLock {
-            guard uncachedStreams < Self.maximumUncachedStreams else { return false }
-            uncachedStreams += 1
-            return true
-        }
-        guard admitted else {
-            sink.fail(status: 503, reason: "cache disk full")
-            return
-        }
         metrics.uncachedResponses.increment()
         logger.warning("cache disk full: serving through without caching", metadata: ["path": "\(path)"])
         let chunkSize = Int64(entry.chunks.chunkSize)
         sink.streamUncached { [self] bytes, eventLoop, deliver, end in
             let chunks = Int(bytes.lowerBound / chunkSize)..<Int((bytes.upperBound + chunkSize - 1) / chunkSize)
             let target = UncachedFillTarget(deliver: deliver, end: { [self] status in
-                lock.withLock { uncachedStreams -= 1 }
+                lock.withLock { state.uncachedStreamEnded() }
                 end(status)
             }, engineStopped: { [self] in isStopped })
             guard !chunks.isEmpty else {
                 target.completed()
                 return
             }
-            FillRun(path: path, entry: entry, chunks: chunks, target: target, parents: parents, nodeName: nodeName, timeout: timeout,
+            FillRun(path: path, entry: entry, chunks: chunks, target: target, parents: parents, timeout: timeout,
                     metrics: metrics, logger: logger, eventLoop: eventLoop).start()
         }
     }
@@ -311,41 +208,7 @@ final class FillEngine: @unchecked Sendable {
     /// Every parent failed for this fill (called by its run).
     func failed(fill: Int, object: ObjectFill, status: Int) {
         metrics.failedFills.increment()
-        let directives = lock.withLock { coordinator.fillFailed(fill) }
-        execute(directives, kind: .viewer, upstreamStatus: status)
-        fillEnded(fill, path: object.path, failed: true)
-    }
-
-    /// A fill ended: commit the object when complete, continue filling it when a range left it partial, or drop a
-    /// partial object nobody waits for after a failure.
-    private func fillEnded(_ fill: Int, path: String, failed: Bool) {
-        enum Next { case none, commit(ObjectFill), discard(ObjectFill), complete([Coordinator.Directive]) }
-        let next: Next = lock.withLock {
-            runningBackground.remove(fill)
-            guard let object = objects[path], !object.committing, !coordinator.isFilling(path) else { return .none }
-            if object.isComplete {
-                object.committing = true
-                return .commit(object)
-            }
-            if failed {
-                guard !sinks.values.contains(where: { $0.object === object }) else { return .none }
-                objects[path] = nil
-                return .discard(object)
-            }
-            guard let run = object.firstMissingRun() else { return .none }
-            return .complete(coordinator.background(object: path, chunks: run))
-        }
-        switch next {
-        case .none:
-            break
-        case .commit(let object):
-            commitQueue.async { self.commit(object) }
-        case .discard(let object):
-            cache.discard(object.partial)
-        case .complete(let directives):
-            execute(directives, kind: .background)
-        }
-        pumpBackground()
+        perform(lock.withLock { state.failed(fill: fill, object: object, status: status) })
     }
 
     private func commit(_ object: ObjectFill) {
@@ -357,7 +220,7 @@ final class FillEngine: @unchecked Sendable {
             logger.error("cannot commit a verified object to the cache", metadata: ["path": "\(object.path)", "error": "\(error)"])
             cache.discard(object.partial)
         }
-        lock.withLock { _ = objects[object.path] === object ? objects.removeValue(forKey: object.path) : nil }
+        lock.withLock { state.committed(object) }
     }
 
     /// One of the engine's event loops.
@@ -366,7 +229,6 @@ final class FillEngine: @unchecked Sendable {
     private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
     private func tick() {
-        let directives = lock.withLock { coordinator.tick(now: Self.now()) }
-        if !directives.isEmpty { execute(directives, kind: .viewer) }
+        perform(lock.withLock { state.tick(now: Self.now()) })
     }
 }

@@ -28,7 +28,6 @@ final class FillRun: @unchecked Sendable {
     private let chunks: Range<Int>
     private let target: FillTarget
     private let parents: ParentPool
-    private let nodeName: String
     private let timeout: TimeAmount
     private let metrics: EdgeMetrics
     private let logger: Logger
@@ -36,14 +35,13 @@ final class FillRun: @unchecked Sendable {
     private var verifier: ChunkStreamVerifier
     private var sawTimeout = false
 
-    init(path: String, entry: VerifiedManifest.Entry, chunks: Range<Int>, target: FillTarget, parents: ParentPool, nodeName: String,
+    init(path: String, entry: VerifiedManifest.Entry, chunks: Range<Int>, target: FillTarget, parents: ParentPool,
          timeout: TimeAmount, metrics: EdgeMetrics, logger: Logger, eventLoop: EventLoop) {
         self.path = path
         self.entry = entry
         self.chunks = chunks
         self.target = target
         self.parents = parents
-        self.nodeName = nodeName
         self.timeout = timeout
         self.metrics = metrics
         self.logger = logger
@@ -66,7 +64,7 @@ final class FillRun: @unchecked Sendable {
         var localFailure: StorageError?
         metrics.requested(from: parent.name, kind: .object)
         ParentFetch.start(
-            on: eventLoop, parent: parent, request: .init(path: "/" + path, range: range), via: nodeName, timeout: timeout,
+            on: eventLoop, parent: parent, request: .init(path: "/" + path, range: range), identity: parents.identity, timeout: timeout,
             onHead: { [self] head in
                 let expected = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(size)"
                 let contentRange = head.headers.first(name: "Content-Range")

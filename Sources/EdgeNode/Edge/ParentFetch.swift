@@ -74,8 +74,8 @@ enum ParentFetchError: Error, Equatable, CustomStringConvertible {
 }
 
 /// One HTTP/1.1 GET to a parent over its own connection, streamed: the head, then body buffers as they arrive, then
-/// exactly one end callback. Every callback runs on `eventLoop`. Requests carry `Via` with the node's name and, to a
-/// mesh peer, `Cache-Control: only-if-cached`.
+/// exactly one end callback. Every callback runs on `eventLoop`. Requests carry `Via` with the node's name, the
+/// fleet's proof that a node sent them (`FleetRequestAuth`) and, to a mesh peer, `Cache-Control: only-if-cached`.
 final class ParentFetch {
     struct Request {
         var path: String
@@ -92,11 +92,12 @@ final class ParentFetch {
     typealias OnBody = (ByteBuffer) -> Bool
     typealias OnEnd = (ParentFetchError?) -> Void
 
-    static func start(on eventLoop: EventLoop, parent: ParentAddress, request: Request, via: String, timeout: TimeAmount,
+    static func start(on eventLoop: EventLoop, parent: ParentAddress, request: Request, identity: FleetIdentity, timeout: TimeAmount,
                       onHead: @escaping OnHead, onBody: @escaping OnBody, onEnd: @escaping OnEnd) {
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: request.path)
         head.headers.add(name: "Host", value: parent.address.description)
-        head.headers.add(name: "Via", value: "1.1 \(via)")
+        head.headers.add(name: "Via", value: "1.1 \(identity.node)")
+        if let proof = identity.proof(request.path) { head.headers.add(name: FleetRequestAuth.field, value: proof) }
         head.headers.add(name: "Connection", value: "close")
         if let range = request.range { head.headers.add(name: "Range", value: "bytes=\(range.lowerBound)-\(range.upperBound - 1)") }
         if parent.isPeer { head.headers.add(name: "Cache-Control", value: "only-if-cached") }

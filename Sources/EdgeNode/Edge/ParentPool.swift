@@ -10,10 +10,13 @@ final class ParentPool: Sendable {
     private let metrics: EdgeMetrics
     private let logger: Logger
     private let isDown: @Sendable (String) -> Bool
+    /// Who this node's requests to its parents say they come from.
+    let identity: FleetIdentity
 
     /// - Parameter isDown: whether gossip reports a parent dead or departed.
-    init(parents: [ParentAddress], metrics: EdgeMetrics, logger: Logger, settings: ParentHealth<String>.Settings = .init(),
+    init(parents: [ParentAddress], identity: FleetIdentity, metrics: EdgeMetrics, logger: Logger, settings: ParentHealth<String>.Settings = .init(),
          isDown: @escaping @Sendable (String) -> Bool = { _ in false }) {
+        self.identity = identity
         self.metrics = metrics
         self.logger = logger
         self.isDown = isDown

@@ -80,8 +80,9 @@ public struct ClusterView: Sendable, Equatable {
         return Emergency(flag: flag, signers: note.signatures.map(\.name), note: record.value)
     }
 
-    /// The members as the routing policy takes them, at `now` (uptime ns): load from their gossiped health; a member
-    /// counts as alive since its status last changed (not since its last health announcement).
+    /// The members as the routing policy takes them, at `now` (uptime ns): load from their gossiped health, a member
+    /// whose data plane does not answer as draining; a member counts as alive since its status last changed (not
+    /// since its last health announcement).
     public func routingMembers(now: UInt64) -> [RoutingPolicy.Member] {
         members.map { member in
             let status: RoutingPolicy.Status = switch member.status {
@@ -91,15 +92,17 @@ public struct ClusterView: Sendable, Equatable {
             case .left: .left
             }
             return RoutingPolicy.Member(name: member.name, role: member.role, location: member.location, status: status,
-                                        load: member.health.loadScore, draining: false,
+                                        load: member.health.loadScore, draining: !member.health.serving,
                                         aliveForSeconds: status == .alive ? Double(now &- min(now, member.statusSince)) / 1e9 : 0)
         }
     }
 
-    /// Whether `other` differs in what routing and operators act on: membership, status, incarnation or records
-    /// (not the health figures that move every second).
+    /// Whether `other` differs in what routing and operators act on: membership, status, incarnation, whether a
+    /// member serves, or records (not the health figures that move every second).
     public func differsInMembership(from other: ClusterView) -> Bool {
         guard members.count == other.members.count, records == other.records else { return true }
-        return zip(members, other.members).contains { $0.name != $1.name || $0.status != $1.status || $0.incarnation != $1.incarnation }
+        return zip(members, other.members).contains {
+            $0.name != $1.name || $0.status != $1.status || $0.incarnation != $1.incarnation || $0.health.serving != $1.health.serving
+        }
     }
 }

@@ -77,7 +77,7 @@ final class GossipShell: @unchecked Sendable {
             message = try sealer.open(datagram, nowMillis: Self.wallMillis(), budget: settings.protocolSettings.packetBudget)
         } catch {
             metrics.dropped(error)
-            logger.debug("gossip packet dropped", metadata: ["from": "\(address)", "reason": "\(error.rawValue)"])
+            logger.debug("gossip packet dropped", metadata: ["from": "\(address.logDescription)", "reason": "\(error.rawValue)"])
             return
         }
         metrics.received(bytes: datagram.count)

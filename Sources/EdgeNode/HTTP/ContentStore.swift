@@ -55,6 +55,15 @@ struct MediaSegment: Sendable {
     let segment: UInt64
     let milliseconds: UInt32
 
+    /// The media time `bytes` of the segment's `size` bytes carry: its duration in proportion, rounded down (a whole
+    /// segment its whole duration; nothing for an empty or impossible count).
+    func milliseconds(delivering bytes: UInt64, of size: UInt64) -> UInt32 {
+        guard size > 0, bytes > 0 else { return 0 }
+        guard bytes < size else { return milliseconds }
+        let product = UInt64(milliseconds).multipliedFullWidth(by: bytes)
+        return UInt32(size.dividingFullWidth(product).quotient)
+    }
+
     /// FNV-1a of the segment's path within its content.
     static func id(_ path: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -128,7 +128,8 @@ extension FileRequestHandler {
         edge.prefetch(after: path, in: content)
         if let views = settings.views, let duration = content.verified.manifest.renditions.lazy.flatMap(\.segments).first(where: { $0.path == path })?.durationUs {
             let media = MediaSegment(content: contentID, segment: MediaSegment.id(path), milliseconds: UInt32(clamping: max(0, duration) / 1000))
-            views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media, bytes: UInt64(range.count))
+            views.delivered(peer: context.channel.remoteAddress, request: request, media: media, bytes: UInt64(range.count),
+                            of: representation.length)
         }
         var head = ResponseHead.begin(status: partial ? 206 : 200, capacity: 512, allocator: context.channel.allocator)
         for field in fields + ResponsePlanner.corsFields + (degraded ? [NodeEndpoints.degradedField] : []) {

@@ -2,6 +2,7 @@ import HTTPSemantics
 import Manifest
 import NIOCore
 import NIOHTTP1
+import Routing
 
 /// `GET /{content}/steered.m3u8`: the steered multivariant playlist, built from the content's verified manifest (a
 /// caching node may have to fetch it from a parent first).
@@ -10,13 +11,17 @@ extension FileRequestHandler {
                       keepAlive: Bool, http10: Bool) {
         let isHead = request.method == .HEAD
         current.answer = .local
+        let placement = context.channel.remoteAddress?.ipAddress.flatMap { IPAddress($0) }.map {
+            steering.router.place(peer: $0, forwardedFor: NodeEndpoints.forwardedFor(request.headers))
+        }
+        let secure = secure
         guard let edge else {
             let plan: ResponsePlan
             do {
                 let data = try AtomicFile.read(settings.root + "/" + contentID + "/manifest.json", limit: ContentManifest.maximumSize)
                 let manifest = try ContentManifest.parse(data)
                 if let verifier = settings.verifier { _ = try VerifiedManifest(manifest, verifier: verifier) }
-                plan = steering.playlist(manifest, isHead: isHead)
+                plan = steering.playlist(manifest, placement: placement, secure: secure, isHead: isHead)
             } catch {
                 plan = ResponsePlanner.status(404, "not found", isHead: isHead)
             }
@@ -34,7 +39,7 @@ extension FileRequestHandler {
             let plan: ResponsePlan
             switch result {
             case .success(let content):
-                plan = steering.playlist(content.verified.manifest, isHead: isHead)
+                plan = steering.playlist(content.verified.manifest, placement: placement, secure: secure, isHead: isHead)
             case .failure(ManifestUnavailable.notFound):
                 plan = ResponsePlanner.status(404, "not found", isHead: isHead)
             case .failure:

@@ -44,12 +44,15 @@ final class FileRequestHandler: ChannelInboundHandler {
 
     /// `/healthz`, `/metrics`, `/cluster`, `/route/…`, `/fleet/emergency` and viewer redirects.
     let endpoints: NodeEndpoints
+    /// The connection came in over HTTPS: redirects and steered playlists keep that scheme.
+    let secure: Bool
     /// The request being answered is served in degraded emergency mode: its response carries `X-Emergency: degraded`.
     var degraded = false
 
     init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, metrics: DataPlaneMetrics,
-         accessLog: AccessLog?, endpoints: NodeEndpoints, logger: Logger) {
+         accessLog: AccessLog?, endpoints: NodeEndpoints, secure: Bool, logger: Logger) {
         self.store = store
+        self.secure = secure
         self.endpoints = endpoints
         self.edge = edge
         self.traffic = traffic
@@ -170,7 +173,7 @@ final class FileRequestHandler: ChannelInboundHandler {
                 respond(context: context, plan: plan, file: nil, keepAlive: keepAlive, http10: http10)
                 return
             }
-            switch endpoints.viewerRoute(head, isHead: isHead, peer: context.channel.remoteAddress) {
+            switch endpoints.viewerRoute(head, isHead: isHead, peer: context.channel.remoteAddress, secure: secure) {
             case .serve:
                 break
             case .serveDegraded:
@@ -232,10 +235,12 @@ final class FileRequestHandler: ChannelInboundHandler {
         let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
         if !isHead, let media = file.media, let views = settings.views {
             switch selection {
-            case .whole: views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media, bytes: file.representation.length)
+            case .whole:
+                views.delivered(peer: context.channel.remoteAddress, request: request, media: media, bytes: file.representation.length,
+                                of: file.representation.length)
             case .ranges(let ranges):
-                views.delivered(peer: context.channel.remoteAddress, headers: request.headers, media: media,
-                                bytes: ranges.reduce(UInt64(0)) { $0 &+ UInt64($1.count) })
+                views.delivered(peer: context.channel.remoteAddress, request: request, media: media,
+                                bytes: ranges.reduce(UInt64(0)) { $0 + UInt64($1.count) }, of: file.representation.length)
             default: break
             }
         }

@@ -126,7 +126,7 @@ public final class HTTPServer: Service, Sendable {
                 throw error
             }
             settings.onListening?()
-            logger.info("serving", metadata: ["listen": "\(channels.map { $0.localAddress.map { "\($0)" } ?? "?" }.joined(separator: ","))",
+            logger.info("serving", metadata: ["listen": "\(channels.map { $0.localAddress?.logDescription ?? "?" }.joined(separator: ","))",
                                               "root": "\(settings.root)", "threads": "\(settings.threads)"])
             let all = channels
             // Graceful shutdown drains; cancellation (another service failed at start) stops at once.
@@ -154,10 +154,13 @@ public final class HTTPServer: Service, Sendable {
     /// What the data plane has sent and how the cache answered, since start (running totals).
     public var trafficTotals: TrafficTotals { traffic.totals }
 
+    /// The data plane's event loops.
+    var eventLoops: [EventLoop] { Array(group.makeIterator()) }
+
     /// Whether each event loop of the data plane ran a task within `timeout` (the systemd watchdog's question: a
     /// loop blocked by a bug must stop the pings).
     func eventLoopsRespond(within timeout: Duration) async -> Bool {
-        await EventLoopProbe.respond(Array(group.makeIterator()), within: timeout)
+        await EventLoopProbe.respond(eventLoops, within: timeout)
     }
 
     /// Open connections now, and the most allowed.
@@ -218,7 +221,8 @@ public final class HTTPServer: Service, Sendable {
                                                                                     informationalResponseStrategy: .drop,
                                                                                     limitConfiguration: limits)))
                     try pipeline.addHandler(FileRequestHandler(store: store, settings: settings, edge: edge, traffic: traffic, metrics: requestMetrics,
-                                                                  accessLog: accessLog, endpoints: endpoints, logger: logger))
+                                                                  accessLog: accessLog, endpoints: endpoints, secure: tls != nil,
+                                                                  logger: logger))
                 }
             }
     }

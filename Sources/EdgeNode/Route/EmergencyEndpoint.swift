@@ -25,7 +25,7 @@ struct EmergencyEndpoint: Sendable {
         switch refusal {
         case .tooLarge: 413
         case .malformed: 400
-        case .unknownKey, .badSignature, .otherFleet: 403
+        case .unknownKey, .badSignature, .unverifiedSigner, .otherFleet: 403
         case .notNewer: 409
         case .clockSkew: 422
         }
@@ -67,7 +67,7 @@ struct EmergencyEndpoint: Sendable {
             metrics.flagAccepted()
             logger.notice("emergency flag accepted", metadata: [
                 "mode": "\(flag.on ? "on" : "off")", "epoch": "\(flag.epoch)", "reason": "\(flag.reason)",
-                "from": "\(peer.map { "\($0)" } ?? "unknown")"])
+                "from": "\(peer?.logDescription ?? "unknown")"])
             return Self.json(EmergencyStatus(node: state.name, flag: flag, signers: EmergencyRecord.signers(note), note: note), isHead: false)
         }.recover { error in
             metrics.flagRefused("not_gossiping")

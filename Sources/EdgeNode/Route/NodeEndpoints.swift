@@ -35,6 +35,9 @@ struct NodeEndpoints: Sendable {
         let uri = request.uri
         switch uri {
         case "/healthz":
+            guard state?.servesViewers ?? true else {
+                return ResponsePlanner.status(503, "event loops of this node's data plane are stalled", isHead: isHead)
+            }
             return ResponsePlanner.status(200, "ok", isHead: isHead)
         case "/metrics":
             guard let metrics else { return nil }
@@ -75,14 +78,16 @@ struct NodeEndpoints: Sendable {
         case redirect(ResponsePlan)
     }
 
-    /// `ViewerRouter.route` for a request; fleet nodes' fills are never routed.
-    func viewerRoute(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?) -> ViewerRouting {
+    /// `ViewerRouter.route` for a request that came over HTTPS (`secure`) or plain HTTP; fleet nodes' fills (a valid
+    /// `FleetRequestAuth` proof) are never routed.
+    func viewerRoute(_ request: HTTPRequestHead, isHead: Bool, peer: SocketAddress?, secure: Bool) -> ViewerRouting {
         let uri = request.uri
         // The common case first, without parsing the path: a segment while segments are not moved.
-        guard let router, router.movesSegments || RequestPath.path(of: uri[...], endsWith: ".m3u8") else { return .serve }
+        let snapshot = fleet?.snapshot
+        guard let router = snapshot?.router, router.movesSegments || RequestPath.path(of: uri[...], endsWith: ".m3u8") else { return .serve }
         guard let components = RequestPath.components(of: uri[...]), components.count >= 2,
-              let peer = peerAddress(peer), !router.isFromFleetNode(request.headers) else { return .serve }
-        switch router.route(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers)) {
+              let peer = peerAddress(peer), !Self.isFleetRequest(request, auth: snapshot?.fleetAuth) else { return .serve }
+        switch router.route(uri: uri, components: components, peer: peer, forwardedFor: Self.forwardedFor(request.headers), secure: secure) {
         case .serve:
             return .serve
         case .serveDegraded:
@@ -93,6 +98,12 @@ struct NodeEndpoints: Sendable {
                                                                 .init("Content-Type", "text/plain; charset=utf-8")],
                                           body: .text("redirected to \(location)\n"), sendsBody: !isHead))
         }
+    }
+
+    /// Whether `request` carries a valid proof that a node of the fleet sent it (never `Via`, which anyone can write).
+    static func isFleetRequest(_ request: HTTPRequestHead, auth: FleetRequestAuth?) -> Bool {
+        guard let auth, request.headers.contains(name: FleetRequestAuth.field) else { return false }
+        return auth.sender(of: request.headers, path: request.uri, now: Int64(Date().timeIntervalSince1970)) != nil
     }
 
     /// The field on responses served in degraded emergency mode.

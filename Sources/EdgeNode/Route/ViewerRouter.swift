@@ -1,5 +1,6 @@
 import Foundation
 import Dispatch
+import HTTPSemantics
 import NIOHTTP1
 import Routing
 
@@ -44,7 +45,10 @@ struct ViewerRouter: Sendable {
     }
 
     let me: NodesConfig.Node
+    /// Each node's base URL for viewers who came over plain HTTP, and for those who came over HTTPS (nodes with an
+    /// HTTPS listener only): a redirect keeps the viewer's scheme.
     let urls: [String: String]
+    let secureURLs: [String: String]
     /// Every node of the fleet, in `nodes.conf` order.
     let pathways: [String]
     let routing: RoutingConfig
@@ -59,6 +63,7 @@ struct ViewerRouter: Sendable {
         self.me = me
         self.geoip = geoip
         urls = Dictionary(uniqueKeysWithValues: config.nodes.map { ($0.name, $0.url) })
+        secureURLs = Dictionary(uniqueKeysWithValues: config.nodes.compactMap { node in node.httpsURL.map { (node.name, $0) } })
         pathways = config.nodes.map(\.name)
         routing = config.routing
         self.state = state
@@ -135,8 +140,14 @@ struct ViewerRouter: Sendable {
     /// For a viewer's request of `uri` (path `components`, first the content id): a playlist is redirected to the
     /// node routing chooses when that is another one; in emergency mode an origin or edge redirects every file
     /// (segments too, so that a player in the middle of a stream follows the move). A steered playlist, a request
-    /// redirected already, and anything at a node that does not gossip are served here.
-    func route(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring]) -> Verdict {
+    /// redirected already, and anything at a node that does not gossip are served here; so is a request that came
+    /// over HTTPS when the chosen node has no HTTPS address (a redirect never downgrades the scheme). The `Location`
+    /// is built from the target's path and query only: an absolute-form target's host is not echoed.
+    /// The base URL of `node` for a viewer who came over HTTPS (`secure`) or plain HTTP; nil when it has none.
+    func base(of node: String, secure: Bool) -> String? { secure ? secureURLs[node] : urls[node] }
+
+    /// `view` replaces the node's gossiped view (a test's), and is then not cached.
+    func route(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring], secure: Bool, view: ClusterView? = nil) -> Verdict {
         guard components.count >= 2, let last = components.last else { return .serve }
         let playlist = last.hasSuffix(".m3u8")
         guard playlist || movesSegments, !(playlist && last == "steered.m3u8" && components.count == 2), !Self.wasRouted(uri) else {
@@ -144,17 +155,18 @@ struct ViewerRouter: Sendable {
         }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
         let contentID = String(components[0])
-        guard let target = redirectTarget(placement, contentID: contentID) else {
+        guard let target = redirectTarget(placement, contentID: contentID, view: view) else {
             noteDecision(.serve, reason: .noView, placement: placement, content: contentID, target: me.name)
             return .serve
         }
-        guard let node = target.node, let base = urls[node] else {
+        guard let node = target.node, let base = base(of: node, secure: secure) else {
             noteDecision(target.degraded ? .degraded : .serve, reason: target.reason, placement: placement, content: contentID, target: me.name)
             return target.degraded ? .serveDegraded : .serve
         }
         noteDecision(.redirect, reason: target.reason, placement: placement, content: contentID, target: node)
-        let path = uri.prefix { $0 != "?" && $0 != "#" }
-        let query = uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...].prefix { $0 != "#" }) }
+        let originForm = RequestPath.originForm(of: uri[...])
+        let path = originForm.prefix { $0 != "?" && $0 != "#" }
+        let query = originForm.firstIndex(of: "?").map { String(originForm[originForm.index(after: $0)...].prefix { $0 != "#" }) }
         return .redirect(base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1")
     }
 
@@ -168,30 +180,18 @@ struct ViewerRouter: Sendable {
 
     /// Where a viewer's request goes (`node` nil: served here), from the redirect cache when it holds a decision for
     /// this placement, content and view generation; nil when this node has no cluster view yet.
-    private func redirectTarget(_ placement: Placement, contentID: String) -> RedirectCache.Target? {
+    private func redirectTarget(_ placement: Placement, contentID: String, view given: ClusterView?) -> RedirectCache.Target? {
         let now = DispatchTime.now().uptimeNanoseconds
         let generation = state.clusterGeneration
-        let key = placement.cachePlace.map { RedirectCache.Key(place: $0, content: contentID) }
+        let key = given == nil ? placement.cachePlace.map { RedirectCache.Key(place: $0, content: contentID) } : nil
         if let key, let cached = redirects.lookup(key, generation: generation, now: now) { return cached }
-        guard let view = state.cluster else { return nil }
+        guard let view = given ?? state.cluster else { return nil }
         let choice = decide(placement, contentID: contentID, view: view, now: now, limit: 1)
         let first = choice.decision.candidates.first
         let target = RedirectCache.Target(node: first.flatMap { $0.name == me.name ? nil : $0.name }, degraded: choice.degraded,
                                           reason: first.map { RoutingMetrics.Reason($0.reason) } ?? .noCandidate)
         if let key { redirects.store(target, for: key, generation: generation, now: now) }
         return target
-    }
-
-    /// Whether a fleet node sent the request (a fill: its `Via` names the node), which is never redirected: fills
-    /// follow `parents`, not viewer routing.
-    func isFromFleetNode(_ headers: HTTPHeaders) -> Bool {
-        for (name, value) in headers where name.isASCIIEqual(caseInsensitive: "via") {
-            for hop in value.split(separator: ",") {
-                let parts = hop.split(separator: " ", omittingEmptySubsequences: true)
-                if parts.count >= 2, urls[String(parts[1])] != nil { return true }
-            }
-        }
-        return false
     }
 
     /// Whether the request's query carries the loop guard.

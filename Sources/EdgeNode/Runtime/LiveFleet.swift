@@ -5,7 +5,7 @@ import Synchronization
 
 /// The parts of the fleet's configuration a node's data plane reads for every request and a reload replaces while
 /// it serves (`NodeRuntime.reload`): how viewers are routed (nodes, zones, routing settings), which hosts are the
-/// fleet's, and which operator keys may sign an emergency flag. A request reads one consistent snapshot.
+/// fleet's, how a fleet node's request is recognised, and which operator keys may sign an emergency flag. A request reads one consistent snapshot.
 final class LiveFleet: Sendable {
     struct Snapshot: Sendable {
         /// Places viewers and redirects their playlist requests (nodes that gossip).
@@ -16,6 +16,8 @@ final class LiveFleet: Sendable {
         var emergencyCheck: EmergencyFlagCheck?
         /// Who may read `/metrics`, `/cluster` and the status page's data besides loopback (`[operators]`).
         var operators = OperatorAccess.loopbackOnly
+        /// Checks the proof fleet nodes' fills carry, and signs this node's (nil without a fleet keyring).
+        var fleetAuth: FleetRequestAuth?
         /// Where this node posts its delivery reports: the control API of the fleet's origin, over TLS when that
         /// origin has a certificate (verified against `[fleet] tls_ca`, or the system's roots without one).
         var control: ControlTarget?

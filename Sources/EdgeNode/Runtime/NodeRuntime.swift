@@ -47,7 +47,7 @@ public final class NodeRuntime: Service, Sendable {
     /// Held while the runtime exists: one control module per ledger.
     private let ledgerLock: DirectoryLock?
     private let fleet: LiveFleet
-    private let server: HTTPServer
+    let server: HTTPServer
     private let gossip: GossipService?
     private let reportKeys: ReportKeys?
     private let reloader: ConfigReloader
@@ -81,11 +81,11 @@ public final class NodeRuntime: Service, Sendable {
         }
         // One certificate for the HTTPS listener and (on an origin) the control API, read again at each reload.
         let tls = try Self.serverTLS(config: config, entry: entry)
-        var settings = try Self.serverSettings(config: config, entry: entry, tls: tls, overrides: overrides, state: state)
-        settings.metrics = metrics
-        settings.onListening = { readiness.listening("http") }
         let fleet = LiveFleet(try Self.fleetSnapshot(config: config, entry: entry, state: state))
         self.fleet = fleet
+        var settings = try Self.serverSettings(config: config, entry: entry, tls: tls, overrides: overrides, state: state, fleet: fleet)
+        settings.metrics = metrics
+        settings.onListening = { readiness.listening("http") }
         settings.fleet = fleet
         let flagFile = EmergencyFlagFile(content: entry.content, check: fleet.snapshot.emergencyCheck
                                          ?? EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: []))
@@ -132,6 +132,7 @@ public final class NodeRuntime: Service, Sendable {
                            gossip: gossip, reportKeys: reportKeysBox, logger: logger)
         }
         self.reloader = reloader
+        services.append(ServingMonitor(state: state, loopsRespond: { await server.eventLoopsRespond(within: $0) }, logger: logger))
         services.append(NodeLifecycle(notifier: notifier, reloadOnHangup: overrides.reloadOnHangup, reload: { _ = reloader.reload() },
                                       loopsRespond: { timeout in
                                           let data = await server.eventLoopsRespond(within: timeout)
@@ -221,8 +222,16 @@ public final class NodeRuntime: Service, Sendable {
         } catch {
             throw RuntimeError(description: "\(error)")
         }
+        let fleetAuth: FleetRequestAuth?
+        do {
+            fleetAuth = try config.gossipKeyring.map { path throws(KeyringFileError) in 
+                FleetRequestAuth(keyring: try KeyringFile.load(path), nodes: Set(config.nodes.map(\.name)))
+            }
+        } catch {
+            throw RuntimeError(description: "\(config.path): fleet.gossip_keyring: \(error)")
+        }
         return LiveFleet.Snapshot(router: router, fleetHosts: Set(config.nodes.compactMap { IPAddress($0.http.host) }),
-                                  emergencyCheck: entry.gossip != nil ? check : nil, operators: operators,
+                                  emergencyCheck: entry.gossip != nil ? check : nil, operators: operators, fleetAuth: fleetAuth,
                                   control: entry.reportToken == nil ? nil : try controlTarget(config: config))
     }
 
@@ -276,8 +285,9 @@ public final class NodeRuntime: Service, Sendable {
         }
         return keys
     }
+
     private static func serverSettings(config: NodesConfig, entry: NodesConfig.Node, tls: ServerTLS?, overrides: NodeOverrides,
-                                       state: NodeState) throws -> ServerSettings {
+                                       state: NodeState, fleet: LiveFleet) throws -> ServerSettings {
         var settings = ServerSettings(listen: entry.http, root: entry.content)
         settings.node = state
         settings.accessLog = entry.accessLog.map { ($0, entry.accessLogFormat) }
@@ -304,6 +314,8 @@ public final class NodeRuntime: Service, Sendable {
             // A viewer waits through at least one failover to the next parent.
             edge.waitTimeoutSeconds = max(10, 2 * Int64(entry.upstreamTimeoutSeconds) + 1)
             edge.isDown = { [weak state] parent in state?.isDown(parent) ?? false }
+            let name = entry.name
+            edge.fleetProof = { path in fleet.snapshot.fleetAuth?.proof(node: name, path: path, now: Int64(Date().timeIntervalSince1970)) }
             settings.edge = edge
         }
         return settings
@@ -321,7 +333,7 @@ public final class NodeRuntime: Service, Sendable {
         // Without a fleet keyring the node keeps its own secret (a viewer is then counted per node).
         let secret = try config.gossipKeyring.map { try KeyringFile.load($0).primary.bytes } ?? spool.nodeSecret()
         let recorder = ViewRecorder(node: entry.name, secret: secret, settings: config.royalty.counterSettings,
-                                    isFleetRequest: { headers in fleet.snapshot.router?.isFromFleetNode(headers) ?? false })
+                                    isFleetRequest: { NodeEndpoints.isFleetRequest($0, auth: fleet.snapshot.fleetAuth) })
         let (saved, unreadable) = spool.loadOpen(node: entry.name)
         recorder.restore(saved)
         if !unreadable.isEmpty { logger.error("saved view counts unreadable, set aside", metadata: ["files": "\(unreadable)"]) }

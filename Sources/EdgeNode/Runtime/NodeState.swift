@@ -13,6 +13,7 @@ public final class NodeState: Sendable {
     private let parts = NIOLockedValueBox<(gossip: GossipService?, server: HTTPServer?)>((nil, nil))
     private let sampler = NIOLockedValueBox(HealthSampler())
     private let emergency = Atomic<Bool>(false)
+    private let dataPlaneAnswers = Atomic<Bool>(true)
     /// The latest changes of the emergency flag this node took, and its latest routing decisions (the status page).
     let emergencyHistory = RecentEvents<EmergencyEvent>(capacity: 20)
     let routingHistory = RecentEvents<RoutingEvent>(capacity: 50)
@@ -62,6 +63,15 @@ public final class NodeState: Sendable {
         emergency.store(on, ordering: .relaxed)
     }
 
+    /// Whether the data plane's event loops answer (`ServingMonitor`'s last probe): when they do not, gossip
+    /// announces the node as not serving and `/healthz` fails on any loop that still runs.
+    public var servesViewers: Bool { dataPlaneAnswers.load(ordering: .relaxed) }
+
+    /// The latest probe of the data plane's event loops; true when the answer changed.
+    func noteDataPlane(answering: Bool) -> Bool {
+        dataPlaneAnswers.exchange(answering, ordering: .relaxed) != answering
+    }
+
     /// Publishes a cluster record through gossip: the future of whether it was taken; nil when the node does not
     /// gossip or gossip is not running.
     func publish(_ record: ClusterRecord) -> EventLoopFuture<Bool>? {
@@ -75,9 +85,11 @@ public final class NodeState: Sendable {
     func sampleHealth() -> NodeHealth {
         guard let server = parts.withLockedValue({ $0.server }) else { return NodeHealth() }
         let totals = server.trafficTotals, connections = server.connections
-        return sampler.withLockedValue {
+        var health = sampler.withLockedValue {
             $0.sample(totals, now: DispatchTime.now().uptimeNanoseconds, connections: connections.open, maxConnections: connections.limit)
         }
+        health.serving = servesViewers
+        return health
     }
 
     /// Whether gossip reports `member` dead or departed (a node without gossip knows nothing and says no).

@@ -20,9 +20,9 @@ final class ViewRecorder: Sendable {
     /// Set when a session became a view since the last save: the reporter saves at once, so a kill loses no view.
     private let viewsUnsaved = Atomic<Bool>(false)
     /// Whether a request comes from a fleet node (a fill, not a viewer).
-    private let isFleetRequest: @Sendable (HTTPHeaders) -> Bool
+    private let isFleetRequest: @Sendable (HTTPRequestHead) -> Bool
 
-    init(node: String, secret: [UInt8], settings: ViewCounter.Settings, isFleetRequest: @escaping @Sendable (HTTPHeaders) -> Bool) {
+    init(node: String, secret: [UInt8], settings: ViewCounter.Settings, isFleetRequest: @escaping @Sendable (HTTPRequestHead) -> Bool) {
         self.node = node
         self.settings = settings
         self.secret = SymmetricKey(data: secret)
@@ -30,12 +30,17 @@ final class ViewRecorder: Sendable {
         counter = Mutex(ViewCounter(settings: settings))
     }
 
-    /// A viewer at `peer` received `bytes` of `media`.
-    func delivered(peer: SocketAddress?, headers: HTTPHeaders, media: MediaSegment, bytes: UInt64, now: Int64 = Int64(Date().timeIntervalSince1970)) {
-        guard !isFleetRequest(headers) else { return }
-        let key = sessionKey(peer: peer, userAgent: headers.first(name: "user-agent") ?? "", content: media.content, now: now)
+    /// A viewer at `peer` who sent `request` received `bytes` of `media`, a segment of `size` bytes: the media time
+    /// credited is the segment's duration in proportion to the bytes delivered (a one-byte range of a 2 s segment
+    /// is worth nothing like 2 s).
+    func delivered(peer: SocketAddress?, request: HTTPRequestHead, media: MediaSegment, bytes: UInt64, of size: UInt64,
+                   now: Int64 = Int64(Date().timeIntervalSince1970)) {
+        guard !isFleetRequest(request) else { return }
+        let key = sessionKey(peer: peer, userAgent: request.headers.first(name: "user-agent") ?? "", content: media.content, now: now)
+        let milliseconds = media.milliseconds(delivering: bytes, of: size)
         let becameView = counter.withLock {
-            $0.delivered(session: key, content: media.content, segment: media.segment, mediaMilliseconds: media.milliseconds, bytes: bytes, now: now)
+            $0.delivered(session: key, content: media.content, segment: media.segment, mediaMilliseconds: milliseconds,
+                         ofSegment: media.milliseconds, bytes: bytes, now: now)
         }
         if becameView { viewsUnsaved.store(true, ordering: .relaxed) }
     }

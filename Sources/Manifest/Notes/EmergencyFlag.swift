@@ -85,6 +85,8 @@ public struct EmergencyFlagCheck: Sendable {
         case unknownKey
         /// A signature line names an operator key but does not verify.
         case badSignature(key: String)
+        /// A signature line is not from an operator key of the fleet (only verified operators may be named).
+        case unverifiedSigner
         case otherFleet(String)
         /// The epoch is not above the one held (a replay, or an older flag).
         case notNewer(epoch: UInt64, held: UInt64)
@@ -98,6 +100,7 @@ public struct EmergencyFlagCheck: Sendable {
             case .malformed: "malformed"
             case .unknownKey: "unknown_key"
             case .badSignature: "bad_signature"
+            case .unverifiedSigner: "unverified_signer"
             case .otherFleet: "other_fleet"
             case .notNewer: "not_newer"
             case .clockSkew: "clock_skew"
@@ -110,6 +113,7 @@ public struct EmergencyFlagCheck: Sendable {
             case .malformed(let why): "malformed flag: \(why)"
             case .unknownKey: "flag is not signed by any operator key of this fleet"
             case .badSignature(let key): "signature from operator key \"\(key)\" does not verify"
+            case .unverifiedSigner: "flag carries a signature line that is not from an operator key of this fleet"
             case .otherFleet(let fleet): "flag is for fleet \"\(fleet.prefix(64))\", not this one"
             case .notNewer(let epoch, let held): "flag epoch \(epoch) is not above the epoch held, \(held)"
             case .clockSkew(let seconds): "flag was issued \(seconds) s from this node's clock, beyond the allowed skew"
@@ -127,7 +131,8 @@ public struct EmergencyFlagCheck: Sendable {
         self.maximumSkewSeconds = maximumSkewSeconds
     }
 
-    /// The flag in `note` if this node must take it: bounded, well formed, signed by an operator key, for this fleet,
+    /// The flag in `note` if this node must take it: bounded, well formed, signed by an operator key and by nobody
+    /// else (every signature line verifies against an operator key), for this fleet,
     /// newer than the epoch held (`held`, nil when none), and issued within the skew of `now` (Unix seconds). The
     /// checks run in that order, so a forger learns nothing from a later one. `fromGossip`: the flag was signed and
     /// checked when it entered the fleet and may have been issued long ago (a node back from a partition or a
@@ -148,12 +153,15 @@ public struct EmergencyFlagCheck: Sendable {
             do {
                 try signed.verify(with: key)
                 verified = true
-                break
             } catch {
                 return .failure(.badSignature(key: key.name))
             }
         }
         guard verified else { return .failure(.unknownKey) }
+        // Every line names a key that verified: whoever a status shows as a signer really signed.
+        guard signed.signatures.allSatisfy({ line in operatorKeys.contains { $0.name == line.name && $0.keyID == line.keyID } }) else {
+            return .failure(.unverifiedSigner)
+        }
         guard flag.fleet == fleet else { return .failure(.otherFleet(flag.fleet)) }
         if let held, flag.epoch <= held { return .failure(.notNewer(epoch: flag.epoch, held: held)) }
         let skew = flag.issuedAt.subtractingReportingOverflow(now)
