@@ -36,6 +36,10 @@ public struct ViewCounter: Sendable {
         public var capacity = 1 << 20
         /// Session keys reported per period at most.
         public var maximumKeysPerPeriod = 4_000_000
+        /// Distinct sessions one client address may have credited with media per content and period: a client that
+        /// changes its User-Agent is not many viewers. Later sessions from that address get bytes counted, no media
+        /// time, and are counted in `refusedSessions`.
+        public var sessionsPerAddress = 16
 
         public init() {}
     }
@@ -81,6 +85,8 @@ public struct ViewCounter: Sendable {
         /// Distinct segments received and the media time credited for each, until the threshold is reached (then
         /// forgotten).
         var segments: [(segment: UInt64, credited: UInt32)]
+        /// Refused media time: its address had its share of sessions (counted once).
+        var refused = false
     }
 
     public let settings: Settings
@@ -90,6 +96,15 @@ public struct ViewCounter: Sendable {
     public private(set) var evictedSessions: UInt64 = 0
     /// Live sessions now.
     public private(set) var liveSessions = 0
+    /// Sessions refused media time because their address already had `sessionsPerAddress` for the content and period.
+    public private(set) var refusedSessions: UInt64 = 0
+    /// Per period, per address and content: the sessions credited with media time (bounded by the period's keys).
+    private var addressSessions: [Int64: [AddressOfContent: Set<SessionKey>]] = [:]
+
+    private struct AddressOfContent: Hashable {
+        let address: SessionKey
+        let content: String
+    }
 
     static let window = 8
     /// Distinct segments remembered per session before the threshold; beyond it every segment adds its time.
@@ -108,15 +123,25 @@ public struct ViewCounter: Sendable {
 
     /// A viewer of `session` received `bytes` of `content`'s `segment` (an id of the segment's path) carrying
     /// `mediaMilliseconds` of media, out of the segment's `segmentMilliseconds` (its whole duration; the delivery's
-    /// own media time when nil), at `now` (Unix seconds). True when this delivery made the session a view here.
+    /// own media time when nil), at `now` (Unix seconds). `address` identifies the client's address for this content
+    /// (salted like the session): at most `sessionsPerAddress` of its sessions earn media time per period. True when
+    /// this delivery made the session a view here.
     @discardableResult
-    public mutating func delivered(session key: SessionKey, content: String, segment: UInt64, mediaMilliseconds: UInt32,
+    public mutating func delivered(session key: SessionKey, address: SessionKey? = nil, content: String, segment: UInt64, mediaMilliseconds: UInt32,
                                    ofSegment segmentMilliseconds: UInt32? = nil, bytes: UInt64, now: Int64) -> Bool {
         periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes &+= bytes
         let slot = self.slot(for: key, content: content, now: now)
         guard var session = table[slot] else { return false }
         session.lastSeen = now
         var becameView = false
+        if let address, !admits(key, address: AddressOfContent(address: address, content: content), period: session.period) {
+            if !session.refused {
+                session.refused = true
+                refusedSessions += 1
+            }
+            table[slot] = session
+            return false
+        }
         let whole = max(segmentMilliseconds ?? mediaMilliseconds, mediaMilliseconds)
         let index = session.segments.firstIndex { $0.segment == segment }
         let already = index.map { session.segments[$0].credited } ?? 0
@@ -136,6 +161,18 @@ public struct ViewCounter: Sendable {
         }
         table[slot] = session
         return becameView
+    }
+
+    /// Whether `key` may earn media time as one of its address's sessions in `period` (and admits it if there is room).
+    /// Addresses beyond `maximumKeysPerPeriod` in a period are not tracked (memory stays bounded under a flood of
+    /// addresses; each of those is one address, so it gains nothing from it).
+    private mutating func admits(_ key: SessionKey, address: AddressOfContent, period: Int64) -> Bool {
+        if addressSessions[period]?[address]?.contains(key) == true { return true }
+        let held = addressSessions[period]?[address]?.count ?? 0
+        guard held < settings.sessionsPerAddress else { return false }
+        if held == 0 && (addressSessions[period]?.count ?? 0) >= settings.maximumKeysPerPeriod { return true }
+        addressSessions[period, default: [:]][address, default: []].insert(key)
+        return true
     }
 
     /// The slot holding `key`'s live session, made if there is none (a session idle past the timeout ends first).
@@ -230,6 +267,7 @@ public struct ViewCounter: Sendable {
         for index in table.indices where table[index].map({ closing.contains($0.period) }) == true {
             finish(index)
         }
+        for period in closed { addressSessions[period] = nil }
         return closed.map { Report(period: $0, contents: periods.removeValue(forKey: $0) ?? [:]) }
     }
 }

@@ -35,6 +35,18 @@ import Routing
         #expect(Set(config.nodes.map(\.http.host)).count == config.nodes.count, "each node has its own loopback address")
     }
 
+    /// `view_sessions_per_address`, both sides of each limit.
+    @Test func viewSessionsPerAddress() throws {
+        #expect(try Self.parse(Self.minimal).royalty.counterSettings.sessionsPerAddress == 16, "the default")
+        for (value, accepted) in [(0, false), (1, true), (10_000, true), (10_001, false), (-1, false)] {
+            let text = "[royalty]\nview_sessions_per_address = \(value)\n" + Self.minimal
+            let parsed = try? Self.parse(text)
+            #expect((parsed != nil) == accepted, "\(value)")
+            if let parsed { #expect(parsed.royalty.counterSettings.sessionsPerAddress == value) }
+        }
+        #expect(throws: ConfigError.self) { try Self.parse("[royalty]\nview_sessions_per_address = \"many\"\n" + Self.minimal) }
+    }
+
     @Test func minimalNode() throws {
         let node = try Self.parse(Self.minimal).nodes[0]
         #expect(node.role == .origin && node.latitude == 1.5 && node.longitude == 2)

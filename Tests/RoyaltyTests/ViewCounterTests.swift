@@ -56,6 +56,34 @@ import Testing
         #expect(clip?.views(threshold: 30_000) == 0)
     }
 
+    /// Issue 24 (view fraud): one address that invents viewers (a new User-Agent per session) earns media time for
+    /// `sessionsPerAddress` sessions per content and period, no more; the others are counted as refused. Another
+    /// address, another content and the next period are apart.
+    @Test func oneAddressCannotMintViewers() {
+        var settings = ViewCounter.Settings()
+        settings.sessionsPerAddress = 3
+        var counter = ViewCounter(settings: settings)
+        let address = Self.key(1_000), other = Self.key(2_000)
+        for viewer in 0..<10 {
+            for segment in 0..<8 {
+                counter.delivered(session: Self.key(UInt64(viewer)), address: address, content: "clip", segment: UInt64(segment),
+                                  mediaMilliseconds: 4_000, bytes: 1, now: Self.start + Int64(segment))
+            }
+        }
+        counter.delivered(session: Self.key(50), address: other, content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: 1, now: Self.start)
+        counter.delivered(session: Self.key(51), address: address, content: "song", segment: 0, mediaMilliseconds: 4_000, bytes: 1, now: Self.start)
+        #expect(counter.refusedSessions == 7, "each refused session counted once")
+        counter.delivered(session: Self.key(9), address: address, content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: 1,
+                          now: Self.start + Self.hour)
+        let reports = counter.closePeriods(now: Self.start + 3 * Self.hour)
+        let clip = reports.first?.contents["clip"]
+        #expect(clip?.views(threshold: 30_000) == 3, "three sessions of the address made views, seven did not")
+        #expect(clip?.sessions[Self.key(50)] == 4_000, "another address is apart")
+        #expect(reports.first?.contents["song"]?.sessions[Self.key(51)] == 4_000, "another content is apart")
+        #expect(reports.last?.contents["clip"]?.sessions[Self.key(9)] == 4_000, "the next period starts afresh")
+        #expect(clip?.bytes == 80 + 1, "refused sessions' bytes still count")
+    }
+
     @Test func anIdleSessionEndsAndTheViewerComesBackAsANewOne() {
         var settings = ViewCounter.Settings()
         settings.idleTimeoutSeconds = 1_800

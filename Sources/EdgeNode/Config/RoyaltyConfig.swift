@@ -17,6 +17,8 @@ import TOMLKit
 /// view_threshold = 30                    # seconds of media that make a session a view (1...600)
 /// view_report_interval = 10              # seconds between a node's saves of its counts, and its report retries (1...3600)
 /// view_period = 3600                     # seconds a node's report covers (10...86400, dividing a day)
+/// view_sessions_per_address = 16         # sessions one client address (IPv6: its /64) earns media time with per
+///                                        # content and period (1...10000); more from it count bytes only
 /// ```
 public struct RoyaltyConfig: Sendable, Equatable {
     /// Absolute path of the withholding rates file.
@@ -26,6 +28,7 @@ public struct RoyaltyConfig: Sendable, Equatable {
     public var viewThresholdSeconds = 30
     public var viewReportIntervalSeconds = 10
     public var viewPeriodSeconds = 3_600
+    public var viewSessionsPerAddress = 16
 
     public init(taxRates: String? = nil, sepaDebtor: SEPACreditTransfer.Account? = nil) {
         self.taxRates = taxRates
@@ -36,7 +39,7 @@ public struct RoyaltyConfig: Sendable, Equatable {
         guard let table else { return RoyaltyConfig() }
         var reader = TableReader(table: table, path: path, location: "royalty")
         try reader.allowOnly(["tax_rates", "sepa_debtor_name", "sepa_debtor_iban", "sepa_debtor_bic", "view_model", "per_view_rates",
-                              "view_threshold", "view_report_interval", "view_period"])
+                              "view_threshold", "view_report_interval", "view_period", "view_sessions_per_address"])
         var config = RoyaltyConfig(taxRates: try reader.string("tax_rates").map { NodesConfig.resolve($0, base: base) })
         let name = try reader.string("sepa_debtor_name"), iban = try reader.string("sepa_debtor_iban"), bic = try reader.string("sepa_debtor_bic")
         switch (name, iban) {
@@ -91,6 +94,10 @@ public struct RoyaltyConfig: Sendable, Equatable {
         guard (10...86_400).contains(config.viewPeriodSeconds), 86_400 % config.viewPeriodSeconds == 0 else {
             throw reader.error("view_period", "must be within 10...86400 seconds and divide a day")
         }
+        config.viewSessionsPerAddress = try reader.integer("view_sessions_per_address") ?? 16
+        guard (1...10_000).contains(config.viewSessionsPerAddress) else {
+            throw reader.error("view_sessions_per_address", "must be within 1...10000 sessions")
+        }
         return config
     }
 
@@ -100,6 +107,7 @@ public struct RoyaltyConfig: Sendable, Equatable {
         settings.thresholdMilliseconds = UInt32(viewThresholdSeconds * 1000)
         settings.periodSeconds = Int64(viewPeriodSeconds)
         settings.closeGraceSeconds = Int64(min(60, viewPeriodSeconds / 4))
+        settings.sessionsPerAddress = viewSessionsPerAddress
         return settings
     }
 

@@ -36,6 +36,7 @@ public enum MetricCatalog {
         "edgenode_http_response_bytes_total": "Response body bytes the data plane sent.",
         "edgenode_http_first_byte_seconds": "Time from a request's arrival to its response head being written, by how it was answered.",
         "edgenode_http_response_seconds": "Time from a request's arrival to its response's last byte being written, by how it was answered.",
+        "edgenode_view_sessions_refused_total": "Viewer sessions refused media time because their address already had view_sessions_per_address for the content and period.",
         "edgenode_data_plane_stalled": "1 while the data plane's event loops do not answer a probe (the node is announced as not serving), else 0.",
         "edgenode_data_plane_stalls_total": "Times the data plane's event loops stopped answering probes and the node stopped being routed to.",
         "edgenode_http_open_connections": "Client connections open on the data plane.",

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Metrics
 import NIOCore
 import NIOHTTP1
 import Royalty
@@ -21,6 +22,7 @@ final class ViewRecorder: Sendable {
     private let viewsUnsaved = Atomic<Bool>(false)
     /// Whether a request comes from a fleet node (a fill, not a viewer).
     private let isFleetRequest: @Sendable (HTTPRequestHead) -> Bool
+    private let refused = Counter(label: "edgenode_view_sessions_refused_total")
 
     init(node: String, secret: [UInt8], settings: ViewCounter.Settings, isFleetRequest: @escaping @Sendable (HTTPRequestHead) -> Bool) {
         self.node = node
@@ -37,11 +39,15 @@ final class ViewRecorder: Sendable {
                    now: Int64 = Int64(Date().timeIntervalSince1970)) {
         guard !isFleetRequest(request) else { return }
         let key = sessionKey(peer: peer, userAgent: request.headers.first(name: "user-agent") ?? "", content: media.content, now: now)
+        let address = addressKey(peer: peer, content: media.content, now: now)
         let milliseconds = media.milliseconds(delivering: bytes, of: size)
-        let becameView = counter.withLock {
-            $0.delivered(session: key, content: media.content, segment: media.segment, mediaMilliseconds: milliseconds,
-                         ofSegment: media.milliseconds, bytes: bytes, now: now)
+        let (becameView, newlyRefused) = counter.withLock { counter in
+            let before = counter.refusedSessions
+            let became = counter.delivered(session: key, address: address, content: media.content, segment: media.segment,
+                                           mediaMilliseconds: milliseconds, ofSegment: media.milliseconds, bytes: bytes, now: now)
+            return (became, counter.refusedSessions - before)
         }
+        if newlyRefused > 0 { refused.increment(by: Int(newlyRefused)) }
         if becameView { viewsUnsaved.store(true, ordering: .relaxed) }
     }
 
@@ -50,20 +56,42 @@ final class ViewRecorder: Sendable {
 
     /// The salted session key: SHA-256(period salt ‖ address ‖ 0 ‖ User-Agent ‖ 0 ‖ content), its first 128 bits.
     func sessionKey(peer: SocketAddress?, userAgent: String, content: String, now: Int64) -> SessionKey {
-        let period = counter.withLock { $0.period(of: now) }
-        let key = salt.withLock { held -> SymmetricKey in
-            if let held, held.period == period { return held.key }
-            let derived = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("edgenode.views.salt/\(period)".utf8), using: secret))
-            held = (period, derived)
-            return derived
-        }
         var hasher = SHA256()
-        key.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        periodSalt(now).withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.update(data: Self.addressBytes(peer))
         hasher.update(data: [0])
         hasher.update(data: Array(userAgent.utf8.prefix(512)))
         hasher.update(data: [0])
         hasher.update(data: Array(content.utf8))
+        return Self.key(hasher)
+    }
+
+    /// The salted key of a client's address (an IPv6 address by its /64: one subscriber's prefix) for `content`:
+    /// SHA-256(period salt ‖ "address" ‖ 0 ‖ address ‖ 0 ‖ content), its first 128 bits. It bounds how many sessions
+    /// one address earns media time with, whatever User-Agents it sends.
+    func addressKey(peer: SocketAddress?, content: String, now: Int64) -> SessionKey {
+        var hasher = SHA256()
+        periodSalt(now).withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        hasher.update(data: Array("address".utf8) + [0])
+        var address = Self.addressBytes(peer)
+        if case .v6? = peer { address = Array(address.prefix(8)) }
+        hasher.update(data: address)
+        hasher.update(data: [0])
+        hasher.update(data: Array(content.utf8))
+        return Self.key(hasher)
+    }
+
+    private func periodSalt(_ now: Int64) -> SymmetricKey {
+        let period = counter.withLock { $0.period(of: now) }
+        return salt.withLock { held -> SymmetricKey in
+            if let held, held.period == period { return held.key }
+            let derived = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array("edgenode.views.salt/\(period)".utf8), using: secret))
+            held = (period, derived)
+            return derived
+        }
+    }
+
+    private static func key(_ hasher: SHA256) -> SessionKey {
         let digest = Array(hasher.finalize())
         let high = digest[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let low = digest[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
