@@ -44,19 +44,19 @@ extension ControlAPI {
     }
 
     /// `section,source,detail,currency,amount,minor_units,entries`: the totals, then the lines (entries separated by
-    /// spaces).
+    /// spaces), every cell by `CSVCell`.
     static func csv(_ statement: ArtistStatement) -> String {
-        var text = "section,source,detail,currency,amount,minor_units,entries\r\n"
+        var rows = [["section", "source", "detail", "currency", "amount", "minor_units", "entries"]]
         for total in statement.totals {
             for (name, value) in [("opening", total.opening), ("earned", total.earned), ("withheld", total.withheld), ("paid", total.paid),
                                   ("pending", total.pending), ("returned", total.returned), ("closing", total.closing)] {
-                text += "total,\(name),,\(total.currency.code),\(total.currency.format(value)),\(value),\r\n"
+                rows.append(["total", name, "", total.currency.code, total.currency.format(value), "\(value)", ""])
             }
         }
         for line in statement.lines {
-            text += "line,\(line.source.name),\(line.source.detail ?? ""),\(line.currency.code),\(line.currency.format(line.amount)),"
-                + "\(line.amount),\(line.entries.map(String.init).joined(separator: " "))\r\n"
+            rows.append(["line", line.source.name, line.source.detail ?? "", line.currency.code, line.currency.format(line.amount),
+                         "\(line.amount)", line.entries.map(String.init).joined(separator: " ")])
         }
-        return text
+        return rows.map { $0.map(CSVCell.encode).joined(separator: ",") + "\r\n" }.joined()
     }
 }

