@@ -30,6 +30,9 @@ import Testing
             ("edgenode.deliveries v1\nnode A!\nperiod 0 3600\n", "line 2"),
             ("edgenode.deliveries v1\nnode a\nperiod 5 3600\n", "line 3"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 7\n", "line 3"),
+            // A start near the 64-bit bound trapped the node's close (start + length + grace).
+            ("edgenode.deliveries v1\nnode a\nperiod \(Int64.max - Int64.max % 3_600) 3600\n", "line 3"),
+            ("edgenode.deliveries v1\nnode a\nperiod \(DeliveryReport.latestPeriod + 86_400) 3600\n", "line 3"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ns 00112233445566778899aabbccddeeff 1\n", "before any content"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ncontent c bytes 1 untracked 0\n", "appears twice"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ns 00112233445566778899AABBCCDDEEFF 1\n", "line 5"),
