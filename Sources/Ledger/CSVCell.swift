@@ -13,7 +13,7 @@ public enum CSVCell {
     public static func encode(_ value: String) -> String {
         let neutralised = needsPrefix(value)
         let text = neutralised ? "'" + value : value
-        guard neutralised || text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard neutralised || text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
