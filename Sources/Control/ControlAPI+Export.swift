@@ -58,14 +58,8 @@ extension ControlAPI {
 
     public static func csvLine(_ entry: Views.Entry) -> String {
         let postings = entry.postings.map { "\($0.side):\($0.account):\($0.amount)" }.joined(separator: ";")
-        return [String(entry.index), String(entry.committedAt), csvField(entry.idempotencyKey), entry.kind, csvField(entry.memo),
-                postings, entry.leafHash, entry.leaf].joined(separator: ",") + "\n"
-    }
-
-    /// RFC 4180 quoting when needed.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return [String(entry.index), String(entry.committedAt), entry.idempotencyKey, entry.kind, entry.memo, postings, entry.leafHash,
+                entry.leaf].map(CSVCell.encode).joined(separator: ",") + "\n"
     }
 
     static func jsonString(_ text: String) -> String {

@@ -38,7 +38,8 @@ extension ControlAPI {
         }
         items.sort { $0.artist < $1.artist }
         let page = Array(items.prefix(limit))
-        let statuses = try payouts.statuses(run, artists: page.filter { $0.status.isEmpty }.map(\.artist))
+        let paid = Set(page.filter { $0.status.isEmpty }.map(\.artist))
+        let statuses = try payouts.statuses(run, payouts: plan.payouts.filter { paid.contains($0.artist) }.compactMap(PayoutPlanDocument.payout))
         let filled = page.map { item -> Views.PayoutItem in
             guard let status = statuses[item.artist] else { return item }
             var item = item

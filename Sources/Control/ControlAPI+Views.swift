@@ -41,7 +41,8 @@ extension ControlAPI {
     func views(_ request: Request, context: ControlContext) throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         let month = try Self.monthParameter(context)
-        let tally = ViewTally(reports: try viewAccounting.reports(month), thresholdMilliseconds: royalty.viewThresholdMilliseconds)
+        let reports = try viewAccounting.reports(month)
+        let tally = try ViewAccounting.overflowChecked { try ViewTally(reports: reports, thresholdMilliseconds: royalty.viewThresholdMilliseconds) }
         let closed = try storeCall { () throws(StoreError) in try ledger.store.document(kind: ViewAccounting.closeKind, id: month.description) }
             .flatMap { try? Views.decoder().decode(ViewAccounting.Closed.self, from: $0.body) }
         let contents = tally.views.keys.sorted().map { Views.ContentViews(content: $0, views: tally.views[$0]!, bytes: tally.bytes[$0]) }

@@ -57,7 +57,7 @@ public struct ControlAPI: Sendable {
 
     private func handle(_ route: ControlRoute, request: Request, context: ControlContext, scope: Scope) async throws -> Response {
         switch route.endpoint {
-        case .postTransfer: try await postTransfer(request, scope: scope)
+        case .postTransfer: try await commit(TransferBody.transfer(from: try await Self.jsonBody(request)))
         case .postTip: try await postTip(request)
         case .postSubscriptionPayment: try await commit(SubscriptionPaymentBody.transfer(from: try await Self.jsonBody(request)))
         case .subscriptionPool: try await Self.offload { try self.subscriptionPool(request) }
@@ -90,14 +90,6 @@ public struct ControlAPI: Sendable {
     }
 
     // MARK: Transfers
-
-    private func postTransfer(_ request: Request, scope: Scope) async throws -> Response {
-        let transfer = try TransferBody.transfer(from: try await Self.jsonBody(request))
-        if let prefix = scope.keyPrefix, !transfer.idempotencyKey.hasPrefix(prefix) {
-            throw ControlError.forbidden("a node's idempotency keys must start with \"\(prefix)\"")
-        }
-        return try await commit(transfer)
-    }
 
     /// `POST /v1/tips`: a tip split between the artist and the platform (`Tips`).
     private func postTip(_ request: Request) async throws -> Response {

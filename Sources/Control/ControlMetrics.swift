@@ -41,7 +41,8 @@ struct ControlMetrics<Context: RequestContext>: RouterMiddleware {
         let method = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].contains(request.method.rawValue) ? request.method.rawValue : "other"
         Counter(label: "edgenode_control_requests_total", dimensions: [("method", method), ("route", route), ("status", "\(min(max(status / 100, 1), 5))xx")])
             .increment()
+        let now = DispatchTime.now().uptimeNanoseconds
         Timer(label: "edgenode_control_request_seconds", dimensions: [("route", route)])
-            .recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- started))
+            .recordNanoseconds(Int64(clamping: now >= started ? now - started : 0))
     }
 }

@@ -39,26 +39,39 @@ final class PayoutRunner: Sendable {
         self.settings = settings
     }
 
-    /// Plans `run` unless it was planned before, then commits its payouts.
+    /// Plans `run` unless it was planned before, then commits its payouts (each in as many parts as it needs). One
+    /// artist's payout that cannot be made or is refused by the ledger is listed with the reason and never keeps the
+    /// others from being paid.
     func run(_ run: PayoutRun.ID, at time: Int64) throws -> Outcome {
         let (plan, plannedAt, created) = try self.plan(run, at: time)
         var refused: [(artist: String, reason: String)] = []
-        let payouts = try plan.decodedPayouts()
-        for start in stride(from: 0, to: payouts.count, by: Self.batch) {
-            let chunk = Array(payouts[start..<min(start + Self.batch, payouts.count)])
-            let transfers = try chunk.map { payout in
+        for start in stride(from: 0, to: plan.payouts.count, by: Self.batch) {
+            var made: [(artist: String, transfers: [Transfer])] = []
+            for stored in plan.payouts[start..<min(start + Self.batch, plan.payouts.count)] {
+                guard let payout = PayoutPlanDocument.payout(stored) else {
+                    refused.append((stored.artist, "the stored payout does not decode"))
+                    continue
+                }
                 do {
-                    return try PayoutRun.transfer(payout, run: run)
+                    made.append((payout.artist, try PayoutRun.transfers(payout, run: run)))
                 } catch {
-                    throw ControlError(.serviceUnavailable, "storage_failure", "run \(run): the payout of \(payout.artist) makes no transfer: \(error)")
+                    refused.append((payout.artist, "the payout makes no transfer: \(error)"))
                 }
             }
-            let results = try storeCall { () throws(StoreError) in try store.commit(transfers, at: Int64(Date().timeIntervalSince1970 * 1000)) }
-            for (payout, result) in zip(chunk, results) {
-                if case .failure(let error) = result { refused.append((payout.artist, error.description)) }
+            let results = try storeCall { () throws(StoreError) in
+                try store.commit(made.flatMap(\.transfers), at: time)
+            }
+            var offset = 0
+            for (artist, transfers) in made {
+                let errors = results[offset..<offset + transfers.count].compactMap { result -> LedgerError? in
+                    if case .failure(let error) = result { return error }
+                    return nil
+                }
+                if let error = errors.first { refused.append((artist, error.description)) }
+                offset += transfers.count
             }
         }
-        return Outcome(created: created, plan: plan, plannedAt: plannedAt, refused: refused)
+        return Outcome(created: created, plan: plan, plannedAt: plannedAt, refused: refused.sorted { $0.artist < $1.artist })
     }
 
     /// The stored plan of `run`, planning and storing it first if it has none (the plan a concurrent request stored
@@ -96,20 +109,26 @@ final class PayoutRunner: Sendable {
         }
     }
 
-    /// The status of each of `payouts` of `run`, with the ledger entry of its latest step.
-    func statuses(_ run: PayoutRun.ID, artists: [String]) throws -> [String: (status: Status, entry: UInt64?)] {
+    /// The status of each of `payouts` of `run` (by artist), with the ledger entry of its latest step: in flight once
+    /// every part of the payout is committed, confirmed or failed once its settlement is.
+    func statuses(_ run: PayoutRun.ID, payouts: [PayoutRun.Payout]) throws -> [String: (status: Status, entry: UInt64?)] {
+        let parts = payouts.map { (artist: $0.artist, numbers: PayoutRun.parts($0).map(\.number)) }
         var keys: [String] = []
-        for artist in artists {
-            keys += [PayoutRun.payoutKey(run, artist: artist), PayoutRun.confirmationKey(run, artist: artist), PayoutRun.failureKey(run, artist: artist)]
+        for (artist, numbers) in parts {
+            for part in numbers {
+                keys += [PayoutRun.payoutKey(run, artist: artist, part: part), PayoutRun.confirmationKey(run, artist: artist, part: part),
+                         PayoutRun.failureKey(run, artist: artist, part: part)]
+            }
         }
         let found = try storeCall { () throws(StoreError) in try store.entries(keys: keys) }
         var statuses: [String: (status: Status, entry: UInt64?)] = [:]
-        for artist in artists {
-            if let entry = found[PayoutRun.confirmationKey(run, artist: artist)] {
+        for (artist, numbers) in parts {
+            let paid = numbers.map { found[PayoutRun.payoutKey(run, artist: artist, part: $0)] }
+            if let entry = numbers.lazy.compactMap({ found[PayoutRun.confirmationKey(run, artist: artist, part: $0)] }).first {
                 statuses[artist] = (.confirmed, entry.index)
-            } else if let entry = found[PayoutRun.failureKey(run, artist: artist)] {
+            } else if let entry = numbers.lazy.compactMap({ found[PayoutRun.failureKey(run, artist: artist, part: $0)] }).first {
                 statuses[artist] = (.failed, entry.index)
-            } else if let entry = found[PayoutRun.payoutKey(run, artist: artist)] {
+            } else if paid.allSatisfy({ $0 != nil }), let entry = paid.first ?? nil {
                 statuses[artist] = (.inFlight, entry.index)
             } else {
                 statuses[artist] = (.pending, nil)
@@ -131,14 +150,14 @@ final class PayoutRunner: Sendable {
         guard let payout = PayoutPlanDocument.payout(stored) else {
             throw ControlError(.serviceUnavailable, "storage_failure", "run \(run): the stored payout of \(artist) does not decode")
         }
-        let transfer: Transfer
+        let transfers: [Transfer]
         do {
-            transfer = confirm ? try PayoutRun.confirmation(payout, run: run) : try PayoutRun.failure(payout, run: run)
+            transfers = confirm ? try PayoutRun.confirmations(payout, run: run) : try PayoutRun.failures(payout, run: run)
         } catch {
             throw ControlError(.serviceUnavailable, "storage_failure", "run \(run): the payout of \(artist) makes no transfer: \(error)")
         }
         return try settling.withLock { _ in
-            let status = try statuses(run, artists: [artist])[artist]?.status ?? .pending
+            let status = try statuses(run, payouts: [payout])[artist]?.status ?? .pending
             switch (status, confirm) {
             case (.pending, _):
                 throw ControlError(.conflict, "not_in_flight", "the payout of \(artist) in run \(run) is not in flight (the run did not commit it; run it again)")
@@ -149,11 +168,18 @@ final class PayoutRunner: Sendable {
             default:
                 break
             }
-            let results = try storeCall { () throws(StoreError) in try store.commit([transfer], at: time) }
-            switch results[0] {
-            case .success(.committed(let entry)): return (true, payout, entry)
-            case .success(.duplicate(let entry)): return (false, payout, entry)
-            case .failure(let error): throw ControlError(.unprocessableContent, "refused", error.description)
+            let results = try storeCall { () throws(StoreError) in try store.commit(transfers, at: time) }
+            var created = false
+            for result in results {
+                switch result {
+                case .success(.committed): created = true
+                case .success(.duplicate): break
+                case .failure(let error): throw ControlError(.unprocessableContent, "refused", error.description)
+                }
+            }
+            guard case .success(let outcome) = results[0] else { throw ControlError(.serviceUnavailable, "storage_failure", "run \(run): no settlement") }
+            switch outcome {
+            case .committed(let entry), .duplicate(let entry): return (created, payout, entry)
             }
         }
     }
@@ -166,7 +192,7 @@ final class PayoutRunner: Sendable {
             throw ControlError.notFound("no payout method \"\(method.prefix(20))\" (sepa, csv)")
         }
         let payouts = try plan.decodedPayouts().enumerated().map { (number: $0.offset + 1, payout: $0.element) }.filter { $0.payout.method.name == method }
-        let statuses = try statuses(run, artists: payouts.map(\.payout.artist))
+        let statuses = try statuses(run, payouts: payouts.map(\.payout))
         let committed = payouts.filter { statuses[$0.payout.artist]?.status != .pending }
         guard !committed.isEmpty else { throw ControlError.notFound("run \(run) paid nobody by \(method)") }
         do {

@@ -2,10 +2,10 @@ import Ledger
 /// What a control API token may do.
 ///
 /// - `admin`: everything.
-/// - `artist:ID`: read-only, and only the artist's own accounts and receipts (plus the log's public facts:
-///   checkpoints and proofs, which are hashes).
-/// - `node:NAME`: a node's reports — append transfers whose idempotency keys start with `node/NAME/` — and the log's
-///   public facts.
+/// - `artist:ID`: read-only, and only the artist's own accounts, settings, statements and receipts (plus the log's
+///   public facts: checkpoints and proofs, which are hashes).
+/// - `node:NAME`: the node's own delivery reports, and nothing else (no transfer, no read): a compromised edge cannot
+///   move money. `ControlRoute.access` is the matrix; the README's scope table documents it.
 public enum Scope: Hashable, Sendable, CustomStringConvertible {
     case admin
     case artist(String)
@@ -32,12 +32,6 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible {
         case .artist(let id): "artist:\(id)"
         case .node(let name): "node:\(name)"
         }
-    }
-
-    /// The idempotency-key prefix a node's transfers must carry, so nodes cannot replay or collide with each other.
-    public var keyPrefix: String? {
-        if case .node(let name) = self { return "node/\(name)/" }
-        return nil
     }
 
     /// Artist and node names in scopes follow the ledger's identifier rule (they become account names and paths).

@@ -9,7 +9,9 @@ import Synchronization
 /// document `deliveries` `YYYY-MM-DDThh/NODE`), and a month's close, which tallies them (a session served by several
 /// nodes is one view), turns views into royalties by the configured model and books them — once: the close's result
 /// is a write-once document `view-close` `YYYY-MM`, stored before any money moves, and every transfer has its key.
-/// Reports of a closed month are refused. Accepting and closing hold one lock, so no report slips past a close.
+/// Reports of a closed month are refused, and so is a report that would take a month's sums past the 64-bit range
+/// (`ViewTally.Bounds`, kept per month under the lock). Accepting and closing hold one lock, so no report slips past a
+/// close.
 final class ViewAccounting: Sendable {
     static let reportKind = "deliveries"
     static let closeKind = "view-close"
@@ -17,7 +19,8 @@ final class ViewAccounting: Sendable {
     let store: LedgerStore
     let settings: RoyaltySettings
     let holders: @Sendable () throws -> RightsHolders
-    private let lock = Mutex(())
+    /// What each month's accepted reports add up to, read from the store at a month's first report since start.
+    private let lock = Mutex<[Month: ViewTally.Bounds]>([:])
 
     init(store: LedgerStore, settings: RoyaltySettings, holders: @escaping @Sendable () throws -> RightsHolders) {
         self.store = store
@@ -44,20 +47,40 @@ final class ViewAccounting: Sendable {
         }
         guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
         let body = try Views.encoder().encode(submission)
-        return try lock.withLock { _ in
+        return try lock.withLock { bounds in
             if try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) != nil {
                 throw ControlError(.conflict, "period_closed", "the views of \(month) were closed: a report of \(report.periodLabel) comes too late")
             }
             let id = "\(report.periodLabel)/\(node)"
+            if let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.reportKind, id: id) }) {
+                return (false, try Self.same(stored.body, submission, node: node, report: report))
+            }
+            var sums = try bounds[month] ?? Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
+            try Self.overflowChecked { try sums.add(report) }
             switch try storeCall({ () throws(StoreError) in try store.putDocument(kind: Self.reportKind, id: id, body: body, at: time) }) {
             case .created:
+                bounds[month] = sums
                 return (true, report)
             case .existing(let stored):
-                guard let earlier = try? Views.decoder().decode(Submission.self, from: stored.body), earlier.report == submission.report else {
-                    throw ControlError(.conflict, "report_conflict", "another report of \(node) for \(report.periodLabel) was accepted before")
-                }
-                return (false, report)
+                return (false, try Self.same(stored.body, submission, node: node, report: report))
             }
+        }
+    }
+
+    /// `report` again when the stored submission is the same report; a conflict otherwise.
+    private static func same(_ stored: Data, _ submission: Submission, node: String, report: DeliveryReport) throws -> DeliveryReport {
+        guard let earlier = try? Views.decoder().decode(Submission.self, from: stored), earlier.report == submission.report else {
+            throw ControlError(.conflict, "report_conflict", "another report of \(node) for \(report.periodLabel) was accepted before")
+        }
+        return report
+    }
+
+    /// Runs `body`, answering a sum past the 64-bit range as a 422 naming the report's field.
+    static func overflowChecked<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let overflow as ViewTally.Overflow {
+            throw ControlError(.unprocessableContent, "overflow", "\(overflow.field): \(overflow)")
         }
     }
 
@@ -117,7 +140,8 @@ final class ViewAccounting: Sendable {
     /// Closes `month` in `currency` unless it was closed before (then the stored close is answered; another currency is
     /// a conflict), and books its transfers. Returns the close, whether this call made it, and refusals by content.
     func close(_ month: Month, currency: Currency, at time: Int64) throws -> (closed: Closed, created: Bool, refused: [String: String]) {
-        let (closed, created) = try lock.withLock { _ throws -> (Closed, Bool) in
+        let (closed, created) = try lock.withLock { bounds throws -> (Closed, Bool) in
+            bounds[month] = nil
             if let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) {
                 guard let closed = try? Views.decoder().decode(Closed.self, from: stored.body) else {
                     throw ControlError(.serviceUnavailable, "storage_failure", "the stored close of \(month) does not decode")
@@ -128,7 +152,7 @@ final class ViewAccounting: Sendable {
                 return (closed, false)
             }
             let reports = try reports(month)
-            let tally = ViewTally(reports: reports, thresholdMilliseconds: settings.viewThresholdMilliseconds)
+            let tally = try Self.overflowChecked { try ViewTally(reports: reports, thresholdMilliseconds: settings.viewThresholdMilliseconds) }
             let model: ViewRoyalties.Model
             switch settings.viewModel {
             case .perView(let rates):

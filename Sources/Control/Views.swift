@@ -168,7 +168,13 @@ public enum Views {
         /// The month, milliseconds since 1970: from inclusive, to exclusive.
         public var from: Int64
         public var to: Int64
+        /// Where to fetch the receipt of the month: it proves every entry below `provenThrough` (or more, against a
+        /// later checkpoint).
         public var receipt: String
+        /// The tree size of the latest signed checkpoint when the statement was made (0: none yet): the entries below
+        /// it are proven by `receipt`; the lines list the ones at or above it as `unproven` — committed after the
+        /// checkpoint, they are proven by the receipt of a later one (the origin signs every `checkpoint_interval`).
+        public var provenThrough: UInt64
         public var totals: [StatementTotals]
         public var lines: [ArtistStatementLine]
     }
@@ -193,6 +199,8 @@ public enum Views {
         public var amount: Int64
         /// The ledger entries it sums.
         public var entries: [UInt64]
+        /// Those of `entries` the statement's receipt cannot prove yet (at or above `provenThrough`); nil when none.
+        public var unproven: [UInt64]?
     }
 
     /// A delivery report as the origin took it.

@@ -154,7 +154,7 @@ public struct FillCoordinator<Object: Hashable & Sendable, Waiter: Hashable & Co
 
     /// Fails waiters that have seen no progress within the timeout.
     public mutating func tick(now: UInt64) -> [Directive] {
-        let expired = waiters.filter { now &- $0.value.lastProgress > settings.waitTimeoutNanoseconds }
+        let expired = waiters.filter { now >= $0.value.lastProgress && now - $0.value.lastProgress > settings.waitTimeoutNanoseconds }
         return expired.keys.sorted().map { waiter in
             remove(waiter)
             return .fail(waiter, .timedOut)

@@ -52,7 +52,8 @@ public struct ParentHealth<Parent: Hashable & Sendable>: Sendable {
         let shift = UInt64(min(strikes - 1, 32))
         let (scaled, overflow) = settings.basePenaltyNanoseconds.multipliedReportingOverflow(by: 1 << shift)
         let penalty = overflow ? settings.maximumPenaltyNanoseconds : min(scaled, settings.maximumPenaltyNanoseconds)
-        penalties[parent] = Penalty(until: now &+ penalty, strikes: strikes)
+        let (until, late) = now.addingReportingOverflow(penalty)
+        penalties[parent] = Penalty(until: late ? .max : until, strikes: strikes)
         return penalty
     }
 

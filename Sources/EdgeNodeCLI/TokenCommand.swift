@@ -16,7 +16,7 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token and print it once (store it: only its digest is kept).",
-            discussion: "Scopes: admin | artist:ID (read-only, own accounts and receipts) | node:NAME (appends transfers keyed node/NAME/…).")
+            discussion: "Scopes: admin | artist:ID (read-only, own accounts and receipts) | node:NAME (posts its own delivery reports, nothing else).")
 
         @OptionGroup var database: LedgerDatabaseOption
 

@@ -14,7 +14,7 @@ extension GossipCore {
                     current.helpers = helpers.count
                     // Only helpers heard from lately are expected to nack: after a mass failure most members picked
                     // are dead themselves, and their silence must not slow this node down.
-                    current.expectedNacks = helpers.count { now &- (lastHeard[$0.info.name] ?? 0) <= Self.heardWindow(settings) && lastHeard[$0.info.name] != nil }
+                    current.expectedNacks = helpers.count { lastHeard[$0.info.name].map { now.elapsed(since: $0) <= Self.heardWindow(settings) } ?? false }
                     for helper in helpers {
                         directives.append(send(.pingRequest(sequence: current.sequence, target: target.info.name, address: target.info.gossip),
                                                to: helper.info.gossip, recipient: helper.info.name))
@@ -44,7 +44,8 @@ extension GossipCore {
         if probe == nil && now >= nextProbeAt {
             nextProbeAt = now + scaled(settings.probeInterval)
             let candidates = others
-            let wall = UInt64(clamping: Int64(clamping: now) &+ clockOffset)
+            let (shifted, overflow) = Int64(clamping: now).addingReportingOverflow(clockOffset)
+            let wall = overflow ? (clockOffset > 0 ? UInt64(Int64.max) : 0) : UInt64(clamping: shifted)
             if let target = order.next(slot: wall / settings.probeInterval, me: me.info.name, others: activeNames, version: membershipVersion,
                                        suspected: { candidates[$0]?.status == .suspect }, eligible: { candidates[$0]?.status.isActive ?? false }) {
                 let member = others[target]!
@@ -107,6 +108,6 @@ extension GossipCore {
     /// Whether any member sent this node a message of its own within the window.
     func heardFromAnyone(now: UInt64) -> Bool {
         let window = Self.heardWindow(settings)
-        return lastHeard.values.contains { now &- $0 <= window }
+        return lastHeard.values.contains { now.elapsed(since: $0) <= window }
     }
 }

@@ -169,7 +169,7 @@ extension GossipCore {
     /// per accuser and protocol period, so forged accusations cannot turn this node into an amplifier.
     mutating func tellAccuser(_ accuser: String, now: UInt64) -> [GossipDirective] {
         guard accuser != me.info.name, let address = roster[accuser]?.gossip else { return [] }
-        if let last = toldAccusers[accuser], now &- last < settings.probeInterval { return [] }
+        if let last = toldAccusers[accuser], now.elapsed(since: last) < settings.probeInterval { return [] }
         toldAccusers[accuser] = now
         return [.send(GossipMessage(sender: me.info.name, kind: .gossip, updates: [selfHeartbeat]), to: address)]
     }
@@ -188,7 +188,7 @@ extension GossipCore {
 
     /// Dead and left members are forgotten after the retention time (checked at each anti-entropy round).
     mutating func forgetTheLongDead(now: UInt64) {
-        for (name, member) in others where !member.status.isActive && now &- member.changedAt > settings.deadRetention {
+        for (name, member) in others where !member.status.isActive && now.elapsed(since: member.changedAt) > settings.deadRetention {
             forget(name)
         }
     }

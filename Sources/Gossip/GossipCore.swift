@@ -122,7 +122,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
         }
         others[name] = member
         guard wasActive != member.status.isActive else { return }
-        membershipVersion &+= 1
+        membershipVersion += 1
         let index = activeNames.partitioningIndex(where: { $0 >= name })
         if member.status.isActive {
             activeNames.insert(name, at: index)
@@ -192,7 +192,7 @@ public struct GossipCore<Generator: RandomNumberGenerator & Sendable>: Sendable 
     /// incarnation), a small one only once `healthRefreshInterval` has passed since the last announcement.
     public mutating func setHealth(_ health: NodeHealth, now: UInt64) -> [GossipDirective] {
         guard health != me.health else { return [] }
-        guard NodeHealth.differsSignificantly(me.health, health) || now &- me.changedAt >= settings.healthRefreshInterval else { return [] }
+        guard NodeHealth.differsSignificantly(me.health, health) || now.elapsed(since: me.changedAt) >= settings.healthRefreshInterval else { return [] }
         pendingHealth = health
         return [.scheduleTick(at: nextDeadline)]
     }

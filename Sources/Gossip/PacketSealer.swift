@@ -59,7 +59,7 @@ public struct PacketSealer: Sendable {
 
     /// Seals `message` under the primary key. (AES-GCM only fails for a malformed key, which `Keyring.Key` refuses.)
     public mutating func seal(_ message: GossipMessage, nowMillis: UInt64) throws -> [UInt8] {
-        counter &+= 1
+        counter += 1
         var header: [UInt8] = [Self.marker]
         Self.put(keyring.primary.id, &header)
         Self.put(fleetTag, &header)
@@ -140,8 +140,8 @@ struct ReplayMemory: Sendable {
 
     /// True the first time a packet is offered within the retention, false for a replay.
     mutating func accept(_ key: Key, nowMillis: UInt64) -> Bool {
-        while head < arrivals.count && (nowMillis &- arrivals[head].at > retention || arrivals[head].at > nowMillis &+ retention
-                                        || seen.count >= capacity) {
+        while head < arrivals.count && (nowMillis.elapsed(since: arrivals[head].at) > retention
+                                        || arrivals[head].at.elapsed(since: nowMillis) > retention || seen.count >= capacity) {
             seen.remove(arrivals[head].key)
             head += 1
         }

@@ -42,7 +42,8 @@ struct ProbeSchedule: Sendable {
             if suspected(name) { return name }
         }
         guard !others.isEmpty else { return nil }
-        let slot = lastSlot.map { Swift.min(Swift.max(slot, $0 &+ 1), slot &+ 1) } ?? slot
+        // Slots are wall-clock nanoseconds (at most Int64.max) over the probe interval: adding one stays in range.
+        let slot = lastSlot.map { Swift.min(Swift.max(slot, $0 + 1), slot + 1) } ?? slot
         lastSlot = slot
         let span = UInt64(others.count)
         let pass = slot / span

@@ -44,7 +44,7 @@ public struct LedgerExport: Sendable {
     /// The CSV export's header line.
     public static let csvHeader = "index,committed_at,idempotency_key,kind,memo,postings,leaf_hash,leaf"
 
-    /// Reads a CSV export (RFC 4180 fields; the header must be `csvHeader`).
+    /// Reads a CSV export (RFC 4180 fields written by `CSVCell`; the header must be `csvHeader`).
     public init(csv text: String) throws {
         let records = try CSVReader.records(text)
         guard let header = records.first, header.fields.joined(separator: ",") == Self.csvHeader else {
@@ -52,7 +52,7 @@ public struct LedgerExport: Sendable {
         }
         var entries: [ExportedEntry] = []
         for record in records.dropFirst() {
-            let fields = record.fields
+            let fields = record.fields.map(CSVCell.decode)
             guard fields.count == 8 else { throw ParseError.csv(line: record.line, "expected 8 fields, found \(fields.count)") }
             guard let index = UInt64(fields[0]), let committedAt = Int64(fields[1]) else {
                 throw ParseError.csv(line: record.line, "index and committed_at must be integers")

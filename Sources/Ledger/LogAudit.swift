@@ -57,7 +57,9 @@ public enum LogAudit {
                 throw Failure("entry \(position): the readable columns differ from what its leaf encodes")
             }
             for posting in decoded.transfer.postings where posting.side == .credit {
-                volume[posting.account.currency.code, default: 0] &+= posting.amount
+                let (sum, overflow) = volume[posting.account.currency.code, default: 0].addingReportingOverflow(posting.amount)
+                guard !overflow else { throw Failure("entry \(position): the credits in \(posting.account.currency.code) sum past the 64-bit range") }
+                volume[posting.account.currency.code] = sum
             }
             tree.append(leafHash: hash)
         }

@@ -39,7 +39,7 @@ for (label, limit) in [("redirect (first candidate)", 1), ("whole ranking (/rout
         let address = viewers[round % viewers.count]
         let location = zones.zone(of: address)?.location ?? nodes[0].location
         let decision = policy.decide(.init(viewer: location, contentID: "content-\(contents.next()!)", previous: "node-1"), members: nodes, limit: limit)
-        checksum &+= decision.candidates.count
+        checksum += decision.candidates.count
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
     print("  \(label): \(Int(Double(rounds) / seconds)) decisions/s, \(String(format: "%.1f", seconds / Double(rounds) * 1e6)) µs each")
@@ -57,7 +57,7 @@ print("  zone lookups: \(Int(Double(lookups) / lookupSeconds))/s (\(found) found
 let group = (0..<8).map { RoutingPolicy.Member(name: "edge-\($0)", role: .edge, location: GeoPoint(latitude: 48.85 + Double($0) / 100, longitude: 2.35)!) }
 let smallStart = DispatchTime.now().uptimeNanoseconds
 for round in 0..<rounds * 10 {
-    checksum &+= policy.decide(.init(viewer: group[0].location, contentID: "content-\(round % 5_000)"), members: group).candidates.count
+    checksum += policy.decide(.init(viewer: group[0].location, contentID: "content-\(round % 5_000)"), members: group).candidates.count
 }
 let smallSeconds = Double(DispatchTime.now().uptimeNanoseconds - smallStart) / 1e9
 print("  8-node group, whole ranking: \(Int(Double(rounds * 10) / smallSeconds)) decisions/s, \(String(format: "%.2f", smallSeconds / Double(rounds * 10) * 1e6)) µs each (checksum \(checksum))")

@@ -86,16 +86,28 @@ public struct ArtistStatement: Sendable, Equatable {
         public internal(set) var opening: Int64 = 0
         /// Earned in the month, net of adjustments.
         public internal(set) var earned: Int64 = 0
-        /// Tax withheld from the month's payouts.
+        /// Tax withheld from the month's payouts (not from one that failed within the month: its tax came back).
         public internal(set) var withheld: Int64 = 0
         /// Net of the month's payouts confirmed as paid.
         public internal(set) var paid: Int64 = 0
         /// Net of the month's payouts still in flight.
         public internal(set) var pending: Int64 = 0
-        /// Gross of failed payouts given back in the month.
+        /// Gross given back in the month by failures of other months' payouts.
         public internal(set) var returned: Int64 = 0
         /// The balance after the month.
         public internal(set) var closing: Int64 = 0
+
+        /// opening + earned − withheld − paid − pending + returned: the closing balance, on every statement (nil when a
+        /// step leaves the 64-bit range).
+        public var accountedClosing: Int64? {
+            var value = opening
+            for (amount, sign) in [(earned, 1), (withheld, -1), (paid, -1), (pending, -1), (returned, 1)] as [(Int64, Int64)] {
+                let (next, overflow) = sign > 0 ? value.addingReportingOverflow(amount) : value.subtractingReportingOverflow(amount)
+                guard !overflow else { return nil }
+                value = next
+            }
+            return value
+        }
     }
 
     /// A sum left the 64-bit range.
@@ -113,15 +125,26 @@ public struct ArtistStatement: Sendable, Equatable {
     /// The keys whose entries settle `artist`'s payouts in `entries` (confirmations and failures), to look up.
     public static func settlementKeys(artist: String, entries: [LedgerEntry]) -> [String] {
         entries.flatMap { entry -> [String] in
-            guard case .payout(let text) = Source(entry.transfer), let run = PayoutRun.ID(text) else { return [] }
-            return [PayoutRun.confirmationKey(run, artist: artist), PayoutRun.failureKey(run, artist: artist)]
+            guard case .payout = Source(entry.transfer), let keys = PayoutRun.settlementKeys(ofPayoutKey: entry.transfer.idempotencyKey) else { return [] }
+            return [keys.confirmation, keys.failure]
         }
     }
 
     /// The statement of `period` from `entries` (every entry posting to `artist`'s accounts, committed up to the end
     /// of the period or later) and `settlements` (the entries found under `settlementKeys`, by key).
+    ///
+    /// The totals follow the artist's account, so that opening + earned − withheld − paid − pending + returned is the
+    /// closing balance of every statement (asserted here): a payout of the month counts its tax as withheld and its
+    /// net as paid (confirmed, whenever) or pending — unless it failed within the month, when it went and came back in
+    /// the same month and counts in no total (its two lines show it); a failure returning a payout of another month
+    /// counts its gross as returned. A payout that failed after the month counts as it stood at the month's end
+    /// (withheld and pending), since its return is on the account in the month it came back.
     public init(artist: String, period: Month, entries: [LedgerEntry], settlements: [String: LedgerEntry]) throws(Overflow) {
         let from = period.startSeconds * 1000, to = period.endSeconds * 1000
+        let payoutTimes = Dictionary(entries.compactMap { entry -> (String, Int64)? in
+            guard case .payout = Source(entry.transfer) else { return nil }
+            return (entry.transfer.idempotencyKey, entry.committedAt)
+        }, uniquingKeysWith: min)
         var lines: [Line] = []
         var lineIndex: [String: Int] = [:]
         var totals: [Currency: Totals] = [:]
@@ -148,20 +171,19 @@ public struct ArtistStatement: Sendable, Equatable {
                         lines.append(Line(source: source, currency: currency, amount: signed, entries: [entry.index]))
                     }
                     switch source {
-                    case .payout(let text):
+                    case .payout:
+                        let keys = PayoutRun.settlementKeys(ofPayoutKey: entry.transfer.idempotencyKey)
+                        let confirmed = keys.flatMap { settlements[$0.confirmation] } != nil
+                        let failedInMonth = keys.flatMap { settlements[$0.failure] }.map { (from..<to).contains($0.committedAt) } ?? false
+                        guard !failedInMonth else { break }
                         let withheld = entry.transfer.postings.filter { if case .taxWithheld = $0.account.kind { true } else { false } }
                             .reduce(Int64(0)) { $0 + $1.amount }
                         let net = entry.transfer.postings.first { $0.account.kind == .payoutsInFlight }?.amount ?? 0
                         try add(withheld, to: &total.withheld)
-                        let settled = PayoutRun.ID(text).map { run in
-                            (settlements[PayoutRun.confirmationKey(run, artist: artist)], settlements[PayoutRun.failureKey(run, artist: artist)])
-                        }
-                        switch settled {
-                        case (.some, _)?: try add(net, to: &total.paid)
-                        case (nil, nil)?, nil: try add(net, to: &total.pending)
-                        case (nil, .some)?: break
-                        }
+                        if confirmed { try add(net, to: &total.paid) } else { try add(net, to: &total.pending) }
                     case .payoutReturned:
+                        let paidAt = PayoutRun.payoutKey(ofFailureKey: entry.transfer.idempotencyKey).flatMap { payoutTimes[$0] }
+                        if let paidAt, (from..<to).contains(paidAt) { break }
                         try add(signed, to: &total.returned)
                     default:
                         try add(signed, to: &total.earned)
@@ -173,6 +195,8 @@ public struct ArtistStatement: Sendable, Equatable {
         for (currency, var total) in totals {
             total.closing = total.opening
             for line in lines where line.currency == currency { try add(line.amount, to: &total.closing) }
+            guard let accounted = total.accountedClosing else { throw Overflow() }
+            precondition(accounted == total.closing, "\(artist) \(period) \(currency.code): the totals account for \(accounted), the closing is \(total.closing)")
             totals[currency] = total
         }
         self.artist = artist

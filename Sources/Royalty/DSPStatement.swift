@@ -157,19 +157,9 @@ public struct DSPStatement: Sendable, Equatable {
     }
 }
 
-/// RFC 4180 cells of one line (quoted cells may hold commas and doubled quotes).
+/// RFC 4180 cells of one line (quoted cells may hold commas and doubled quotes), for the CSV files read (statements,
+/// rates); files written encode their cells with `CSVCell`.
 enum CSV {
-    /// `value` as one cell: quoted (inner quotes doubled) when it holds a comma, a quote or a line break.
-    static func quoted(_ value: String) -> String {
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
-        var cell = "\""
-        for character in value {
-            cell.append(character)
-            if character == "\"" { cell.append("\"") }
-        }
-        return cell + "\""
-    }
-
     /// The lines of `text`, ended by LF or CRLF (a Swift `Character` holds CRLF as one: splitting at "\n" alone would
     /// join CRLF lines).
     static func lines(_ text: String) -> [Substring] {

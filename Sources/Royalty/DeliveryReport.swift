@@ -37,6 +37,9 @@ public struct DeliveryReport: Sendable, Equatable {
     /// Sessions in one report at most (beyond: the node reports them as untracked views).
     public static let maximumSessions = 4_000_000
     public static let maximumContents = 100_000
+    /// The latest period start a report may name (9999-12-31T00:00:00Z): a node's close adds a period's length and
+    /// grace to its start, which must stay far from the 64-bit bound.
+    public static let latestPeriod: Int64 = 253_402_214_400
     static let header = "edgenode.deliveries v1"
 
     public let node: String
@@ -92,8 +95,8 @@ public struct DeliveryReport: Sendable, Equatable {
         guard nodeLine.count == 2, nodeLine[0] == "node", Account.isIdentifier(String(nodeLine[1])) else { throw Invalid(reason: "line 2: node NAME") }
         let periodLine = lines[2].split(separator: " ")
         guard periodLine.count == 3, periodLine[0] == "period", let period = Int64(periodLine[1]), let length = Int64(periodLine[2]),
-              (10...86_400).contains(length), 86_400 % length == 0, period >= 0, period % length == 0 else {
-            throw Invalid(reason: "line 3: period START SECONDS (SECONDS within 10...86400 dividing a day, START a multiple of it)")
+              (10...86_400).contains(length), 86_400 % length == 0, (0...Self.latestPeriod).contains(period), period % length == 0 else {
+            throw Invalid(reason: "line 3: period START SECONDS (SECONDS within 10...86400 dividing a day, START a multiple of it, at most 9999-12-31)")
         }
         var contents: [String: Content] = [:]
         var current: String?

@@ -49,7 +49,7 @@ public enum SEPAPayoutFile: PayoutAdapter {
 }
 
 /// Manual payouts as CSV: `run,number,artist,account_name,reference,currency,net,net_minor_units,withheld_minor_units,tax_country`,
-/// one line per payout (CRLF), cells quoted when they hold a comma, quote or line break.
+/// one line per payout (CRLF), every cell by `CSVCell` (quoted when needed, neutralised when it could start a formula).
 public enum ManualPayoutFile: PayoutAdapter {
     public static let method = "csv"
     public static let mediaType = "text/csv"
@@ -62,7 +62,7 @@ public enum ManualPayoutFile: PayoutAdapter {
             guard case .manual(let reference) = payout.method else { throw PayoutFileError("\(payout.artist) is not paid manually") }
             let cells = ["\(run)", "\(number)", payout.artist, payout.accountName, reference, run.currency.code, run.currency.format(payout.net),
                          "\(payout.net)", "\(payout.withheld)", payout.taxCountry]
-            text += cells.map(CSV.quoted).joined(separator: ",") + "\r\n"
+            text += cells.map(CSVCell.encode).joined(separator: ",") + "\r\n"
         }
         return text
     }

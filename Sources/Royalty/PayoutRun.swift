@@ -3,7 +3,8 @@ import Ledger
 /// A payout run: one per month and currency (`2026-11-EUR`). Planning is pure: from the artists' balances in the
 /// run's currency, their payout settings and the withholding rates it decides who is paid what; the plan is stored
 /// before any money moves, and each planned payout is then one ledger transfer under the key
-/// `payout:YYYY-MM:CUR:ARTIST`, so however often a run is resumed after a crash, every artist is paid once.
+/// `payout:YYYY-MM:CUR:ARTIST` (several, `…:ARTIST:2` on, when one posting cannot carry its gross: `parts`), so however
+/// often a run is resumed after a crash, every artist is paid once.
 ///
 /// A payout moves the artist's whole balance at planning time (gross): the withheld tax to `tax/CC/CUR`, the rest (net)
 /// to `payouts/in-flight/CUR`. Confirming it moves the net on to `external/METHOD/CUR` (the money left); failing it
@@ -138,42 +139,102 @@ public enum PayoutRun {
         return Plan(payouts: payouts, skipped: skipped)
     }
 
-    /// The ledger key of the payout of `artist` in run `run`.
-    public static func payoutKey(_ run: ID, artist: String) -> String { "payout:\(run.month):\(run.currency.code):\(artist)" }
+    /// One transfer's share of a payout. A gross that one posting can carry (`Currency.maximumMinorUnits`) is one
+    /// part; a larger one is paid in as many parts as needed, each a transfer under its own key, the gross, tax and
+    /// net spread over them exactly (largest remainder: the parts sum to the payout).
+    public struct Part: Sendable, Equatable {
+        /// 1, 2, …: part 1 is keyed as a single payout always was (`payout:YYYY-MM:CUR:ARTIST`), part n as `…:ARTIST:n`.
+        public let number: Int
+        public let gross: Int64
+        public let withheld: Int64
+        public let net: Int64
+    }
+
+    /// The parts `payout` is paid in: every amount of every part at most `Currency.maximumMinorUnits`.
+    public static func parts(_ payout: Payout) -> [Part] {
+        let limit = Currency.maximumMinorUnits
+        guard payout.gross > limit else { return [Part(number: 1, gross: payout.gross, withheld: payout.withheld, net: payout.net)] }
+        // With k parts, k > gross / (limit − 1), a part's net and tax are each at most one above their k-th share, so its
+        // gross is below gross / k + 2 < limit + 1.
+        let count = payout.gross / (limit - 1) + 1
+        func share(_ total: Int64, _ index: Int64) -> Int64 { total / count + (index < total % count ? 1 : 0) }
+        let parts = (0..<count).map { index in
+            let net = share(payout.net, index), withheld = share(payout.withheld, index)
+            return Part(number: Int(index) + 1, gross: net + withheld, withheld: withheld, net: net)
+        }
+        precondition(parts.allSatisfy { $0.gross <= limit && $0.gross > 0 }, "every part fits one posting")
+        precondition(parts.map(\.net).checkedSum == payout.net && parts.map(\.withheld).checkedSum == payout.withheld, "the parts are the payout")
+        return parts
+    }
+
+    /// The ledger key of the payout of `artist` in run `run` (of its part `part`).
+    public static func payoutKey(_ run: ID, artist: String, part: Int = 1) -> String { key("payout", run, artist, part) }
 
     /// The ledger key of its confirmation.
-    public static func confirmationKey(_ run: ID, artist: String) -> String { "payout-confirm:\(run.month):\(run.currency.code):\(artist)" }
+    public static func confirmationKey(_ run: ID, artist: String, part: Int = 1) -> String { key("payout-confirm", run, artist, part) }
 
     /// The ledger key of its failure.
-    public static func failureKey(_ run: ID, artist: String) -> String { "payout-fail:\(run.month):\(run.currency.code):\(artist)" }
+    public static func failureKey(_ run: ID, artist: String, part: Int = 1) -> String { key("payout-fail", run, artist, part) }
 
-    /// The payout's transfer: the gross off the artist's account, withheld tax and net in flight.
-    public static func transfer(_ payout: Payout, run: ID) throws(LedgerError) -> Transfer {
-        var postings = [Transfer.Posting(.debit, try Account(.artist(payout.artist), run.currency), payout.gross),
-                        Transfer.Posting(.credit, try Account(.payoutsInFlight, run.currency), payout.net)]
-        if payout.withheld > 0 {
-            postings.append(Transfer.Posting(.credit, try Account(.taxWithheld(country: payout.taxCountry), run.currency), payout.withheld))
-        }
-        return try Transfer(idempotencyKey: payoutKey(run, artist: payout.artist), kind: .payout, postings: postings,
-                            memo: "payout \(run) (\(payout.method.name), tax \(payout.taxCountry))")
+    private static func key(_ step: String, _ run: ID, _ artist: String, _ part: Int) -> String {
+        "\(step):\(run.month):\(run.currency.code):\(artist)" + (part == 1 ? "" : ":\(part)")
     }
 
-    /// The confirmation's transfer: the net leaves the platform through the payout method.
-    public static func confirmation(_ payout: Payout, run: ID) throws(LedgerError) -> Transfer {
-        try Transfer(idempotencyKey: confirmationKey(run, artist: payout.artist), kind: .payout, postings: [
-            Transfer.Posting(.debit, try Account(.payoutsInFlight, run.currency), payout.net),
-            Transfer.Posting(.credit, try Account(.external(payout.method.name), run.currency), payout.net),
-        ], memo: "payout \(run) to \(payout.artist) confirmed")
+    /// The settlement keys (confirmation, failure) of a payout part's key, nil when `key` is no payout's key.
+    public static func settlementKeys(ofPayoutKey key: String) -> (confirmation: String, failure: String)? {
+        guard key.hasPrefix("payout:") else { return nil }
+        let rest = key.dropFirst("payout:".count)
+        return ("payout-confirm:" + rest, "payout-fail:" + rest)
     }
 
-    /// The failure's transfer: the gross back to the artist.
-    public static func failure(_ payout: Payout, run: ID) throws(LedgerError) -> Transfer {
-        var postings = [Transfer.Posting(.debit, try Account(.payoutsInFlight, run.currency), payout.net),
-                        Transfer.Posting(.credit, try Account(.artist(payout.artist), run.currency), payout.gross)]
-        if payout.withheld > 0 {
-            postings.append(Transfer.Posting(.debit, try Account(.taxWithheld(country: payout.taxCountry), run.currency), payout.withheld))
+    /// The payout's key a failure's key returns, nil when `key` is no failure's key.
+    public static func payoutKey(ofFailureKey key: String) -> String? {
+        guard key.hasPrefix("payout-fail:") else { return nil }
+        return "payout:" + key.dropFirst("payout-fail:".count)
+    }
+
+    /// The payout's transfers, one per part: the gross off the artist's account, withheld tax and net in flight.
+    public static func transfers(_ payout: Payout, run: ID) throws(LedgerError) -> [Transfer] {
+        let parts = Self.parts(payout)
+        return try parts.map { part throws(LedgerError) in
+            var postings = [Transfer.Posting(.debit, try Account(.artist(payout.artist), run.currency), part.gross)]
+            if part.net > 0 { postings.append(Transfer.Posting(.credit, try Account(.payoutsInFlight, run.currency), part.net)) }
+            if part.withheld > 0 {
+                postings.append(Transfer.Posting(.credit, try Account(.taxWithheld(country: payout.taxCountry), run.currency), part.withheld))
+            }
+            return try Transfer(idempotencyKey: payoutKey(run, artist: payout.artist, part: part.number), kind: .payout, postings: postings,
+                                memo: "payout \(run) (\(payout.method.name), tax \(payout.taxCountry))" + memoSuffix(part, of: parts.count))
         }
-        return try Transfer(idempotencyKey: failureKey(run, artist: payout.artist), kind: .payout, postings: postings,
-                            memo: "payout \(run) to \(payout.artist) failed: returned")
+    }
+
+    /// The confirmation's transfers, one per part with a net: the net leaves the platform through the payout method.
+    public static func confirmations(_ payout: Payout, run: ID) throws(LedgerError) -> [Transfer] {
+        let parts = Self.parts(payout)
+        return try parts.filter { $0.net > 0 }.map { part throws(LedgerError) in
+            try Transfer(idempotencyKey: confirmationKey(run, artist: payout.artist, part: part.number), kind: .payout, postings: [
+                Transfer.Posting(.debit, try Account(.payoutsInFlight, run.currency), part.net),
+                Transfer.Posting(.credit, try Account(.external(payout.method.name), run.currency), part.net),
+            ], memo: "payout \(run) to \(payout.artist) confirmed" + memoSuffix(part, of: parts.count))
+        }
+    }
+
+    /// The failure's transfers, one per part: the gross back to the artist.
+    public static func failures(_ payout: Payout, run: ID) throws(LedgerError) -> [Transfer] {
+        let parts = Self.parts(payout)
+        return try parts.map { part throws(LedgerError) in
+            var postings: [Transfer.Posting] = []
+            if part.net > 0 { postings.append(Transfer.Posting(.debit, try Account(.payoutsInFlight, run.currency), part.net)) }
+            postings.append(Transfer.Posting(.credit, try Account(.artist(payout.artist), run.currency), part.gross))
+            if part.withheld > 0 {
+                postings.append(Transfer.Posting(.debit, try Account(.taxWithheld(country: payout.taxCountry), run.currency), part.withheld))
+            }
+            return try Transfer(idempotencyKey: failureKey(run, artist: payout.artist, part: part.number), kind: .payout, postings: postings,
+                                memo: "payout \(run) to \(payout.artist) failed: returned" + memoSuffix(part, of: parts.count))
+        }
+    }
+
+    /// ` (part n of k)` for a payout paid in several parts, else nothing.
+    private static func memoSuffix(_ part: Part, of count: Int) -> String {
+        count == 1 ? "" : " (part \(part.number) of \(count))"
     }
 }

@@ -61,7 +61,7 @@ public struct ViewCounter: Sendable {
 
         /// Views at this node alone: sessions that reached `threshold`, plus the untracked ones.
         public func views(threshold: UInt32) -> UInt64 {
-            UInt64(sessions.values.count { $0 >= threshold }) + untrackedViews
+            UInt64(sessions.values.count { $0 >= threshold }).saturatingAdding(untrackedViews)
         }
     }
 
@@ -129,7 +129,8 @@ public struct ViewCounter: Sendable {
     @discardableResult
     public mutating func delivered(session key: SessionKey, address: SessionKey? = nil, content: String, segment: UInt64, mediaMilliseconds: UInt32,
                                    ofSegment segmentMilliseconds: UInt32? = nil, bytes: UInt64, now: Int64) -> Bool {
-        periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes &+= bytes
+        let counted = periods[period(of: now)]?[content]?.bytes ?? 0
+        periods[period(of: now), default: [:]][content, default: ContentPeriod()].bytes = counted.saturatingAdding(bytes)
         let slot = self.slot(for: key, content: content, now: now)
         guard var session = table[slot] else { return false }
         session.lastSeen = now
@@ -137,7 +138,7 @@ public struct ViewCounter: Sendable {
         if let address, !admits(key, address: AddressOfContent(address: address, content: content), period: session.period) {
             if !session.refused {
                 session.refused = true
-                refusedSessions += 1
+                refusedSessions = refusedSessions.saturatingAdding(1)
             }
             table[slot] = session
             return false
@@ -147,8 +148,7 @@ public struct ViewCounter: Sendable {
         let already = index.map { session.segments[$0].credited } ?? 0
         let credit = min(mediaMilliseconds, whole - min(whole, already))
         if session.media < settings.thresholdMilliseconds && credit > 0 {
-            let (sum, overflow) = session.media.addingReportingOverflow(credit)
-            session.media = overflow ? settings.thresholdMilliseconds : min(settings.thresholdMilliseconds, sum)
+            session.media = min(settings.thresholdMilliseconds, session.media.saturatingAdding(credit))
             if session.media >= settings.thresholdMilliseconds {
                 session.segments = []
                 becameView = true
@@ -220,11 +220,11 @@ public struct ViewCounter: Sendable {
         guard session.media > 0 else { return }
         var entry = periods[session.period, default: [:]][session.content, default: ContentPeriod()]
         if let known = entry.sessions[session.key] {
-            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(session.media).partialValue)
+            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.saturatingAdding(session.media))
         } else if entry.sessions.count < settings.maximumKeysPerPeriod {
             entry.sessions[session.key] = session.media
         } else if session.media >= settings.thresholdMilliseconds {
-            entry.untrackedViews += 1
+            entry.untrackedViews = entry.untrackedViews.saturatingAdding(1)
         }
         periods[session.period, default: [:]][session.content] = entry
     }
@@ -236,7 +236,7 @@ public struct ViewCounter: Sendable {
         for session in table.compactMap({ $0 }) where session.media > 0 {
             var entry = copy[session.period, default: [:]][session.content, default: ContentPeriod()]
             let known = entry.sessions[session.key] ?? 0
-            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(session.media).partialValue)
+            entry.sessions[session.key] = min(settings.thresholdMilliseconds, known.saturatingAdding(session.media))
             copy[session.period, default: [:]][session.content] = entry
         }
         return copy.keys.sorted().map { Report(period: $0, contents: copy[$0]!) }
@@ -247,11 +247,11 @@ public struct ViewCounter: Sendable {
     public mutating func restore(_ report: Report) {
         for (content, saved) in report.contents {
             var entry = periods[report.period, default: [:]][content, default: ContentPeriod()]
-            entry.bytes &+= saved.bytes
-            entry.untrackedViews &+= saved.untrackedViews
+            entry.bytes = entry.bytes.saturatingAdding(saved.bytes)
+            entry.untrackedViews = entry.untrackedViews.saturatingAdding(saved.untrackedViews)
             for (key, media) in saved.sessions {
                 let known = entry.sessions[key] ?? 0
-                entry.sessions[key] = min(settings.thresholdMilliseconds, known.addingReportingOverflow(media).partialValue)
+                entry.sessions[key] = min(settings.thresholdMilliseconds, known.saturatingAdding(media))
             }
             periods[report.period, default: [:]][content] = entry
         }

@@ -72,7 +72,7 @@ struct RoyaltyBench {
             var sessions = 0
             func add(_ key: SessionKey, _ index: Int, _ media: UInt32) {
                 contents[content(index % artists), default: .init(bytes: 0, untrackedViews: 0, sessions: [:])].sessions[key] = media
-                contents[content(index % artists)]!.bytes &+= 2_000_000
+                contents[content(index % artists)]!.bytes += 2_000_000
                 sessions += 1
             }
             for index in 0..<perNode { add(SessionKey(high: UInt64(node + 1), low: UInt64(index)), index, 30_000) }

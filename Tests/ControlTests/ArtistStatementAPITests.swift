@@ -47,4 +47,46 @@ import TestSupport
         #expect(try await admin.get("/v1/artists/Luna!/statement?period=2026-11").status == 400)
         await harness.stop()
     }
+
+    /// Issue 24: a tip committed after the last checkpoint appeared in the statement while the receipt of the same
+    /// answer stopped at the checkpoint, silently. The statement says how far its receipt proves it.
+    @Test func theStatementSaysWhichEntriesItsReceiptProves() async throws {
+        let harness = try await ControlHarness(royalty: PayoutRunAPITests.settings)
+        let admin = harness.client(harness.admin), artist = harness.client(harness.artist)
+        let month = try #require(Month(containing: Int64(Date().timeIntervalSince1970)))
+        let path = "/v1/artists/luna/statement?period=\(month)"
+        func tip(_ key: String) async throws {
+            let body = #"{"idempotency_key":"\#(key)","artist":"luna","amount":1000,"currency":"EUR","source":"stripe"}"#
+            #expect(try await admin.post("/v1/tips", json: Data(body.utf8)).status == 201)
+        }
+        func statement() async throws -> Views.ArtistStatement {
+            try Views.decoder().decode(Views.ArtistStatement.self, from: try await artist.get(path).body)
+        }
+        // No checkpoint yet: nothing is proven, and the statement says so.
+        try await tip("pi_1")
+        let unsigned = try await statement()
+        #expect(unsigned.provenThrough == 0 && unsigned.lines.flatMap { $0.unproven ?? [] } == [0])
+        #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
+        try await tip("pi_2")
+        let view = try await statement()
+        #expect(view.provenThrough == 1, "the checkpoint signs one entry")
+        let tips = try #require(view.lines.first { $0.source == "tips" })
+        #expect(tips.entries == [0, 1] && tips.unproven == [1], "the tip after the checkpoint is marked unproven")
+        let json = ControlHarness.json(try await artist.get(path))
+        #expect(json["proven_through"] as? Int == 1)
+        // The receipt proves exactly the entries below the horizon, offline.
+        let receipt = try JSONDecoder().decode(Receipt.self, from: try await artist.get(view.receipt).body)
+        let verified = try ReceiptVerifier.verify(receipt, verifier: harness.signer.verifier, logOrigin: LedgerModule.defaultLogOrigin)
+        #expect(Set(receipt.entries.map(\.index)) == Set(view.lines.flatMap(\.entries).filter { $0 < view.provenThrough }) && verified.count == 1)
+        // CSV: the horizon and the unproven entries in the last row.
+        let csv = String(decoding: try await artist.get(path + "&format=csv").body, as: UTF8.self)
+        #expect(csv.hasSuffix("proof,proven_through,,,,1,1\r\n"), "\(csv)")
+        // After the next checkpoint everything is proven.
+        #expect(try await admin.post("/v1/checkpoints", json: nil).status == 201)
+        let later = try await statement()
+        #expect(later.provenThrough == 2 && later.lines.allSatisfy { $0.unproven == nil })
+        let full = try JSONDecoder().decode(Receipt.self, from: try await artist.get(later.receipt).body)
+        #expect(Set(full.entries.map(\.index)) == Set(later.lines.flatMap(\.entries)))
+        await harness.stop()
+    }
 }

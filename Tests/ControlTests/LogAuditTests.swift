@@ -95,6 +95,16 @@ import Testing
                                 postings: [Views.Posting(account: "artist/a/EUR", side: "credit", amount: 1)], leaf: "AA==", leafHash: "00")
         let text = ControlAPI.csvHeader + "\n" + ControlAPI.csvLine(entry)
         #expect(try LedgerExport(csv: text).entries == [entry])
+        // Keys, memos and leaves that a spreadsheet would take as formulas are neutralised, and read back exactly.
+        for (index, text) in ["=HYPERLINK(\"x\")", "@SUM(A1)", "+cmd", "-1+2", "\tx", "\rx", "'=x", "'plain"].enumerated() {
+            let hostile = Views.Entry(index: 0, committedAt: 5, idempotencyKey: text, kind: "royalty", memo: text,
+                                      postings: [Views.Posting(account: "artist/a/EUR", side: "credit", amount: 1)], leaf: "+A==", leafHash: "00")
+            let line = ControlAPI.csvLine(hostile)
+            let quoted = "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            #expect(line == "0,5,\(quoted),royalty,\(quoted),credit:artist/a/EUR:1,00,\"'+A==\"\n", "case \(index): \(line)")
+            #expect(try LedgerExport(csv: ControlAPI.csvHeader + "\n" + line).entries == [hostile], "case \(index)")
+        }
+
         #expect(Self.failure { _ = try LedgerExport(csv: "index,nope\n") }.contains("line 1: the header must be"))
         #expect(Self.failure { _ = try LedgerExport(csv: ControlAPI.csvHeader + "\n1,2,3\n") }.contains("line 2: expected 8 fields"))
         #expect(Self.failure { _ = try LedgerExport(csv: ControlAPI.csvHeader + "\n\"open") }.contains("unterminated"))

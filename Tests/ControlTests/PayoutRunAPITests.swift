@@ -139,6 +139,56 @@ import TestSupport
         await harness.stop()
     }
 
+    /// Issue 24: nine DSP lines, each under the posting limit, left one artist above it; every EUR run then failed
+    /// with 503 `storage_failure`, and every other artist of the run stayed pending and could not be confirmed.
+    @Test func aBalanceOnePostingCannotCarryIsPaidInPartsAndBlocksNobody() async throws {
+        struct Known: RecordingSource {
+            func recordings() throws -> [Catalog.Recording] { [] }
+        }
+        var settings = Self.settings
+        settings.recordings = Known()
+        let harness = try await ControlHarness(royalty: settings)
+        let admin = harness.client(harness.admin)
+        try await Self.artist(harness, "sol", balance: 5_000, country: "US")
+        let big = #"{"method":"sepa","iban":"DE89 3704 0044 0532 0130 00","account_name":"Big","minimum":1,"currency":"EUR","tax_country":"FR"}"#
+        #expect(try await admin.send(method: .PUT, path: "/v1/artists/big/payout-settings", body: Data(big.utf8),
+                                     headers: [("Content-Type", "application/json")]).status == 200)
+        let lines = (1...9).map { "t\($0),,track-\($0),big,FR,Stream,1,9999999999999.99,EUR\n" }.joined()
+        let statement = try JSONSerialization.data(withJSONObject: [
+            "dsp": "spotify", "period": "2026-11",
+            "statement": "SalesTransactionId,ResourceISRC,ContentId,ArtistId,Territory,UseType,Usages,NetRevenue,Currency\n" + lines])
+        let imported = try await admin.post("/v1/statements", json: statement)
+        #expect(imported.status == 201, "\(ControlHarness.errorMessage(imported))")
+        func balance(_ account: String) throws -> Int64 { try harness.store.balance(try Account(parsing: account)) }
+        let gross: Int64 = 9 * 999_999_999_999_999
+        #expect(try balance("artist/big/EUR") == gross && gross > Currency.maximumMinorUnits)
+        let response = try await admin.post("/v1/payout-runs", json: Self.body)
+        #expect(response.status == 201, "\(ControlHarness.errorMessage(response))")
+        let run = try Self.run(response)
+        #expect(run.payouts == 2 && run.refused.isEmpty && run.gross == gross + 5_000, "\(run.refused)")
+        let withheld = Withholding.split(gross: gross, rate: TaxRate(percent: "12.8")!).withheld
+        #expect(try balance("artist/big/EUR") == 0 && balance("tax/FR/EUR") == withheld)
+        #expect(try balance("payouts/in-flight/EUR") == gross - withheld + 3_500)
+        let parts = try harness.store.entries(from: 0, to: harness.store.size).filter { $0.transfer.idempotencyKey.hasPrefix("payout:2026-11:EUR:big") }
+        #expect(parts.count == 10 && parts.allSatisfy { $0.transfer.postings.allSatisfy { $0.amount <= Currency.maximumMinorUnits } })
+        // Both are in flight, and each settles: the big one in all its parts at once.
+        let page = try Views.decoder().decode(Views.PayoutRunPage.self, from: try await admin.get("/v1/payout-runs/2026-11-EUR").body)
+        #expect(page.items.map { "\($0.artist) \($0.status)" } == ["big in_flight", "sol in_flight"])
+        #expect(try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/sol/confirm", json: nil).status == 201)
+        let confirmed = try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/big/confirm", json: nil)
+        #expect(confirmed.status == 201, "\(ControlHarness.errorMessage(confirmed))")
+        #expect(try await admin.post("/v1/payout-runs/2026-11-EUR/payouts/big/confirm", json: nil).status == 200)
+        #expect(try balance("external/sepa/EUR") == gross - withheld + 3_500 && balance("payouts/in-flight/EUR") == 0)
+        // The artist's statement of the month adds up.
+        let month = Month(containing: Int64(Date().timeIntervalSince1970))!
+        let view = try Views.decoder().decode(Views.ArtistStatement.self,
+                                              from: try await admin.get("/v1/artists/big/statement?period=\(month)").body)
+        let total = try #require(view.totals.first)
+        #expect(total.earned == gross && total.withheld == withheld && total.paid == gross - withheld && total.pending == 0 && total.closing == 0)
+        #expect(try harness.store.verifyIntegrity().isIntact)
+        await harness.stop()
+    }
+
     @Test func badRequestsAndScopesAreRefused() async throws {
         let harness = try await ControlHarness(royalty: Self.settings)
         let admin = harness.client(harness.admin)

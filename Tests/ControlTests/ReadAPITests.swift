@@ -35,7 +35,7 @@ import Testing
         #expect(old.size == 13)
         try await Self.seed(harness, count: 8, from: 13)
         _ = try await admin.post("/v1/checkpoints", json: nil)
-        let latest = try await harness.client(harness.node).get("/v1/checkpoint")
+        let latest = try await harness.client(harness.artist).get("/v1/checkpoint")
         let new = try LogAudit.checkpoint(try Self.decode(Views.CheckpointView.self, latest).checkpoint, verifier: harness.signer.verifier,
                                           log: LedgerModule.defaultLogOrigin)
         #expect(new.size == 21)

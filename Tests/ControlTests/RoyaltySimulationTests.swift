@@ -129,7 +129,7 @@ import TestSupport
                 let run = PayoutRun.ID(month: Month("2026-\(10 + expected.runs % 3)") ?? Self.month, currency: Self.eur)
                 if Bool.random(using: &generator), try payouts.existing(run) == nil {
                     let (plan, _, _) = try payouts.plan(run, at: now)
-                    let transfers = try plan.decodedPayouts().map { try PayoutRun.transfer($0, run: run) }
+                    let transfers = try plan.decodedPayouts().flatMap { try PayoutRun.transfers($0, run: run) }
                     _ = try store.commit(Array(transfers.prefix(Int.random(in: 0...transfers.count, using: &generator))), at: now)
                 } else {
                     _ = try payouts.run(run, at: now)
@@ -193,6 +193,24 @@ import TestSupport
             }
         }
         for (artist, amount) in paid { #expect(amount <= earned[artist, default: 0], "step \(step): \(artist) paid \(amount) of \(earned[artist, default: 0])") }
+        // Every statement adds up: opening + earned − withheld − paid − pending + returned is the closing balance (issue
+        // 24: a payout failed and returned left its tax in withheld and its net in no total), and the latest month
+        // closes at the artist's balance.
+        for artist in Self.artists {
+            let mine = try store.artistEntries(artist)
+            let settlements = try store.entries(keys: ArtistStatement.settlementKeys(artist: artist, entries: mine))
+            let months = Set(mine.compactMap { Month(containing: $0.committedAt / 1000) }).sorted()
+            for month in months {
+                let statement = try ArtistStatement(artist: artist, period: month, entries: mine, settlements: settlements)
+                for total in statement.totals {
+                    #expect(total.accountedClosing == total.closing, "step \(step): \(artist) \(month): \(total)")
+                }
+                if month == months.last {
+                    #expect(statement.totals.first { $0.currency == Self.eur }?.closing ?? 0 == (try store.balance(try Account(.artist(artist), Self.eur))),
+                            "step \(step): \(artist)'s statement closes at its balance")
+                }
+            }
+        }
         guard expected.closed, let closed = try store.document(kind: ViewAccounting.closeKind, id: month.description) else { return }
         let close = try Views.decoder().decode(ViewAccounting.Closed.self, from: closed.body)
         // Views counted once: a session's media across nodes, a view at 30 s.

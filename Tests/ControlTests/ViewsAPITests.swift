@@ -69,6 +69,36 @@ import TestSupport
         await harness.stop()
     }
 
+    /// Issue 24: two signed reports of 2^64 − 1 and 3 untracked views tallied "views": 2 (a wrapping add).
+    @Test func aReportThatWouldWrapTheMonthsSumsIsRefusedNamingTheField() async throws {
+        let harness = try await Self.harness()
+        let admin = harness.client(harness.admin)
+        let huge = try Self.submission(Self.paris, node: "edge-paris", sessions: ["song-1": [:]], untracked: .max)
+        #expect(try await admin.post("/v1/reports/deliveries", json: huge).status == 201)
+        let more = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-1": [:]], untracked: 3)
+        let refused = try await harness.client(harness.node).post("/v1/reports/deliveries", json: more)
+        #expect(refused.status == 422 && ControlHarness.errorCode(refused) == "overflow", "\(refused.status)")
+        #expect(ControlHarness.errorMessage(refused).hasPrefix("untracked: content song-1"), "\(ControlHarness.errorMessage(refused))")
+        // A session (a possible view) on top of 2^64 − 1 untracked views is refused too, before it is stored.
+        let session = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-1": [Self.viewer: 30_000]])
+        #expect(try await harness.client(harness.node).post("/v1/reports/deliveries", json: session).status == 422)
+        let month = try Views.decoder().decode(Views.MonthViews.self, from: try await admin.get("/v1/views/2026-11").body)
+        #expect(month.reports == 1 && month.contents.map { "\($0.content) \($0.views)" } == ["song-1 \(UInt64.max)"])
+        // The same report again is still a duplicate, and another content of the month still counts.
+        #expect(try await admin.post("/v1/reports/deliveries", json: huge).status == 200)
+        let other = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-2": [Self.viewer: 30_000]], period: Self.period + 3_600)
+        #expect(try await harness.client(harness.node).post("/v1/reports/deliveries", json: other).status == 201)
+        // Bytes likewise.
+        let bytes = DeliveryReport(node: "edge-paris", period: Self.period + 7_200, periodSeconds: 3_600,
+                                   contents: ["song-1": .init(bytes: .max, untrackedViews: 0, sessions: [:])])
+        let note = try Self.paris.sign(text: DeliveryReport.signedText(node: "edge-paris", period: bytes.period, reportText: bytes.text))
+        let refusedBytes = try await admin.post("/v1/reports/deliveries",
+                                                json: try JSONSerialization.data(withJSONObject: ["report": bytes.text, "signature": note.rendered]))
+        #expect(refusedBytes.status == 422 && ControlHarness.errorMessage(refusedBytes).hasPrefix("bytes: content song-1"),
+                "\(ControlHarness.errorMessage(refusedBytes))")
+        await harness.stop()
+    }
+
     @Test func aMonthsViewsAreClosedOnceIntoTheSubscriptionPool() async throws {
         let harness = try await Self.harness()
         let admin = harness.client(harness.admin)

@@ -30,6 +30,9 @@ import Testing
             ("edgenode.deliveries v1\nnode A!\nperiod 0 3600\n", "line 2"),
             ("edgenode.deliveries v1\nnode a\nperiod 5 3600\n", "line 3"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 7\n", "line 3"),
+            // A start near the 64-bit bound trapped the node's close (start + length + grace).
+            ("edgenode.deliveries v1\nnode a\nperiod \(Int64.max - Int64.max % 3_600) 3600\n", "line 3"),
+            ("edgenode.deliveries v1\nnode a\nperiod \(DeliveryReport.latestPeriod + 86_400) 3600\n", "line 3"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ns 00112233445566778899aabbccddeeff 1\n", "before any content"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ncontent c bytes 1 untracked 0\n", "appears twice"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ns 00112233445566778899AABBCCDDEEFF 1\n", "line 5"),
@@ -56,16 +59,43 @@ import Testing
         }
     }
 
-    @Test func aSessionServedByTwoNodesIsOneView() {
+    @Test func aSessionServedByTwoNodesIsOneView() throws {
         let half = SessionKey(high: 9, low: 9)
         let paris = Self.report(sessions: [Self.key: 30_000, half: 20_000])
         let berlin = Self.report(node: "edge-berlin", sessions: [Self.key: 30_000, half: 10_000])
         // The same key an hour later is another session (salts differ per hour in practice; here the period does).
         let later = Self.report(node: "edge-berlin", period: 1_796_259_600, sessions: [half: 5_000])
-        let tally = ViewTally(reports: [paris, berlin, later], thresholdMilliseconds: 30_000)
+        let tally = try ViewTally(reports: [paris, berlin, later], thresholdMilliseconds: 30_000)
         // Self.key: one view (not two); half: 20 s + 10 s = a view only together; 2 + 2 untracked from the first hour, 2 from the next.
         #expect(tally.views["song-1"] == 1 + 1 + 6)
         #expect(tally.sharedSessions == 2 && tally.reports == 3 && tally.bytes["song-1"] == 3_000)
+    }
+
+    /// Issue 24: 2^64 − 1 and 3 untracked views tallied 2; sums past the range are refused naming the field.
+    @Test func sumsPastTheRangeAreRefusedNotWrapped() throws {
+        func report(_ node: String, untracked: UInt64, bytes: UInt64 = 1, sessions: [SessionKey: UInt32] = [:]) -> DeliveryReport {
+            DeliveryReport(node: node, period: 1_796_256_000, periodSeconds: 3_600,
+                           contents: ["song-1": .init(bytes: bytes, untrackedViews: untracked, sessions: sessions)])
+        }
+        let untracked = ViewTally.Overflow(content: "song-1", field: "untracked")
+        #expect(throws: untracked) { try ViewTally(reports: [report("a", untracked: .max), report("b", untracked: 3)], thresholdMilliseconds: 30_000) }
+        #expect(throws: untracked) {
+            try ViewTally(reports: [report("a", untracked: .max), report("b", untracked: 0, sessions: [Self.key: 30_000])], thresholdMilliseconds: 30_000)
+        }
+        #expect(throws: ViewTally.Overflow(content: "song-1", field: "bytes")) {
+            try ViewTally(reports: [report("a", untracked: 0, bytes: .max), report("b", untracked: 0, bytes: 1)], thresholdMilliseconds: 30_000)
+        }
+        #expect(try ViewTally(reports: [report("a", untracked: .max - 3), report("b", untracked: 3)], thresholdMilliseconds: 30_000).views["song-1"] == .max)
+        // The bounds refuse the report that would take the month there, and add nothing of it.
+        var bounds = try ViewTally.Bounds(reports: [report("a", untracked: .max - 1)])
+        #expect(throws: untracked) { try bounds.add(report("b", untracked: 1, sessions: [Self.key: 1])) }
+        #expect(bounds.views["song-1"] == .max - 1 && bounds.bytes["song-1"] == 1)
+        try bounds.add(report("c", untracked: 1))
+        #expect(bounds.views["song-1"] == .max)
+        // A session's media saturates instead of wrapping (2^32 − 1 ms and more is a view).
+        let long = try ViewTally(reports: [report("a", untracked: 0, sessions: [Self.key: .max]), report("b", untracked: 0, sessions: [Self.key: 5])],
+                                 thresholdMilliseconds: 30_000)
+        #expect(long.views["song-1"] == 1 && long.sharedSessions == 1)
     }
 
     @Test func aSnapshotTakenBackLosesNothingAndCountsNothingTwice() {

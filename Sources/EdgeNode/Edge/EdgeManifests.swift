@@ -5,6 +5,7 @@ import Logging
 import Manifest
 import NIOConcurrencyHelpers
 import NIOCore
+import Gossip
 
 /// Why a content's manifest is not available.
 enum ManifestUnavailable: Error, Equatable {
@@ -125,7 +126,7 @@ final class EdgeManifests: @unchecked Sendable {
     private func claimRefresh(_ contentID: String) -> Bool {
         guard var slot = slots[contentID], !slot.fetching else { return false }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard now &- slot.validatedAt >= ttlNanoseconds, now &- slot.lastAttempt >= Self.retryNanoseconds else { return false }
+        guard now.elapsed(since: slot.validatedAt) >= ttlNanoseconds, now.elapsed(since: slot.lastAttempt) >= Self.retryNanoseconds else { return false }
         slot.fetching = true
         slot.lastAttempt = now
         slots[contentID] = slot

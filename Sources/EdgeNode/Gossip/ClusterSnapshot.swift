@@ -1,4 +1,5 @@
 import Foundation
+import Gossip
 
 /// What `/cluster` and `edgenode status` show: this node's view of the fleet.
 public struct ClusterSnapshot: Codable, Sendable, Equatable {
@@ -61,8 +62,8 @@ public struct ClusterSnapshot: Codable, Sendable, Equatable {
                   incarnation: member.incarnation,
                   health: Health(activeConnections: member.health.activeConnections, egressBytesPerSecond: member.health.egressBytesPerSecond,
                                  cacheHitRatio: Double(member.health.cacheHitPermille) / 1000, loadScore: member.health.loadScore),
-                  lastChangeSecondsAgo: Double(now &- min(now, member.changedAt)) / 1e9,
-                  statusSecondsAgo: Double(now &- min(now, member.statusSince)) / 1e9)
+                  lastChangeSecondsAgo: Double(now.elapsed(since: member.changedAt)) / 1e9,
+                  statusSecondsAgo: Double(now.elapsed(since: member.statusSince)) / 1e9)
         }
         records = view.records.map { Record(key: $0.key, epoch: $0.epoch, valueBase64: Data($0.value).base64EncodedString(), signed: $0.signed) }
         emergency = view.emergency.map { held in

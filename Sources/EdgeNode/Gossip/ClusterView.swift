@@ -93,7 +93,7 @@ public struct ClusterView: Sendable, Equatable {
             }
             return RoutingPolicy.Member(name: member.name, role: member.role, location: member.location, status: status,
                                         load: member.health.loadScore, draining: !member.health.serving,
-                                        aliveForSeconds: status == .alive ? Double(now &- min(now, member.statusSince)) / 1e9 : 0)
+                                        aliveForSeconds: status == .alive ? Double(now.elapsed(since: member.statusSince)) / 1e9 : 0)
         }
     }
 

@@ -3,6 +3,7 @@ import Logging
 import Manifest
 import Metrics
 import NIOConcurrencyHelpers
+import Gossip
 
 /// Emergency broadcast mode in `/metrics`: the flag in force (mode, epoch, issue time, the operator keys that signed
 /// it), flips, flags accepted and
@@ -58,7 +59,7 @@ final class EmergencyMetrics: Sendable {
         let now = DispatchTime.now().uptimeNanoseconds
         let report = degradedLog.withLockedValue { state -> Int? in
             state.since += 1
-            if let last = state.lastLogged, now &- last < Self.degradedLogInterval { return nil }
+            if let last = state.lastLogged, now.elapsed(since: last) < Self.degradedLogInterval { return nil }
             defer { state = (now, 0) }
             return state.since
         }

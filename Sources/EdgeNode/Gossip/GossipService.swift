@@ -104,7 +104,7 @@ public final class GossipService: Service, Sendable {
         let subscribers = state.withLockedValue { state -> [AsyncStream<ClusterView>.Continuation] in
             let changed = state.view.map { $0.differsInMembership(from: view) } ?? true
             state.view = view
-            if changed { state.generation &+= 1 }
+            if changed { state.generation += 1 }
             return changed ? Array(state.subscribers.values) : []
         }
         for subscriber in subscribers { subscriber.yield(view) }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Gossip
 
 /// One HTTP/1.1 connection's state, without I/O: which request is being received, which are waiting their turn,
 /// whether a response is under way or produced asynchronously, whether the connection is draining or ending, and
@@ -208,9 +209,9 @@ struct ConnectionStateMachine {
     mutating func checkTimeouts(now: UInt64, acknowledgedAtPace: Bool, bytesPending: Bool) -> Action {
         if acknowledgedAtPace { lastProgress = now }
         if responding || bytesPending {
-            return now &- lastProgress > limits.sendTimeout ? .reset : .nothing
+            return now.elapsed(since: lastProgress) > limits.sendTimeout ? .reset : .nothing
         }
-        return now &- lastActivity > limits.idleTimeout ? .close : .nothing
+        return now.elapsed(since: lastActivity) > limits.idleTimeout ? .close : .nothing
     }
 
     /// Whether a request came with a body (bytes, or chunked framing even if empty).

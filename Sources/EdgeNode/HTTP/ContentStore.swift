@@ -7,6 +7,7 @@ import NIOCore
 
 #if canImport(Glibc)
 import Glibc
+import Gossip
 #endif
 
 /// What a request path resolves to.
@@ -171,7 +172,7 @@ final class ContentStore: Sendable {
         let key = String(rawPath[..<end])
         let now = DispatchTime.now().uptimeNanoseconds
         let cached = cache.withLockedValue { $0.entries[key] }
-        if let cached, now &- cached.checkedAt < Self.validityNanoseconds {
+        if let cached, now.elapsed(since: cached.checkedAt) < Self.validityNanoseconds {
             return .file(OpenedFile(representation: cached.representation, commonFields: cached.commonFields, bytes: cached.bytes,
                                     shared: cached.shared, storedAt: cached.storedAt, media: cached.media))
         }

@@ -9,6 +9,7 @@ import Prometheus
 
 #if canImport(Glibc)
 import Glibc
+import Gossip
 #endif
 
 /// Answers GET, HEAD and OPTIONS for files under the content root, following the plan `ResponsePlanner` makes:
@@ -389,7 +390,7 @@ final class FileRequestHandler: ChannelInboundHandler {
     /// A response's last byte was written (or the connection ended it): counted, and logged when an access log is kept.
     func finishRecord(_ record: ResponseRecord, finished: UInt64) {
         metrics.record(record, finished: finished)
-        accessLog?.append(record, totalSeconds: Double(finished &- record.started) / 1e9)
+        accessLog?.append(record, totalSeconds: Double(finished.elapsed(since: record.started)) / 1e9)
     }
 
     private func writeBody(context: ChannelHandlerContext, plan: ResponsePlan, file: OpenedFile?) {

@@ -6,6 +6,7 @@ import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
+import Gossip
 #endif
 
 /// What the signed manifests under the content root say of their files: a file's ETag is its chunk-tree root and its
@@ -48,7 +49,7 @@ final class ManifestETags: Sendable {
     func listing(contentID: String, path: String) -> Listing? {
         let now = DispatchTime.now().uptimeNanoseconds
         var entry = entries.withLockedValue { $0[contentID] }
-        if entry == nil || now &- entry!.checkedAt >= 1_000_000_000 {
+        if entry == nil || now.elapsed(since: entry!.checkedAt) >= 1_000_000_000 {
             let loaded = load(contentID, now: now)
             entries.withLockedValue { $0[contentID] = loaded }
             entry = loaded

@@ -2,6 +2,7 @@ import NIOCore
 
 #if canImport(Glibc)
 import Glibc
+import Gossip
 #endif
 
 /// Whether a response is making progress, measured by what the client's TCP acknowledged (`tcpi_bytes_acked`), not
@@ -20,8 +21,9 @@ struct SendProgress {
             measuredAt = now
         }
         guard let previous = acknowledged, bytes > previous else { return false }
-        let elapsedSeconds = max(1, (now &- measuredAt) / 1_000_000_000)
-        return bytes - previous >= elapsedSeconds.multipliedReportingOverflow(by: minimumPerSecond).partialValue
+        let elapsedSeconds = max(1, now.elapsed(since: measuredAt) / 1_000_000_000)
+        let (required, overflow) = elapsedSeconds.multipliedReportingOverflow(by: minimumPerSecond)
+        return bytes - previous >= (overflow ? .max : required)
     }
 
     /// The start of Linux's `struct tcp_info`, through `tcpi_min_rtt` (glibc's copy of the struct stops before

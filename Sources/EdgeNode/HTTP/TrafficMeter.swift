@@ -49,9 +49,9 @@ public struct HealthSampler: Sendable {
 
     /// - Parameter now: uptime in nanoseconds.
     public mutating func sample(_ totals: TrafficTotals, now: UInt64, connections: Int, maxConnections: Int) -> NodeHealth {
-        let before = previous ?? (now &- 1_000_000_000, totals)
+        let before = previous ?? (now - min(now, 1_000_000_000), totals)
         previous = (now, totals)
-        let seconds = max(0.001, Double(now &- min(now, before.time)) / 1e9)
+        let seconds = max(0.001, Double(now.elapsed(since: before.time)) / 1e9)
         // Totals only grow; a smaller reading (another meter, after a restart) counts as no traffic rather than trap.
         func delta(_ now: UInt64, _ then: UInt64) -> UInt64 { now >= then ? now - then : 0 }
         let rate = UInt64(min(Double(UInt64.max / 2), Double(delta(totals.bodyBytes, before.totals.bodyBytes)) / seconds))

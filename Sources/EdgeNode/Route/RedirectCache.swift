@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Gossip
 
 /// The redirect decisions of the last second, per (where the viewer was placed, content): a playlist redirect then
 /// costs a zone lookup and a dictionary probe instead of a ranking of the fleet. An entry is used only while the
@@ -43,7 +44,7 @@ final class RedirectCache: Sendable {
     /// The decision held for `key` under this view generation at `now` (uptime ns); nil means "decide".
     func lookup(_ key: Key, generation: UInt64, now: UInt64) -> Target? {
         state.withLockedValue { state -> Target? in
-            guard state.generation == generation, let entry = state.entries[key], now &- entry.decidedAt < ttl else { return nil }
+            guard state.generation == generation, let entry = state.entries[key], now.elapsed(since: entry.decidedAt) < ttl else { return nil }
             return entry.target
         }
     }

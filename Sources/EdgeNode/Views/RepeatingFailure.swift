@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import Gossip
 
 /// A failure that recurs at every tick (a fleet CA the origin's certificate does not chain to fails each report
 /// interval): it is news — worth a warning — the first time, when its reason changes, and again once `interval` has
@@ -15,7 +16,7 @@ final class RepeatingFailure: Sendable {
     /// Whether `reason`, failing now (uptime nanoseconds), should be told as a warning; if so it counts as told.
     func isNews(_ reason: String, now: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Bool {
         last.withLock { last in
-            if let told = last, told.reason == reason, now &- told.at < intervalNanoseconds { return false }
+            if let told = last, told.reason == reason, now.elapsed(since: told.at) < intervalNanoseconds { return false }
             last = (reason, now)
             return true
         }
