@@ -8,6 +8,7 @@ import Logging
 struct BearerAuthenticator: RouterMiddleware {
     typealias Context = ControlContext
     let store: LedgerStore
+    let work: ControlWork
 
     func handle(_ request: Request, context: ControlContext, next: (Request, ControlContext) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -23,7 +24,7 @@ struct BearerAuthenticator: RouterMiddleware {
         let scopeText: String?
         let store = self.store
         do {
-            scopeText = try await ControlAPI.offload { try store.tokenScope(digest: BearerToken.digest(token)) }
+            scopeText = try await work.request { try store.tokenScope(digest: BearerToken.digest(token)) }
         } catch {
             context.logger.error("token lookup failed", metadata: ["error": "\(error)"])
             throw ControlError(.serviceUnavailable, "unavailable", "the token store cannot be read")

@@ -11,7 +11,7 @@ extension ControlAPI {
     func postPayoutRun(_ request: Request) async throws -> Response {
         let run = try PayoutRunBody.run(from: try await Self.jsonBody(request))
         let payouts = self.payouts
-        let outcome = try await Self.offload { try payouts.run(run, at: Self.now()) }
+        let outcome = try await work.job { try payouts.run(run, at: Self.now()) }
         ledger.logger.info("payout run", metadata: ["run": "\(run)", "planned": "\(outcome.created ? "now" : "before")",
                                                    "payouts": "\(outcome.plan.payouts.count)", "refused": "\(outcome.refused.count)"])
         return try Self.json(try summary(run, outcome.plan, plannedAt: outcome.plannedAt, refused: outcome.refused),

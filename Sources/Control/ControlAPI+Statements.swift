@@ -10,7 +10,7 @@ extension ControlAPI {
     func postStatement(_ request: Request) async throws -> Response {
         let (dsp, period, statement) = try StatementBody.parse(try await Self.jsonBody(request, limit: StatementBody.maximumBytes))
         let statements = self.statements
-        let (outcome, read) = try await Self.offload {
+        let (outcome, read) = try await work.request {
             (try statements.importStatement(statement, dsp: dsp, period: period, at: Self.now()), try statements.report(dsp: dsp, period: period))
         }
         guard var report = read else {

@@ -28,7 +28,7 @@ extension ControlAPI {
             node = named
         }
         let accounting = viewAccounting
-        let (created, report) = try await Self.offload { try accounting.accept(submission, node: node, at: Self.now()) }
+        let (created, report) = try await work.request { try accounting.accept(submission, node: node, at: Self.now()) }
         if created {
             ledger.logger.info("delivery report", metadata: ["node": "\(node)", "period": "\(report.periodLabel)", "contents": "\(report.contents.count)"])
         }
@@ -67,7 +67,7 @@ extension ControlAPI {
             throw ControlError.badRequest("currency: \(error)")
         }
         let accounting = viewAccounting
-        let (closed, created, refused) = try await Self.offload { try accounting.close(month, currency: currency, at: Self.now()) }
+        let (closed, created, refused) = try await work.job { try accounting.close(month, currency: currency, at: Self.now()) }
         ledger.logger.info("views closed", metadata: ["period": "\(closed.period)", "model": "\(closed.model)", "reports": "\(closed.reports)",
                                                      "refused": "\(refused.count)"])
         return try Self.json(try Self.view(closed, refused: refused), status: created ? .created : .ok)

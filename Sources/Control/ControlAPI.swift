@@ -27,9 +27,12 @@ public struct ControlAPI: Sendable {
     let payouts: PayoutRunner
     let statements: StatementImporter
     let viewAccounting: ViewAccounting
+    /// The threads the handlers' blocking work runs on.
+    let work: ControlWork
 
-    public init(ledger: LedgerModule, royalty: RoyaltySettings = RoyaltySettings()) {
+    public init(ledger: LedgerModule, royalty: RoyaltySettings = RoyaltySettings(), work: ControlWork = .shared) {
         self.ledger = ledger
+        self.work = work
         self.royalty = royalty
         payouts = PayoutRunner(store: ledger.store, settings: royalty)
         let statements = StatementImporter(store: ledger.store, settings: royalty)
@@ -41,7 +44,7 @@ public struct ControlAPI: Sendable {
     public func router() -> Router<ControlContext> {
         let router = Router(context: ControlContext.self)
         router.add(middleware: ControlMetrics(routes: Self.routes))
-        router.add(middleware: BearerAuthenticator(store: ledger.store))
+        router.add(middleware: BearerAuthenticator(store: ledger.store, work: work))
         router.add(middleware: MethodGuard(routes: Self.routes))
         for route in Self.routes {
             router.on(RouterPath(route.path), method: route.method) { request, context in
@@ -60,32 +63,32 @@ public struct ControlAPI: Sendable {
         case .postTransfer: try await commit(TransferBody.transfer(from: try await Self.jsonBody(request)))
         case .postTip: try await postTip(request)
         case .postSubscriptionPayment: try await commit(SubscriptionPaymentBody.transfer(from: try await Self.jsonBody(request)))
-        case .subscriptionPool: try await Self.offload { try self.subscriptionPool(request) }
+        case .subscriptionPool: try await work.request { try self.subscriptionPool(request) }
         case .postSplitRule: try await postSplitRule(request)
-        case .splitRules: try await Self.offload { try self.splitRules(request) }
+        case .splitRules: try await work.request { try self.splitRules(request) }
         case .putPayoutSettings: try await putPayoutSettings(request, context: context)
-        case .payoutSettings: try await Self.offload { try self.payoutSettings(request, context: context, scope: scope) }
+        case .payoutSettings: try await work.request { try self.payoutSettings(request, context: context, scope: scope) }
         case .postPayoutRun: try await postPayoutRun(request)
-        case .payoutRun: try await Self.offload { try self.payoutRun(request, context: context) }
-        case .payoutFile: try await Self.offload { try self.payoutFile(request, context: context) }
-        case .confirmPayout: try await Self.offload { try self.settlePayout(request, context: context, confirm: true) }
-        case .failPayout: try await Self.offload { try self.settlePayout(request, context: context, confirm: false) }
+        case .payoutRun: try await work.request { try self.payoutRun(request, context: context) }
+        case .payoutFile: try await work.request { try self.payoutFile(request, context: context) }
+        case .confirmPayout: try await work.request { try self.settlePayout(request, context: context, confirm: true) }
+        case .failPayout: try await work.request { try self.settlePayout(request, context: context, confirm: false) }
         case .postStatement: try await postStatement(request)
-        case .statement: try await Self.offload { try self.statement(request, context: context) }
-        case .artistStatement: try await Self.offload { try self.artistStatement(request, context: context, scope: scope) }
+        case .statement: try await work.request { try self.statement(request, context: context) }
+        case .artistStatement: try await work.request { try self.artistStatement(request, context: context, scope: scope) }
         case .postDeliveryReport: try await postDeliveryReport(request, scope: scope)
-        case .views: try await Self.offload { try self.views(request, context: context) }
+        case .views: try await work.request { try self.views(request, context: context) }
         case .closeViews: try await closeViews(request, context: context)
-        case .checkpoint: try await Self.offload { try self.checkpoint(request) }
-        case .issueCheckpoint: try await Self.offload { try self.issueCheckpoint(request) }
-        case .entries: try await Self.offload { try self.entries(request) }
-        case .inclusionProof: try await Self.offload { try self.inclusionProof(request) }
-        case .consistencyProof: try await Self.offload { try self.consistencyProof(request) }
-        case .balances: try await Self.offload { try self.balances(request, scope: scope) }
-        case .account: try await Self.offload { try self.account(request, context: context, scope: scope) }
-        case .export: try await Self.offload { try self.export(request) }
-        case .receipt: try await Self.offload { try self.receipt(request, context: context, scope: scope) }
-        case .integrity: try await Self.offload { try self.integrity(request) }
+        case .checkpoint: try await work.request { try self.checkpoint(request) }
+        case .issueCheckpoint: try await work.request { try self.issueCheckpoint(request) }
+        case .entries: try await work.request { try self.entries(request) }
+        case .inclusionProof: try await work.request { try self.inclusionProof(request) }
+        case .consistencyProof: try await work.request { try self.consistencyProof(request) }
+        case .balances: try await work.request { try self.balances(request, scope: scope) }
+        case .account: try await work.request { try self.account(request, context: context, scope: scope) }
+        case .export: try await work.request { try self.export(request) }
+        case .receipt: try await work.request { try self.receipt(request, context: context, scope: scope) }
+        case .integrity: try await work.request { try self.integrity(request) }
         }
     }
 
@@ -121,7 +124,7 @@ public struct ControlAPI: Sendable {
     private func postSplitRule(_ request: Request) async throws -> Response {
         let rule = try SplitRuleBody.rule(from: try await Self.jsonBody(request))
         let store = ledger.store
-        let outcome = try await Self.offload { try storeCall { () throws(StoreError) in try store.addSplitRule(rule, at: Self.now()) } }
+        let outcome = try await work.request { try storeCall { () throws(StoreError) in try store.addSplitRule(rule, at: Self.now()) } }
         switch outcome {
         case .created: return try Self.json(Views.SplitRule(rule), status: .created)
         case .existing: return try Self.json(Views.SplitRule(rule))
@@ -148,7 +151,7 @@ public struct ControlAPI: Sendable {
         let settings = try PayoutSettingsBody.settings(from: try await Self.jsonBody(request), artist: artist,
                                                        at: Int64(Date().timeIntervalSince1970 * 1000))
         let store = ledger.store
-        try await Self.offload { try storeCall { () throws(StoreError) in try store.setPayoutSettings(settings) } }
+        try await work.request { try storeCall { () throws(StoreError) in try store.setPayoutSettings(settings) } }
         return try Self.json(Views.PayoutSettings(settings))
     }
 
@@ -173,9 +176,6 @@ public struct ControlAPI: Sendable {
     /// Runs blocking work — SQLite reads and writes, a close or a payout run — on NIO's thread pool, so that no
     /// thread of Swift's cooperative pool (two on a two-core machine, shared with the node's other services) waits on
     /// the disk.
-    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive { try body() }
-    }
 
     /// Milliseconds since 1970, now.
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

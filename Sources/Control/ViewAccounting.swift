@@ -10,8 +10,12 @@ import Synchronization
 /// nodes is one view), turns views into royalties by the configured model and books them — once: the close's result
 /// is a write-once document `view-close` `YYYY-MM`, stored before any money moves, and every transfer has its key.
 /// Reports of a closed month are refused, and so is a report that would take a month's sums past the 64-bit range
-/// (`ViewTally.Bounds`, kept per month under the lock). Accepting and closing hold one lock, so no report slips past a
-/// close.
+/// (`ViewTally.Bounds`, kept per month under the lock).
+///
+/// One lock, one rule: it guards the per-month sums and acceptance counts, and what is decided under it is short —
+/// storing one report, or storing a close that was computed outside it. A month's close reads, tallies and prices every
+/// report without the lock (55 s at 10^7 views), then stores its result only if no report of the month was accepted
+/// meanwhile (else it computes again), so no report slips past a close and no close blocks a report for long.
 final class ViewAccounting: Sendable {
     static let reportKind = "deliveries"
     static let closeKind = "view-close"
@@ -19,8 +23,11 @@ final class ViewAccounting: Sendable {
     let store: LedgerStore
     let settings: RoyaltySettings
     let holders: @Sendable () throws -> RightsHolders
-    /// What each month's accepted reports add up to, read from the store at a month's first report since start.
-    private let lock = Mutex<[Month: ViewTally.Bounds]>([:])
+    /// Per month: what its accepted reports add up to (read from the store at its first report since start), and how
+    /// many were accepted since start (a close computed outside the lock checks it did not change).
+    private let lock = Mutex<(bounds: [Month: ViewTally.Bounds], accepted: [Month: UInt64])>(([:], [:]))
+    /// Times a close computes again because reports arrived while it computed, before it computes under the lock.
+    static let closeAttempts = 3
 
     init(store: LedgerStore, settings: RoyaltySettings, holders: @escaping @Sendable () throws -> RightsHolders) {
         self.store = store
@@ -47,7 +54,11 @@ final class ViewAccounting: Sendable {
         }
         guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
         let body = try Views.encoder().encode(submission)
-        return try lock.withLock { bounds in
+        // A month's sums after a restart come from every report stored (long): read without the lock, used if no
+        // report of the month was accepted meanwhile.
+        let known = lock.withLock { state in (summed: state.bounds[month] != nil, accepted: state.accepted[month] ?? 0) }
+        let prepared = known.summed ? nil : try Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
+        return try lock.withLock { state in
             if try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) != nil {
                 throw ControlError(.conflict, "period_closed", "the views of \(month) were closed: a report of \(report.periodLabel) comes too late")
             }
@@ -55,11 +66,13 @@ final class ViewAccounting: Sendable {
             if let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.reportKind, id: id) }) {
                 return (false, try Self.same(stored.body, submission, node: node, report: report))
             }
-            var sums = try bounds[month] ?? Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
+            let current = state.bounds[month] ?? (state.accepted[month] ?? 0 == known.accepted ? prepared : nil)
+            var sums = try current ?? Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
             try Self.overflowChecked { try sums.add(report) }
             switch try storeCall({ () throws(StoreError) in try store.putDocument(kind: Self.reportKind, id: id, body: body, at: time) }) {
             case .created:
-                bounds[month] = sums
+                state.bounds[month] = sums
+                state.accepted[month, default: 0] += 1
                 return (true, report)
             case .existing(let stored):
                 return (false, try Self.same(stored.body, submission, node: node, report: report))
@@ -140,52 +153,35 @@ final class ViewAccounting: Sendable {
     /// Closes `month` in `currency` unless it was closed before (then the stored close is answered; another currency is
     /// a conflict), and books its transfers. Returns the close, whether this call made it, and refusals by content.
     func close(_ month: Month, currency: Currency, at time: Int64) throws -> (closed: Closed, created: Bool, refused: [String: String]) {
-        let (closed, created) = try lock.withLock { bounds throws -> (Closed, Bool) in
-            bounds[month] = nil
-            if let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) {
-                guard let closed = try? Views.decoder().decode(Closed.self, from: stored.body) else {
-                    throw ControlError(.serviceUnavailable, "storage_failure", "the stored close of \(month) does not decode")
-                }
-                guard closed.currency == currency.code else {
-                    throw ControlError(.conflict, "closed_in_other_currency", "the views of \(month) were closed in \(closed.currency)")
-                }
-                return (closed, false)
+        var outcome: (closed: Closed, created: Bool)?
+        for _ in 0..<Self.closeAttempts where outcome == nil {
+            let seen = try lock.withLock { state throws -> (stored: Closed?, accepted: UInt64) in
+                (try storedClose(month, currency: currency), state.accepted[month] ?? 0)
             }
-            let reports = try reports(month)
-            let tally = try Self.overflowChecked { try ViewTally(reports: reports, thresholdMilliseconds: settings.viewThresholdMilliseconds) }
-            let model: ViewRoyalties.Model
-            switch settings.viewModel {
-            case .perView(let rates):
-                guard let rate = rates[currency.code] else {
-                    throw ControlError(.conflict, "no_rate", "the per_view rate card has no rate in \(currency.code) ([royalty] per_view_rates)")
-                }
-                model = .perView(ratePerThousand: rate)
-            case .proRata:
-                let revenue = try Account(.platformRevenue, currency)
-                guard let pool = try storeCall({ () throws(StoreError) in
-                    try store.credited(to: revenue, keyPrefix: Subscriptions.keyPrefix(month: month))
-                }) else { throw ControlError(.unprocessableContent, "overflow", "the month's subscription pool leaves the 64-bit range") }
-                model = .proRata(pool: pool)
+            if let stored = seen.stored {
+                outcome = (stored, false)
+                break
             }
-            let amounts = ViewRoyalties.amounts(model, views: tally.views)
-            let booked: ViewRoyalties.Close
-            do {
-                booked = try ViewRoyalties.close(period: month.description, model: model, currency: currency, amounts: amounts,
-                                                 holders: try holders(), at: month.startSeconds)
-            } catch let error as LedgerError {
-                throw ControlError(.unprocessableContent, "refused", error.description)
+            let computed = try compute(month, currency: currency)
+            outcome = try lock.withLock { state throws -> (Closed, Bool)? in
+                if let stored = try storedClose(month, currency: currency) { return (stored, false) }
+                guard state.accepted[month] ?? 0 == seen.accepted else { return nil }
+                try put(computed, month: month, at: time)
+                state.bounds[month] = nil
+                return (computed, true)
             }
-            let bookings = booked.transfers.map { transfer in
-                Closed.Booking(key: transfer.idempotencyKey, memo: transfer.memo,
-                               debit: transfer.postings.first { $0.side == .debit }?.account.description ?? "",
-                               credits: transfer.postings.filter { $0.side == .credit }.map { Closed.Credit(account: $0.account.description, amount: $0.amount) })
-            }
-            let closed = Closed(period: month.description, currency: currency.code, model: model.name, reports: tally.reports, views: tally.views,
-                                amounts: amounts, unassigned: booked.unassigned, bookings: bookings)
-            let body = try Views.encoder().encode(closed)
-            _ = try storeCall { () throws(StoreError) in try store.putDocument(kind: Self.closeKind, id: month.description, body: body, at: time) }
-            return (closed, true)
         }
+        if outcome == nil {
+            // Reports kept arriving while it computed: close with the lock held, as one step.
+            outcome = try lock.withLock { state throws -> (Closed, Bool) in
+                if let stored = try storedClose(month, currency: currency) { return (stored, false) }
+                let computed = try compute(month, currency: currency)
+                try put(computed, month: month, at: time)
+                state.bounds[month] = nil
+                return (computed, true)
+            }
+        }
+        let (closed, created) = outcome!
         var refused: [String: String] = [:]
         let transfers = try closed.transfers()
         let results = try storeCall { () throws(StoreError) in try store.commit(transfers, at: time) }
@@ -196,5 +192,61 @@ final class ViewAccounting: Sendable {
             }
         }
         return (closed, created, refused)
+    }
+
+    /// The close of `month` stored before, if any (in another currency: a conflict).
+    private func storedClose(_ month: Month, currency: Currency) throws -> Closed? {
+        guard let stored = try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) else {
+            return nil
+        }
+        guard let closed = try? Views.decoder().decode(Closed.self, from: stored.body) else {
+            throw ControlError(.serviceUnavailable, "storage_failure", "the stored close of \(month) does not decode")
+        }
+        guard closed.currency == currency.code else {
+            throw ControlError(.conflict, "closed_in_other_currency", "the views of \(month) were closed in \(closed.currency)")
+        }
+        return closed
+    }
+
+    /// The close of `month` from its reports as stored now: the tally, the model's amounts, the bookings. Long (it reads
+    /// every report of the month); takes no lock.
+    private func compute(_ month: Month, currency: Currency) throws -> Closed {
+        let reports = try reports(month)
+        let tally = try Self.overflowChecked { try ViewTally(reports: reports, thresholdMilliseconds: settings.viewThresholdMilliseconds) }
+        let model: ViewRoyalties.Model
+        switch settings.viewModel {
+        case .perView(let rates):
+            guard let rate = rates[currency.code] else {
+                throw ControlError(.conflict, "no_rate", "the per_view rate card has no rate in \(currency.code) ([royalty] per_view_rates)")
+            }
+            model = .perView(ratePerThousand: rate)
+        case .proRata:
+            let revenue = try Account(.platformRevenue, currency)
+            guard let pool = try storeCall({ () throws(StoreError) in
+                try store.credited(to: revenue, keyPrefix: Subscriptions.keyPrefix(month: month))
+            }) else { throw ControlError(.unprocessableContent, "overflow", "the month's subscription pool leaves the 64-bit range") }
+            model = .proRata(pool: pool)
+        }
+        let amounts = ViewRoyalties.amounts(model, views: tally.views)
+        let booked: ViewRoyalties.Close
+        do {
+            booked = try ViewRoyalties.close(period: month.description, model: model, currency: currency, amounts: amounts,
+                                             holders: try holders(), at: month.startSeconds)
+        } catch let error as LedgerError {
+            throw ControlError(.unprocessableContent, "refused", error.description)
+        }
+        let bookings = booked.transfers.map { transfer in
+            Closed.Booking(key: transfer.idempotencyKey, memo: transfer.memo,
+                           debit: transfer.postings.first { $0.side == .debit }?.account.description ?? "",
+                           credits: transfer.postings.filter { $0.side == .credit }.map { Closed.Credit(account: $0.account.description, amount: $0.amount) })
+        }
+        return Closed(period: month.description, currency: currency.code, model: model.name, reports: tally.reports, views: tally.views,
+                      amounts: amounts, unassigned: booked.unassigned, bookings: bookings)
+    }
+
+    /// Stores the close (write-once) before any of its money moves.
+    private func put(_ closed: Closed, month: Month, at time: Int64) throws {
+        let body = try Views.encoder().encode(closed)
+        _ = try storeCall { () throws(StoreError) in try store.putDocument(kind: Self.closeKind, id: month.description, body: body, at: time) }
     }
 }
