@@ -12,28 +12,32 @@ extension ControlAPI {
     /// `POST /v1/reports/deliveries` (a node for itself, or an admin): 201 for a new report, 200 for the same again.
     func postDeliveryReport(_ request: Request, scope: Scope) async throws -> Response {
         let data = try await Self.jsonBody(request, limit: Self.maximumReportBytes)
-        let submission: ViewAccounting.Submission
-        do {
-            submission = try Views.decoder().decode(ViewAccounting.Submission.self, from: data)
-        } catch {
-            throw ControlError(.badRequest, "invalid_report", "the body must be {\"report\": TEXT, \"signature\": NOTE}")
-        }
-        let node: String
-        switch scope {
-        case .node(let name): node = name
-        default:
-            guard let named = (try? DeliveryReport(text: submission.report))?.node else {
-                throw ControlError(.badRequest, "invalid_report", "the report does not parse")
-            }
-            node = named
-        }
         let accounting = viewAccounting
-        let (created, report) = try await work.request { try accounting.accept(submission, node: node, at: Self.now()) }
+        // Decoding, checking and storing a report at the size limit takes seconds: off the cooperative threads.
+        let (node, created, report) = try await work.request { () throws -> (String, Bool, DeliveryReport.Summary) in
+            let submission: ViewAccounting.Submission
+            do {
+                submission = try Views.decoder().decode(ViewAccounting.Submission.self, from: data)
+            } catch {
+                throw ControlError(.badRequest, "invalid_report", "the body must be {\"report\": TEXT, \"signature\": NOTE}")
+            }
+            let node: String
+            switch scope {
+            case .node(let name): node = name
+            default:
+                guard let named = (try? DeliveryReport.Summary(text: submission.report))?.node else {
+                    throw ControlError(.badRequest, "invalid_report", "the report does not parse")
+                }
+                node = named
+            }
+            let (created, report) = try accounting.accept(submission, body: data, node: node, at: Self.now())
+            return (node, created, report)
+        }
         if created {
             ledger.logger.info("delivery report", metadata: ["node": "\(node)", "period": "\(report.periodLabel)", "contents": "\(report.contents.count)"])
         }
         let view = Views.DeliveryReceipt(node: node, period: report.periodLabel, status: created ? "accepted" : "duplicate",
-                                         contents: report.contents.count, sessions: report.contents.values.reduce(0) { $0 + $1.sessions.count })
+                                         contents: report.contents.count, sessions: report.sessions)
         return try Self.json(view, status: created ? .created : .ok)
     }
 

@@ -35,29 +35,55 @@ final class ViewAccounting: Sendable {
         self.holders = holders
     }
 
-    /// A report as a node sends it: its canonical text and the signed note over it.
+    /// A report as a node sends it: its canonical text and the signed note over it. Decoding refuses any other key,
+    /// so a body that decodes can be kept as it came.
     struct Submission: Codable, Sendable {
         var report: String
         var signature: String
+
+        init(report: String, signature: String) {
+            self.report = report
+            self.signature = signature
+        }
+
+        private enum CodingKeys: String, CodingKey { case report, signature }
+
+        private struct AnyKey: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+            guard Set(keys) == ["report", "signature"], keys.count == 2 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "exactly report and signature"))
+            }
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            report = try container.decode(String.self, forKey: .report)
+            signature = try container.decode(String.self, forKey: .signature)
+        }
     }
 
-    /// Accepts `submission` from `node`: true when it is new, false when the same report was accepted before.
-    func accept(_ submission: Submission, node: String, at time: Int64) throws -> (created: Bool, report: DeliveryReport) {
+    /// Accepts `submission` (decoded from `body`, which is kept as it came) from `node`: true when it is new, false when
+    /// the same report was accepted before. Only the report's sums are held (`DeliveryReport.Summary`), not its
+    /// sessions: the origin's memory for a report at the size limit is its body and text, not four million entries.
+    func accept(_ submission: Submission, body: Data, node: String, at time: Int64) throws -> (created: Bool, report: DeliveryReport.Summary) {
         guard let verifier = settings.reportKeys[node] else {
             throw ControlError(.forbidden, "no_report_key", "node \(node) has no report key in nodes.conf (report_key): its reports cannot be checked")
         }
-        let report: DeliveryReport
+        let report: DeliveryReport.Summary
         do {
-            report = try DeliveryReport.verify(text: submission.report, note: submission.signature, node: node, verifier: verifier)
+            report = try DeliveryReport.verifySummary(text: submission.report, note: submission.signature, node: node, verifier: verifier)
         } catch {
             throw ControlError(.badRequest, "invalid_report", error.description)
         }
         guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
-        let body = try Views.encoder().encode(submission)
         // A month's sums after a restart come from every report stored (long): read without the lock, used if no
         // report of the month was accepted meanwhile.
         let known = lock.withLock { state in (summed: state.bounds[month] != nil, accepted: state.accepted[month] ?? 0) }
-        let prepared = known.summed ? nil : try Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
+        let prepared = known.summed ? nil : try Self.overflowChecked { try ViewTally.Bounds(reports: try summaries(month)) }
         return try lock.withLock { state in
             if try storeCall({ () throws(StoreError) in try store.document(kind: Self.closeKind, id: month.description) }) != nil {
                 throw ControlError(.conflict, "period_closed", "the views of \(month) were closed: a report of \(report.periodLabel) comes too late")
@@ -67,7 +93,7 @@ final class ViewAccounting: Sendable {
                 return (false, try Self.same(stored.body, submission, node: node, report: report))
             }
             let current = state.bounds[month] ?? (state.accepted[month] ?? 0 == known.accepted ? prepared : nil)
-            var sums = try current ?? Self.overflowChecked { try ViewTally.Bounds(reports: try reports(month)) }
+            var sums = try current ?? Self.overflowChecked { try ViewTally.Bounds(reports: try summaries(month)) }
             try Self.overflowChecked { try sums.add(report) }
             switch try storeCall({ () throws(StoreError) in try store.putDocument(kind: Self.reportKind, id: id, body: body, at: time) }) {
             case .created:
@@ -81,7 +107,7 @@ final class ViewAccounting: Sendable {
     }
 
     /// `report` again when the stored submission is the same report; a conflict otherwise.
-    private static func same(_ stored: Data, _ submission: Submission, node: String, report: DeliveryReport) throws -> DeliveryReport {
+    private static func same(_ stored: Data, _ submission: Submission, node: String, report: DeliveryReport.Summary) throws -> DeliveryReport.Summary {
         guard let earlier = try? Views.decoder().decode(Submission.self, from: stored), earlier.report == submission.report else {
             throw ControlError(.conflict, "report_conflict", "another report of \(node) for \(report.periodLabel) was accepted before")
         }
@@ -94,6 +120,18 @@ final class ViewAccounting: Sendable {
             return try body()
         } catch let overflow as ViewTally.Overflow {
             throw ControlError(.unprocessableContent, "overflow", "\(overflow.field): \(overflow)")
+        }
+    }
+
+    /// The sums of `month`'s reports so far.
+    func summaries(_ month: Month) throws -> [DeliveryReport.Summary] {
+        let documents = try storeCall { () throws(StoreError) in try store.documents(kind: Self.reportKind, idPrefix: "\(month)-") }
+        return try documents.map { document in
+            guard let submission = try? Views.decoder().decode(Submission.self, from: document.body),
+                  let report = try? DeliveryReport.Summary(text: submission.report) else {
+                throw ControlError(.serviceUnavailable, "storage_failure", "the stored report \(document.id) does not decode")
+            }
+            return report
         }
     }
 

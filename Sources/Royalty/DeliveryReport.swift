@@ -87,22 +87,86 @@ public struct DeliveryReport: Sendable, Equatable {
 
     /// Parses the canonical text, bounded: every line checked, numbers in range, nothing repeated.
     public init(text: String) throws(Invalid) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.last == "" else { throw Invalid(reason: "the report must end with a newline") }
-        lines.removeLast()
-        guard lines.count >= 3, lines[0] == Self.header[...] else { throw Invalid(reason: "not an \(Self.header) report") }
-        let nodeLine = lines[1].split(separator: " ")
+        var contents: [String: Content] = [:]
+        var current = ""
+        let head = try Self.read(text, content: { id, bytes, untracked throws(Invalid) in
+            contents[id] = Content(bytes: bytes, untrackedViews: untracked, sessions: [:])
+            current = id
+        }, session: { key, media in
+            contents[current]!.sessions[key] = media
+        })
+        self.init(node: head.node, period: head.period, periodSeconds: head.periodSeconds, contents: contents)
+    }
+
+    /// What a report adds up to, without its sessions: enough to check it, file it and bound a month's sums, in
+    /// memory of the order of its contents rather than its millions of sessions.
+    public struct Summary: Sendable, Equatable {
+        public struct Content: Sendable, Equatable {
+            public var bytes: UInt64
+            public var untrackedViews: UInt64
+            public var sessions: Int
+        }
+
+        public let node: String
+        public let period: Int64
+        public let periodSeconds: Int64
+        public let contents: [String: Content]
+
+        /// Reads and checks the canonical text as `DeliveryReport(text:)` does, keeping only the sums.
+        public init(text: String) throws(Invalid) {
+            var contents: [String: Content] = [:]
+            var current = ""
+            let head = try DeliveryReport.read(text, content: { id, bytes, untracked throws(Invalid) in
+                contents[id] = Content(bytes: bytes, untrackedViews: untracked, sessions: 0)
+                current = id
+            }, session: { _, _ in
+                contents[current]!.sessions += 1
+            })
+            (node, period, periodSeconds, self.contents) = (head.node, head.period, head.periodSeconds, contents)
+        }
+
+        /// The sums of a report held whole.
+        public init(_ report: DeliveryReport) {
+            (node, period, periodSeconds) = (report.node, report.period, report.periodSeconds)
+            contents = report.contents.mapValues { Content(bytes: $0.bytes, untrackedViews: $0.untrackedViews, sessions: $0.sessions.count) }
+        }
+
+        /// The period's start as `YYYY-MM-DDThh:mm:ss` (UTC).
+        public var periodLabel: String { CivilTime.dateTime(period) }
+        /// Sessions in all.
+        public var sessions: Int { contents.values.reduce(0) { $0 + $1.sessions } }
+    }
+
+    /// Reads the canonical text line by line without splitting it whole (a report holds up to four million lines),
+    /// checking every line: the header, node and period lines, then content lines (each id once) each followed by
+    /// its session lines in strictly increasing key order (the canonical order: a repeated session is a key not
+    /// above the previous one). Calls `content` and `session` for each; returns the node and period.
+    static func read(_ text: String, content: (String, UInt64, UInt64) throws(Invalid) -> Void,
+                     session: (SessionKey, UInt32) -> Void) throws(Invalid) -> (node: String, period: Int64, periodSeconds: Int64) {
+        guard text.utf8.last == UInt8(ascii: "\n") else { throw Invalid(reason: "the report must end with a newline") }
+        var cursor = text.startIndex
+        var number = 0
+        func nextLine() -> Substring? {
+            guard cursor < text.endIndex, let end = text.utf8[cursor...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            defer { cursor = text.index(after: end) }
+            number += 1
+            return text[cursor..<end]
+        }
+        guard let header = nextLine(), header == Self.header[...], let second = nextLine(), let third = nextLine() else {
+            throw Invalid(reason: "not an \(Self.header) report")
+        }
+        let nodeLine = second.split(separator: " ")
         guard nodeLine.count == 2, nodeLine[0] == "node", Account.isIdentifier(String(nodeLine[1])) else { throw Invalid(reason: "line 2: node NAME") }
-        let periodLine = lines[2].split(separator: " ")
+        let periodLine = third.split(separator: " ")
         guard periodLine.count == 3, periodLine[0] == "period", let period = Int64(periodLine[1]), let length = Int64(periodLine[2]),
               (10...86_400).contains(length), 86_400 % length == 0, (0...Self.latestPeriod).contains(period), period % length == 0 else {
             throw Invalid(reason: "line 3: period START SECONDS (SECONDS within 10...86400 dividing a day, START a multiple of it, at most 9999-12-31)")
         }
-        var contents: [String: Content] = [:]
-        var current: String?
+        var seen: Set<String> = []
+        var inContent = false
+        var previous: SessionKey?
         var sessions = 0
-        for (offset, line) in lines.dropFirst(3).enumerated() {
-            let number = offset + 4
+        while let line = nextLine() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             if fields.first == "content" {
                 guard fields.count == 6, fields[2] == "bytes", fields[4] == "untracked", let bytes = UInt64(fields[3]),
@@ -111,25 +175,29 @@ public struct DeliveryReport: Sendable, Equatable {
                 guard (try? ContentManifest.validateIdentifier(id, field: "content")) != nil else {
                     throw Invalid(reason: "line \(number): \"\(id.prefix(40))\" is not a content id")
                 }
-                guard contents[id] == nil else { throw Invalid(reason: "line \(number): content \(id) appears twice") }
-                guard contents.count < Self.maximumContents else { throw Invalid(reason: "more than \(Self.maximumContents) contents") }
-                contents[id] = Content(bytes: bytes, untrackedViews: untracked, sessions: [:])
-                current = id
+                guard seen.insert(id).inserted else { throw Invalid(reason: "line \(number): content \(id) appears twice") }
+                guard seen.count <= Self.maximumContents else { throw Invalid(reason: "more than \(Self.maximumContents) contents") }
+                try content(id, bytes, untracked)
+                inContent = true
+                previous = nil
             } else if fields.first == "s" {
-                guard let id = current else { throw Invalid(reason: "line \(number): a session before any content") }
+                guard inContent else { throw Invalid(reason: "line \(number): a session before any content") }
                 guard fields.count == 3, let key = SessionKey(hex: fields[1]), let media = UInt32(fields[2]) else {
                     throw Invalid(reason: "line \(number): s KEY(32 hex) MILLISECONDS")
                 }
-                guard contents[id]!.sessions.updateValue(media, forKey: key) == nil else {
-                    throw Invalid(reason: "line \(number): session \(fields[1]) appears twice")
+                if let previous, (key.high, key.low) <= (previous.high, previous.low) {
+                    throw Invalid(reason: key == previous ? "line \(number): session \(fields[1]) appears twice"
+                                  : "line \(number): sessions must be in increasing key order (the canonical text)")
                 }
+                previous = key
                 sessions += 1
                 guard sessions <= Self.maximumSessions else { throw Invalid(reason: "more than \(Self.maximumSessions) sessions") }
+                session(key, media)
             } else {
                 throw Invalid(reason: "line \(number): expected a content or s line")
             }
         }
-        self.init(node: String(nodeLine[1]), period: period, periodSeconds: length, contents: contents)
+        return (String(nodeLine[1]), period, length)
     }
 
     /// The text a node signs: the report's node, period and the SHA-256 of its canonical text.
@@ -142,11 +210,24 @@ public struct DeliveryReport: Sendable, Equatable {
     /// digest it names.
     public static func verify(text: String, note: String, node: String, verifier: NoteVerifier) throws(Invalid) -> DeliveryReport {
         let report = try DeliveryReport(text: text)
-        guard report.node == node else { throw Invalid(reason: "the report is of node \(report.node), not \(node)") }
+        try checkSignature(text: text, note: note, node: node, reportNode: report.node, period: report.period, verifier: verifier)
+        return report
+    }
+
+    /// `verify`, keeping only the report's sums (`Summary`): what the origin needs to accept a report.
+    public static func verifySummary(text: String, note: String, node: String, verifier: NoteVerifier) throws(Invalid) -> Summary {
+        let summary = try Summary(text: text)
+        try checkSignature(text: text, note: note, node: node, reportNode: summary.node, period: summary.period, verifier: verifier)
+        return summary
+    }
+
+    private static func checkSignature(text: String, note: String, node: String, reportNode: String, period: Int64,
+                                       verifier: NoteVerifier) throws(Invalid) {
+        guard reportNode == node else { throw Invalid(reason: "the report is of node \(reportNode), not \(node)") }
         do {
             let signed = try SignedNote(parsing: note)
             try signed.verify(with: verifier)
-            guard signed.text == signedText(node: node, period: report.period, reportText: text) else {
+            guard signed.text == signedText(node: node, period: period, reportText: text) else {
                 throw Invalid(reason: "the signature covers another report")
             }
         } catch let error as Invalid {
@@ -154,7 +235,6 @@ public struct DeliveryReport: Sendable, Equatable {
         } catch {
             throw Invalid(reason: "signature: \(error)")
         }
-        return report
     }
 }
 

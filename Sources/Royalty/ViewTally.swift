@@ -20,17 +20,17 @@ public struct ViewTally: Sendable, Equatable {
         public private(set) var bytes: [String: UInt64] = [:]
         public private(set) var views: [String: UInt64] = [:]
 
-        public init(reports: [DeliveryReport]) throws(Overflow) {
+        public init(reports: [DeliveryReport.Summary]) throws(Overflow) {
             for report in reports { try add(report) }
         }
 
         /// Adds `report`, or throws naming the first field that would pass the range (and adds nothing).
-        public mutating func add(_ report: DeliveryReport) throws(Overflow) {
+        public mutating func add(_ report: DeliveryReport.Summary) throws(Overflow) {
             var bytes = self.bytes, views = self.views
             for content in report.contents.keys.sorted() {
                 let delivered = report.contents[content]!
                 bytes[content] = try Self.sum(bytes[content, default: 0], delivered.bytes, content, "bytes")
-                let reported = try Self.sum(delivered.untrackedViews, UInt64(delivered.sessions.count), content, "untracked")
+                let reported = try Self.sum(delivered.untrackedViews, UInt64(delivered.sessions), content, "untracked")
                 views[content] = try Self.sum(views[content, default: 0], reported, content, "untracked")
             }
             self.bytes = bytes

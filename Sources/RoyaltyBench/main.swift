@@ -14,6 +14,9 @@ import Royalty
 ///                                                posts NODES signed delivery reports holding VIEWS views in all
 ///                                                (a tenth of them served by two nodes), closes the month's views,
 ///                                                runs the month's payouts; prints each phase's time
+///   royalty-bench report URL TOKEN KEY NODE SESSIONS
+///                                                posts one signed delivery report of NODE holding SESSIONS sessions
+///                                                (bench/report-memory.sh: the origin's peak memory as it ingests it)
 @main
 struct RoyaltyBench {
     static func main() async throws {
@@ -21,11 +24,13 @@ struct RoyaltyBench {
         switch arguments.dropFirst().first {
         case "seed" where arguments.count == 5:
             try seed(database: arguments[2], artists: Int(arguments[3])!, month: Month(arguments[4])!)
+        case "report" where arguments.count == 7:
+            try await report(url: arguments[2], token: arguments[3], key: arguments[4], node: arguments[5], sessions: Int(arguments[6])!)
         case "run" where arguments.count == 8:
             try await run(url: arguments[2], token: arguments[3], keys: arguments[4], nodes: Int(arguments[5])!, views: Int(arguments[6])!,
                           month: Month(arguments[7])!)
         default:
-            FileHandle.standardError.write(Data("usage: royalty-bench seed DB ARTISTS MONTH | run URL TOKEN KEYS NODES VIEWS MONTH\n".utf8))
+            FileHandle.standardError.write(Data("usage: royalty-bench seed DB ARTISTS MONTH | run URL TOKEN KEYS NODES VIEWS MONTH | report URL TOKEN KEY NODE SESSIONS\n".utf8))
             exit(2)
         }
     }
@@ -54,6 +59,26 @@ struct RoyaltyBench {
     static func seconds(_ start: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - start
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func report(url: String, token: String, key: String, node: String, sessions: Int) async throws {
+        var client = try ControlClient(url: url, token: token)
+        client.timeout = .seconds(1_800)
+        let period = Month(containing: Int64(Date().timeIntervalSince1970))!.startSeconds
+        var keys: [SessionKey: UInt32] = [:]
+        keys.reserveCapacity(sessions)
+        for index in 0..<sessions { keys[SessionKey(high: UInt64(index) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(index))] = 30_000 }
+        let report = DeliveryReport(node: node, period: period, periodSeconds: 3_600,
+                                    contents: ["c0": .init(bytes: 2_000_000, untrackedViews: 0, sessions: keys)])
+        let signer = try NoteSigner(encoded: String(contentsOfFile: key, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        let text = report.text
+        let note = try signer.sign(text: DeliveryReport.signedText(node: node, period: period, reportText: text))
+        let body = try JSONSerialization.data(withJSONObject: ["report": text, "signature": note.rendered])
+        print("report: \(sessions) sessions, \(body.count / 1_000_000) MB of JSON")
+        let start = ContinuousClock.now
+        let response = try await client.post("/v1/reports/deliveries", json: body)
+        print(String(format: "ingestion: HTTP %d in %.2f s", response.status, seconds(start)))
+        guard response.status == 201 else { throw BenchError("report: HTTP \(response.status) \(String(decoding: response.body.prefix(300), as: UTF8.self))") }
     }
 
     static func run(url: String, token: String, keys: String, nodes: Int, views: Int, month: Month) async throws {

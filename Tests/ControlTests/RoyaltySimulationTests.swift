@@ -154,7 +154,7 @@ import TestSupport
         let report = try DeliveryReport(text: submission.report)
         let id = "\(report.periodLabel)/\(node)"
         do {
-            let (created, _) = try views.accept(submission, node: node, at: time)
+            let (created, _) = try views.accept(submission, body: body, node: node, at: time)
             #expect(!expected.closed, "a report of a closed month was taken")
             #expect(created == (expected.taken[id] == nil), "\(id): created \(created)")
             if created {

@@ -62,7 +62,9 @@ import TestSupport
         #expect(handed.status == 201, "\(ControlHarness.errorMessage(handed))")
         let unknown = try NoteSigner.generate(name: "edge-x")
         #expect(try await admin.post("/v1/reports/deliveries", json: try Self.submission(unknown, node: "edge-x", sessions: [:])).status == 403)
-        for bad in [Data("{}".utf8), Data(#"{"report":"nope","signature":"x"}"#.utf8)] {
+        let extra = try JSONSerialization.jsonObject(with: body) as! [String: Any]
+        let withExtra = try JSONSerialization.data(withJSONObject: extra.merging(["note": "kept verbatim?"]) { $1 })
+        for bad in [Data("{}".utf8), Data(#"{"report":"nope","signature":"x"}"#.utf8), withExtra] {
             #expect(try await node.post("/v1/reports/deliveries", json: bad).status == 400)
         }
         #expect(try await harness.client(harness.artist).post("/v1/reports/deliveries", json: body).status == 403)

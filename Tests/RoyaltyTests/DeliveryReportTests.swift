@@ -24,6 +24,7 @@ import Testing
 
             """)
         #expect(try DeliveryReport(text: report.text) == report)
+        #expect(try DeliveryReport.Summary(text: report.text) == DeliveryReport.Summary(report) && DeliveryReport.Summary(report).sessions == 2)
         #expect(report.periodLabel == "2026-12-03T00:00:00")
         let refused: [(String, String)] = [
             ("edgenode.deliveries v2\nnode a\nperiod 0 3600\n", "not an edgenode.deliveries v1 report"),
@@ -39,9 +40,17 @@ import Testing
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes -1 untracked 0\n", "line 4"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ns 00112233445566778899aabbccddeeff 99999999999\n", "line 5"),
             ("edgenode.deliveries v1\nnode a\nperiod 0 3600", "end with a newline"),
+            // Sessions in the canonical order: a repeat is never above the previous key, adjacent or not.
+            ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ns 00000000000000000000000000000002 1\n"
+             + "s 00000000000000000000000000000002 1\n", "appears twice"),
+            ("edgenode.deliveries v1\nnode a\nperiod 0 3600\ncontent c bytes 1 untracked 0\ns 00000000000000000000000000000002 1\n"
+             + "s 00000000000000000000000000000003 1\ns 00000000000000000000000000000002 1\n", "increasing key order"),
+            ("", "end with a newline"),
+            ("\n", "not an edgenode.deliveries v1 report"),
         ]
         for (text, reason) in refused {
             #expect { try DeliveryReport(text: text) } throws: { "\($0)".contains(reason) }
+            #expect { try DeliveryReport.Summary(text: text) } throws: { "\($0)".contains(reason) }
         }
     }
 
@@ -87,10 +96,10 @@ import Testing
         }
         #expect(try ViewTally(reports: [report("a", untracked: .max - 3), report("b", untracked: 3)], thresholdMilliseconds: 30_000).views["song-1"] == .max)
         // The bounds refuse the report that would take the month there, and add nothing of it.
-        var bounds = try ViewTally.Bounds(reports: [report("a", untracked: .max - 1)])
-        #expect(throws: untracked) { try bounds.add(report("b", untracked: 1, sessions: [Self.key: 1])) }
+        var bounds = try ViewTally.Bounds(reports: [.init(report("a", untracked: .max - 1))])
+        #expect(throws: untracked) { try bounds.add(.init(report("b", untracked: 1, sessions: [Self.key: 1]))) }
         #expect(bounds.views["song-1"] == .max - 1 && bounds.bytes["song-1"] == 1)
-        try bounds.add(report("c", untracked: 1))
+        try bounds.add(.init(report("c", untracked: 1)))
         #expect(bounds.views["song-1"] == .max)
         // A session's media saturates instead of wrapping (2^32 − 1 ms and more is a view).
         let long = try ViewTally(reports: [report("a", untracked: 0, sessions: [Self.key: .max]), report("b", untracked: 0, sessions: [Self.key: 5])],
