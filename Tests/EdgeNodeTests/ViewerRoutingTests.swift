@@ -350,15 +350,20 @@ struct SteeringPlayer {
 
 /// A node whose own health is bad routes new viewers away.
 @Suite struct SelfSheddingTests {
+    /// Every node of `config` as a live gossip member.
+    static func aliveMembers(_ config: NodesConfig) -> [Gossip.Member] {
+        config.nodes.map { node in
+            Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
+                          status: .alive, health: NodeHealth(), changedAt: 0)
+        }
+    }
+
     @Test func aStrugglingNodeShedsItsViewers() throws {
         let text = Self.fleet
         let config = try NodesConfig.parse(text, path: "t.conf", baseDirectory: "/tmp")
         let me = try config.node(named: "edge-near")
         let router = ViewerRouter(config: config, me: me, state: NodeState(name: me.name, role: .edge))
-        let members = config.nodes.map { node in
-            Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
-                          status: .alive, health: NodeHealth(), changedAt: 0)
-        }
+        let members = Self.aliveMembers(config)
         let placement = router.place(peer: IPAddress("10.1.1.1")!, forwardedFor: [])
         #expect(placement.source == "node:edge-near")
         for (multiplier, expected) in [(0, "edge-near"), (3, "edge-near"), (4, "edge-far")] {
@@ -376,10 +381,7 @@ struct SteeringPlayer {
             let config = try NodesConfig.parse(text, path: "t.conf", baseDirectory: "/tmp")
             let me = try config.node(named: "edge-near")
             let router = ViewerRouter(config: config, me: me, state: NodeState(name: me.name, role: .edge))
-            let members = config.nodes.map { node in
-                Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
-                              status: .alive, health: NodeHealth(), changedAt: 0)
-            }
+            let members = Self.aliveMembers(config)
             // This node struggles, so it sheds its viewers to edge-far.
             let view = ClusterView(node: me.name, localHealthMultiplier: 4, members: members, records: [:])
             let components = try #require(RequestPath.components(of: uri[...]))
@@ -406,10 +408,7 @@ struct SteeringPlayer {
     @Test func aNodeRemovedFromTheConfigurationIsNotRouted() throws {
         let full = try NodesConfig.parse(Self.fleet, path: "t.conf", baseDirectory: "/tmp")
         let me = try full.node(named: "edge-far")
-        let members = full.nodes.map { node in
-            Gossip.Member(info: NodeRuntime.memberInfo(node, gossip: SocketAddressSpec(host: "127.0.0.1", port: 1)), incarnation: 1,
-                          status: .alive, health: NodeHealth(), changedAt: 0)
-        }
+        let members = Self.aliveMembers(full)
         let view = ClusterView(node: me.name, localHealthMultiplier: 0, members: members, records: [:])
         let before = ViewerRouter(config: full, me: me, state: NodeState(name: me.name, role: .edge))
         let placement = before.place(peer: IPAddress("10.1.1.1")!, forwardedFor: [])

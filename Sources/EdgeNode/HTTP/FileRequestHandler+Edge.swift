@@ -126,10 +126,10 @@ extension FileRequestHandler {
             return
         }
         edge.prefetch(after: path, in: content)
-        if let views = settings.views, let duration = content.verified.manifest.renditions.lazy.flatMap(\.segments).first(where: { $0.path == path })?.durationUs {
+        if settings.views != nil, let duration = content.verified.manifest.renditions.lazy.flatMap(\.segments).first(where: { $0.path == path })?.durationUs {
             let media = MediaSegment(content: contentID, segment: MediaSegment.id(path), milliseconds: UInt32(clamping: max(0, duration) / 1000))
-            views.delivered(peer: context.channel.remoteAddress, request: request, media: media, bytes: UInt64(range.count),
-                            of: representation.length)
+            pendingView = PendingView(peer: context.channel.remoteAddress, request: request, media: media, bytes: UInt64(range.count),
+                                      size: representation.length)
         }
         var head = ResponseHead.begin(status: partial ? 206 : 200, capacity: 512, allocator: context.channel.allocator)
         for field in fields + ResponsePlanner.corsFields + (degraded ? [NodeEndpoints.degradedField] : []) {

@@ -49,6 +49,9 @@ final class FileRequestHandler: ChannelInboundHandler {
     let secure: Bool
     /// The request being answered is served in degraded emergency mode: its response carries `X-Emergency: degraded`.
     var degraded = false
+    /// The media the response being answered delivers to a viewer: counted (`ViewRecorder`) once its last byte is
+    /// written, never for a response cut short.
+    var pendingView: PendingView?
 
     init(store: ContentStore, settings: ServerSettings, edge: EdgeService?, traffic: TrafficMeter, metrics: DataPlaneMetrics,
          accessLog: AccessLog?, endpoints: NodeEndpoints, secure: Bool, logger: Logger) {
@@ -165,6 +168,7 @@ final class FileRequestHandler: ChannelInboundHandler {
         let (keepAlive, http10) = (request.keepAlive, request.http10)
         let head = request.head
         degraded = false
+        pendingView = nil
         beginRecord(head, context: context)
         switch head.method {
         case .GET, .HEAD:
@@ -234,14 +238,14 @@ final class FileRequestHandler: ChannelInboundHandler {
         if edge == nil { current.answer = .local }
         let conditions = Self.conditions(request.headers)
         let selection = conditions.map { ResponsePlanner.select(isHead: isHead, request: $0, representation: file.representation) } ?? .whole
-        if !isHead, let media = file.media, let views = settings.views {
+        if !isHead, let media = file.media, settings.views != nil {
             switch selection {
             case .whole:
-                views.delivered(peer: context.channel.remoteAddress, request: request, media: media, bytes: file.representation.length,
-                                of: file.representation.length)
+                pendingView = PendingView(peer: context.channel.remoteAddress, request: request, media: media, bytes: file.representation.length,
+                                          size: file.representation.length)
             case .ranges(let ranges):
-                views.delivered(peer: context.channel.remoteAddress, request: request, media: media,
-                                bytes: ranges.reduce(UInt64(0)) { $0 + UInt64($1.count) }, of: file.representation.length)
+                pendingView = PendingView(peer: context.channel.remoteAddress, request: request, media: media,
+                                          bytes: ranges.reduce(UInt64(0)) { $0 + UInt64($1.count) }, size: file.representation.length)
             default: break
             }
         }
@@ -356,6 +360,8 @@ final class FileRequestHandler: ChannelInboundHandler {
     func responseEnds(context: ChannelHandlerContext, written: EventLoopFuture<Void>, keepAlive: Bool, holding: SharedFile?) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let record = current
+        let view = pendingView
+        pendingView = nil
         written.whenComplete { result in
             withExtendedLifetime(holding) {}
             let (handler, context) = loopBound.value
@@ -366,6 +372,9 @@ final class FileRequestHandler: ChannelInboundHandler {
             }
             let succeeded: Bool
             if case .failure = result { succeeded = false } else { succeeded = true }
+            if succeeded, let view, let views = handler.settings.views {
+                views.delivered(peer: view.peer, request: view.request, media: view.media, bytes: view.bytes, of: view.size)
+            }
             let action = handler.state.responseCompleted(succeeded: succeeded, keepAlive: keepAlive, now: DispatchTime.now().uptimeNanoseconds)
             handler.perform(Step(action: action), context: context)
         }

@@ -129,3 +129,12 @@ final class ViewRecorder: Sendable {
     /// Live sessions and those finished early for lack of room.
     var sessions: (live: Int, evicted: UInt64) { counter.withLock { ($0.liveSessions, $0.evictedSessions) } }
 }
+
+/// A response's delivery to a viewer, counted when its last byte has been written.
+struct PendingView: Sendable {
+    let peer: SocketAddress?
+    let request: HTTPRequestHead
+    let media: MediaSegment
+    let bytes: UInt64
+    let size: UInt64
+}
