@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -122,6 +123,24 @@ def tour(fleet):
           f"GET https://{host}:{port}{segment}: {response.status}, {secure.sock.version()}, ALPN {secure.sock.selected_alpn_protocol()}, "
           "identical bytes")
     secure.close()
+    # A redirect keeps the viewer's scheme: a Berlin viewer asking the origin over HTTPS is sent to edge-berlin's
+    # HTTPS address, and the playlist plays on from there over TLS.
+    origin_host, origin_port = fleet.nodes["origin-1"]["https"].rsplit(":", 1)
+    routed = http.client.HTTPSConnection(origin_host, int(origin_port), context=context, timeout=15, source_address=("127.0.2.10", 0))
+    routed.request("GET", "/sample-fmp4/master.m3u8")
+    answer = routed.getresponse()
+    answer.read()
+    location = answer.getheader("location", "")
+    routed.close()
+    berlin = "https://" + fleet.nodes["edge-berlin"]["https"]
+    check(answer.status == 302 and location.startswith(berlin + "/"), f"GET https://{origin_host}:{origin_port}/sample-fmp4/master.m3u8 "
+          f"from Berlin: {answer.status} → {location} (HTTPS kept)")
+    target = urllib.parse.urlsplit(location)
+    followed = http.client.HTTPSConnection(target.hostname, target.port, context=context, timeout=15, source_address=("127.0.2.10", 0))
+    followed.request("GET", target.path + "?" + target.query)
+    playlist = followed.getresponse()
+    check(playlist.status == 200 and playlist.read().startswith(b"#EXTM3U"), f"followed over TLS: {playlist.status}")
+    followed.close()
 
     step("a mesh peer fill: mesh-turin fetches from the origin, mesh-lyon then takes it from its peer mesh-turin")
     peer_path = "/sample-ts/720p/seg_00000.ts"

@@ -65,7 +65,12 @@ final class MissResponse: FillSink, @unchecked Sendable {
 
     func streamUncached(_ source: @escaping UncachedSource) {
         onLoop { response in
-            guard !response.ended else { return }
+            guard !response.ended else {
+                // The viewer left already: ask for nothing, which ends the stream at once and gives its slot back.
+                let nothing = response.range.upperBound..<response.range.upperBound
+                source(nothing, response.eventLoop, { _, _ in false }, { _ in })
+                return
+            }
             response.uncached = true
             source(response.sent..<response.range.upperBound, response.eventLoop, { buffer, offset in
                 response.deliver(buffer, at: offset)
