@@ -67,7 +67,7 @@ struct RoyaltyBench {
         let period = Month(containing: Int64(Date().timeIntervalSince1970))!.startSeconds
         var keys: [SessionKey: UInt32] = [:]
         keys.reserveCapacity(sessions)
-        for index in 0..<sessions { keys[SessionKey(high: UInt64(index) &* 0x9E37_79B9_7F4A_7C15, low: UInt64(index))] = 30_000 }
+        for index in 0..<sessions { keys[SessionKey(high: UInt64(index), low: ~UInt64(index))] = 30_000 }
         let report = DeliveryReport(node: node, period: period, periodSeconds: 3_600,
                                     contents: ["c0": .init(bytes: 2_000_000, untrackedViews: 0, sessions: keys)])
         let signer = try NoteSigner(encoded: String(contentsOfFile: key, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
