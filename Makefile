@@ -39,6 +39,7 @@ test: build
 	@scripts/prepare-demo.sh
 	scripts/demo.py
 	$(SWIFT) test
+	EDGENODE_TIMING=1 $(SWIFT) test --skip-build --filter ControlResponsivenessTests
 	scripts/test-tsan.sh
 
 # As root: the binary, the edgenode user, /etc/edgenode, /var/lib/edgenode and the systemd unit (README, "Production

@@ -10,6 +10,7 @@ extension ControlAPI {
     /// `POST /v1/payout-runs`: 201 when this request planned the run, 200 when it had been planned before.
     func postPayoutRun(_ request: Request) async throws -> Response {
         let run = try PayoutRunBody.run(from: try await Self.jsonBody(request))
+        try Self.refuseUnstarted(run.month)
         let payouts = self.payouts
         let outcome = try await work.job { try payouts.run(run, at: Self.now()) }
         ledger.logger.info("payout run", metadata: ["run": "\(run)", "planned": "\(outcome.created ? "now" : "before")",

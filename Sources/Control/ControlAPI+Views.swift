@@ -25,12 +25,17 @@ extension ControlAPI {
             switch scope {
             case .node(let name): node = name
             default:
-                guard let named = (try? DeliveryReport.Summary(text: submission.report))?.node else {
-                    throw ControlError(.badRequest, "invalid_report", "the report does not parse")
+                do {
+                    node = try DeliveryReport.Summary(text: submission.report).node
+                } catch {
+                    throw ControlError(.badRequest, "invalid_report", "the report does not parse: \(error)")
                 }
-                node = named
             }
-            let (created, report) = try accounting.accept(submission, body: data, node: node, at: Self.now())
+            // A node reports a period once it ended: a claim on hours still to come (whose honest report would then
+            // be a conflict) is refused, with five minutes for clocks.
+            let now = Self.now()
+            let (created, report) = try accounting.accept(submission, body: data, node: node, at: now,
+                                                          latestPeriodEnd: now / 1000 + Self.clockSkewSeconds)
             return (node, created, report)
         }
         if created {
@@ -54,9 +59,13 @@ extension ControlAPI {
                                               contents: contents, close: try closed.map { try Self.view($0, refused: [:]) }))
     }
 
+    /// Seconds a node's or an operator's clock may be ahead of the origin's.
+    static let clockSkewSeconds: Int64 = 300
+
     /// `POST /v1/views/{period}/close` `{"currency": "EUR"}`: 201 when closed now, 200 when closed before.
     func closeViews(_ request: Request, context: ControlContext) async throws -> Response {
         let month = try Self.monthParameter(context)
+        try Self.refuseUnstarted(month)
         let data = try await Self.jsonBody(request)
         let currency: Currency
         do {
@@ -75,6 +84,13 @@ extension ControlAPI {
         ledger.logger.info("views closed", metadata: ["period": "\(closed.period)", "model": "\(closed.model)", "reports": "\(closed.reports)",
                                                      "refused": "\(refused.count)"])
         return try Self.json(try Self.view(closed, refused: refused), status: created ? .created : .ok)
+    }
+
+    /// A month that has not started cannot be closed or paid out (a typo such as 9999-12 would be irreversible).
+    static func refuseUnstarted(_ month: Month) throws {
+        guard month.startSeconds <= now() / 1000 + clockSkewSeconds else {
+            throw ControlError(.unprocessableContent, "period_not_started", "\(month) has not started")
+        }
     }
 
     /// The `{period}` path parameter, checked.

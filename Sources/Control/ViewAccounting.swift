@@ -69,7 +69,10 @@ final class ViewAccounting: Sendable {
     /// Accepts `submission` (decoded from `body`, which is kept as it came) from `node`: true when it is new, false when
     /// the same report was accepted before. Only the report's sums are held (`DeliveryReport.Summary`), not its
     /// sessions: the origin's memory for a report at the size limit is its body and text, not four million entries.
-    func accept(_ submission: Submission, body: Data, node: String, at time: Int64) throws -> (created: Bool, report: DeliveryReport.Summary) {
+    /// A report whose period ends after `latestPeriodEnd` (Unix seconds, when given) is refused: nodes report ended
+    /// periods only.
+    func accept(_ submission: Submission, body: Data, node: String, at time: Int64,
+                latestPeriodEnd: Int64? = nil) throws -> (created: Bool, report: DeliveryReport.Summary) {
         guard let verifier = settings.reportKeys[node] else {
             throw ControlError(.forbidden, "no_report_key", "node \(node) has no report key in nodes.conf (report_key): its reports cannot be checked")
         }
@@ -80,6 +83,10 @@ final class ViewAccounting: Sendable {
             throw ControlError(.badRequest, "invalid_report", error.description)
         }
         guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
+        // The period is at most 9999-12-31 and at most a day long: the sum cannot overflow.
+        if let latestPeriodEnd, report.period + report.periodSeconds > latestPeriodEnd {
+            throw ControlError(.unprocessableContent, "period_not_over", "the report's period \(report.periodLabel) has not ended: a node reports a period once it ended")
+        }
         // A month's sums after a restart come from every report stored (long): read without the lock, used if no
         // report of the month was accepted meanwhile.
         let known = lock.withLock { state in (summed: state.bounds[month] != nil, accepted: state.accepted[month] ?? 0) }

@@ -39,14 +39,21 @@ struct EmergencyFlipOptions: ParsableArguments {
         let fleet = try EmergencyClient.loadConfig(config)
         let signer = try loadSignerForCommand(key)
         let targets = try EmergencyClient.nodes(fleet, named: node)
-        let client = EmergencyClient(timeout: timeout)
+        let client = EmergencyClient(timeout: timeout, check: try EmergencyClient.check(fleet))
         let held = await client.statuses(of: fleet.nodes)
+        // Only epochs of flags whose signatures verify against the fleet's operator keys count: a node (or an
+        // impostor at its address) answering a made-up epoch cannot steer the next one.
         let epochs = held.compactMap { try? $0.answer.get().epoch }
         guard let highest = epochs.max() else {
-            printError("no node of \(fleet.path) answered GET \(EmergencyStatus.path), so the current epoch is unknown")
+            printError("no node of \(fleet.path) answered GET \(EmergencyStatus.path) with a verified flag, so the current epoch is unknown")
             for (name, answer) in held { if case .failure(let error) = answer { printError("  \(name): \(error)") } }
             throw ExitCode(1)
         }
+        guard highest < EmergencyFlag.maximumEpoch else {
+            printError("the flag in force is at epoch \(highest), the highest a flag may carry: no later flag can be signed")
+            throw ExitCode(1)
+        }
+        for (name, answer) in held { if case .failure(let error) = answer, error.unverified { printError("\(name): \(error) (ignored)") } }
         let note: SignedNote
         do {
             let flag = try EmergencyFlag(fleet: fleet.fleetName, epoch: highest + 1, on: on, issuedAt: Int64(Date().timeIntervalSince1970),
@@ -111,7 +118,8 @@ struct EmergencyStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let fleet = try EmergencyClient.loadConfig(config)
-        let answers = await EmergencyClient(timeout: timeout).statuses(of: try EmergencyClient.nodes(fleet, named: node))
+        let answers = await EmergencyClient(timeout: timeout, check: try EmergencyClient.check(fleet))
+            .statuses(of: try EmergencyClient.nodes(fleet, named: node))
         var rows: [[String]] = []
         for (name, answer) in answers {
             switch answer {
@@ -120,7 +128,7 @@ struct EmergencyStatusCommand: AsyncParsableCommand {
                 rows.append([name, status.epoch == 0 ? "off (never set)" : status.mode, String(status.epoch),
                              status.signedBy.joined(separator: ","), issued, status.reason ?? ""])
             case .failure(let error):
-                rows.append([name, "unreachable", "-", "-", "-", "\(error)"])
+                rows.append([name, error.unverified ? "unverified" : "unreachable", "-", "-", "-", "\(error)"])
             }
         }
         let header = ["NODE", "MODE", "EPOCH", "SIGNED-BY", "ISSUED", "REASON"]
@@ -142,9 +150,24 @@ struct EmergencyClient {
     /// Why a node gave no usable answer.
     struct Failure: Error, CustomStringConvertible {
         let description: String
+        /// It answered a flag whose signatures do not verify against the fleet's operator keys.
+        var unverified = false
     }
 
     let timeout: Double
+    /// How an answered flag is checked before its epoch, mode or signers are believed.
+    let check: EmergencyFlagCheck
+
+    /// The fleet's check: its name and operator keys.
+    static func check(_ config: NodesConfig) throws -> EmergencyFlagCheck {
+        do {
+            return EmergencyFlagCheck(fleet: config.fleetName, operatorKeys: try config.loadOperatorKeys(),
+                                      maximumSkewSeconds: config.emergencyMaximumSkewSeconds)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+    }
 
     static func loadConfig(_ path: String) throws -> NodesConfig {
         do {
@@ -170,12 +193,30 @@ struct EmergencyClient {
         return URL(string: "http://\(host):\(node.http.port)\(EmergencyStatus.path)")!
     }
 
-    /// Each node's `GET /fleet/emergency`, asked in parallel, in the order given.
+    /// Each node's `GET /fleet/emergency`, asked in parallel, in the order given; an answered flag that does not
+    /// verify (or does not say what its note says) is a failure, never a status.
     func statuses(of nodes: [NodesConfig.Node]) async -> [(name: String, answer: Result<EmergencyStatus, Failure>)] {
-        await exchange(nodes) { node in
+        let check = check
+        return await exchange(nodes) { node in
             var request = URLRequest(url: Self.url(node))
             request.timeoutInterval = timeout
             return request
+        }.map { ($0.name, $0.answer.flatMap { Self.verified($0, check: check) }) }
+    }
+
+    /// `status` if the flag it names verifies and matches it (epoch 0 is no flag at all).
+    static func verified(_ status: EmergencyStatus, check: EmergencyFlagCheck) -> Result<EmergencyStatus, Failure> {
+        guard status.epoch != 0 || status.note != nil else { return .success(status) }
+        guard let note = status.note else { return .failure(Failure(description: "answered epoch \(status.epoch) without its signed flag", unverified: true)) }
+        switch check.check(Array(note.utf8), held: nil, now: Int64(Date().timeIntervalSince1970), fromGossip: true) {
+        case .success(let flag) where flag.epoch == status.epoch && (flag.on ? "on" : "off") == status.mode:
+            var verified = status
+            verified.signedBy = (try? SignedNote(parsing: note))?.signatures.map(\.name) ?? []
+            return .success(verified)
+        case .success:
+            return .failure(Failure(description: "answered a flag that does not say what its status says", unverified: true))
+        case .failure(let refusal):
+            return .failure(Failure(description: "answered a flag that does not verify: \(refusal)", unverified: true))
         }
     }
 

@@ -8,12 +8,7 @@ public enum RequestPath {
     /// encoded `/` or `\`, bad percent-encoding, hidden components, a trailing `/` — only directories end in one, and
     /// none is served — or not origin- or absolute-form).
     public static func components(of target: Substring) -> [Substring]? {
-        var path = target
-        if path.hasPrefix("http://") || path.hasPrefix("https://") {
-            let afterScheme = path[path.index(path.firstIndex(of: ":")!, offsetBy: 3)...]
-            guard let slash = afterScheme.firstIndex(of: "/") else { return [] }
-            path = afterScheme[slash...]
-        }
+        var path = originForm(of: target)
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
         guard path.first == "/", path.utf8.count <= maximumLength, path == "/" || path.last != "/" else { return nil }
         var components: [Substring] = []
@@ -30,9 +25,20 @@ public enum RequestPath {
     /// The target in origin form (RFC 9112 §3.2.1): an absolute-form target (`http://host/path?query`, which §3.2.2
     /// requires servers to accept) loses its scheme and authority; an origin-form one is returned as it is. The host a
     /// client names is never echoed into a URL this server builds.
+    /// The scheme is matched without regard to case (RFC 3986 §3.1), and the authority ends at the first `/`, `?` or
+    /// `#`: `http://host?/a/b` is the root with a query, never the path `/a/b`.
     public static func originForm(of target: Substring) -> Substring {
-        guard target.hasPrefix("http://") || target.hasPrefix("https://") else { return target }
-        let afterScheme = target[target.index(target.firstIndex(of: ":")!, offsetBy: 3)...]
+        // Every origin-form target starts with "/": one byte decides the common case.
+        guard let first = target.utf8.first, first | 0x20 == UInt8(ascii: "h") else { return target }
+        let scheme: Int
+        if target.utf8.count >= 7 && target.prefix(7).lowercased() == "http://" {
+            scheme = 7
+        } else if target.utf8.count >= 8 && target.prefix(8).lowercased() == "https://" {
+            scheme = 8
+        } else {
+            return target
+        }
+        let afterScheme = target.dropFirst(scheme)
         guard let start = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) else { return "/" }
         return afterScheme[start] == "/" ? afterScheme[start...] : Substring("/" + afterScheme[start...])
     }

@@ -37,6 +37,13 @@ public struct DeliveryReport: Sendable, Equatable {
     /// Sessions in one report at most (beyond: the node reports them as untracked views).
     public static let maximumSessions = 4_000_000
     public static let maximumContents = 100_000
+    /// Untracked views in one report at most, all contents together: no more than the sessions a report may name (a
+    /// node counts untracked views only past its tracked sessions). With `maximumBytes`, it keeps what one node can
+    /// claim in an hour — and a month's sums of every node — far inside 64 bits: one report can neither take a month's
+    /// pool by a huge count nor use up the range so that other nodes' reports are refused.
+    public static let maximumUntrackedViews: UInt64 = 4_000_000
+    /// Bytes in one report at most, all contents together (2^50: a petabyte an hour, 2.5 Tbit/s from one node).
+    public static let maximumBytes: UInt64 = 1 << 50
     /// The latest period start a report may name (9999-12-31T00:00:00Z): a node's close adds a period's length and
     /// grace to its start, which must stay far from the 64-bit bound.
     public static let latestPeriod: Int64 = 253_402_214_400
@@ -57,8 +64,9 @@ public struct DeliveryReport: Sendable, Equatable {
 
     /// A node's closed (or snapshot) period as a report.
     public init(node: String, periodSeconds: Int64, _ report: ViewCounter.Report) {
+        // A node's own counts beyond what a report may carry are clamped (a report over the bounds would be refused whole).
         self.init(node: node, period: report.period, periodSeconds: periodSeconds, contents: report.contents.mapValues {
-            Content(bytes: $0.bytes, untrackedViews: $0.untrackedViews, sessions: $0.sessions)
+            Content(bytes: min($0.bytes, Self.maximumBytes), untrackedViews: min($0.untrackedViews, Self.maximumUntrackedViews), sessions: $0.sessions)
         })
     }
 
@@ -163,6 +171,7 @@ public struct DeliveryReport: Sendable, Equatable {
             throw Invalid(reason: "line 3: period START SECONDS (SECONDS within 10...86400 dividing a day, START a multiple of it, at most 9999-12-31)")
         }
         var seen: Set<String> = []
+        var totalBytes: UInt64 = 0, totalUntracked: UInt64 = 0
         var inContent = false
         var previous: SessionKey?
         var sessions = 0
@@ -177,6 +186,16 @@ public struct DeliveryReport: Sendable, Equatable {
                 }
                 guard seen.insert(id).inserted else { throw Invalid(reason: "line \(number): content \(id) appears twice") }
                 guard seen.count <= Self.maximumContents else { throw Invalid(reason: "more than \(Self.maximumContents) contents") }
+                // Both totals stay below 2^51 (each term is checked against a bound below 2^50 first): no overflow.
+                guard bytes <= Self.maximumBytes, untracked <= Self.maximumUntrackedViews else {
+                    throw Invalid(reason: "line \(number): bytes: at most \(Self.maximumBytes), untracked: at most \(Self.maximumUntrackedViews) in a report")
+                }
+                totalBytes += bytes
+                totalUntracked += untracked
+                guard totalBytes <= Self.maximumBytes else { throw Invalid(reason: "bytes: more than \(Self.maximumBytes) in one report") }
+                guard totalUntracked <= Self.maximumUntrackedViews else {
+                    throw Invalid(reason: "untracked: more than \(Self.maximumUntrackedViews) untracked views in one report")
+                }
                 try content(id, bytes, untracked)
                 inContent = true
                 previous = nil

@@ -164,13 +164,13 @@ public struct ViewCounter: Sendable {
     }
 
     /// Whether `key` may earn media time as one of its address's sessions in `period` (and admits it if there is room).
-    /// Addresses beyond `maximumKeysPerPeriod` in a period are not tracked (memory stays bounded under a flood of
-    /// addresses; each of those is one address, so it gains nothing from it).
+    /// Memory stays bounded under a flood of addresses: past `maximumKeysPerPeriod` addresses of a content in a period,
+    /// a new address earns no media time (admitting it untracked would let it rotate User-Agents without limit).
     private mutating func admits(_ key: SessionKey, address: AddressOfContent, period: Int64) -> Bool {
         if addressSessions[period]?[address]?.contains(key) == true { return true }
         let held = addressSessions[period]?[address]?.count ?? 0
         guard held < settings.sessionsPerAddress else { return false }
-        if held == 0 && (addressSessions[period]?.count ?? 0) >= settings.maximumKeysPerPeriod { return true }
+        if held == 0 && (addressSessions[period]?.count ?? 0) >= settings.maximumKeysPerPeriod { return false }
         addressSessions[period, default: [:]][address, default: []].insert(key)
         return true
     }

@@ -115,4 +115,27 @@ import TestSupport
         #expect(tooLarge.status == 413)
         await harness.stop()
     }
+
+    /// The hostile run after issue 24: 9,300 lines of 10^13.00 EUR each (every one within the posting limit) were
+    /// booked up to 9,222 lines, then answered 422 — and the statement's report stayed 422 for good. A statement whose
+    /// lines (with those imported before) pass the 64-bit range is refused whole now, and a report that fits stays
+    /// readable.
+    @Test func aStatementPastTheRangeIsRefusedBeforeAnythingIsBooked() async throws {
+        let harness = try await ControlHarness(royalty: RoyaltySettings(recordings: Published()))
+        let admin = harness.client(harness.admin)
+        let line = { (index: Int) in "t\(index),USRC17607839,,,FR,Stream,1,10000000000000.00,EUR\n" }
+        let fits = Self.header + (0..<9_000).map(line).joined()
+        let first = try await admin.post("/v1/statements", json: try Self.body(fits, dsp: "bigdsp"))
+        #expect(first.status == 201, "\(ControlHarness.errorMessage(first))")
+        let size = harness.store.size
+        let past = Self.header + (0..<9_300).map(line).joined()
+        let refused = try await admin.post("/v1/statements", json: try Self.body(past, dsp: "bigdsp"))
+        #expect(refused.status == 422 && ControlHarness.errorCode(refused) == "overflow" && ControlHarness.errorMessage(refused).contains("amount"),
+                "\(refused.status) \(ControlHarness.errorMessage(refused))")
+        #expect(ControlHarness.errorMessage(refused).contains("nothing was imported"))
+        #expect(harness.store.size == size, "nothing of it was booked")
+        #expect(try await admin.get("/v1/statements/bigdsp/2026-11").status == 200, "the report of what was imported stays readable")
+        #expect(try Self.balanced(harness.store))
+        await harness.stop()
+    }
 }

@@ -68,36 +68,54 @@ import TestSupport
             #expect(try await node.post("/v1/reports/deliveries", json: bad).status == 400)
         }
         #expect(try await harness.client(harness.artist).post("/v1/reports/deliveries", json: body).status == 403)
+        // Periods still to come (the hostile run after issue 24): a report of the next hour, or a close or payout run
+        // of a month that has not started, is refused rather than taken for good.
+        let now = Int64(Date().timeIntervalSince1970)
+        let nextHour = now - now % 3_600 + 3_600
+        let early = try await node.post("/v1/reports/deliveries", json: try Self.submission(Self.berlin, node: "edge-1", sessions: [:], period: nextHour))
+        #expect(early.status == 422 && ControlHarness.errorCode(early) == "period_not_over", "\(early.status) \(ControlHarness.errorMessage(early))")
+        let lastHour = try await node.post("/v1/reports/deliveries", json: try Self.submission(Self.berlin, node: "edge-1", sessions: [:],
+                                                                                                period: nextHour - 7_200))
+        #expect(lastHour.status == 201, "the hour that ended is taken: \(ControlHarness.errorMessage(lastHour))")
+        let close = try await admin.post("/v1/views/9999-12/close", json: Data(#"{"currency":"EUR"}"#.utf8))
+        #expect(close.status == 422 && ControlHarness.errorCode(close) == "period_not_started")
+        let run = try await admin.post("/v1/payout-runs", json: Data(#"{"period":"9999-12","currency":"EUR"}"#.utf8))
+        #expect(run.status == 422 && ControlHarness.errorCode(run) == "period_not_started")
         await harness.stop()
     }
 
     /// Issue 24: two signed reports of 2^64 − 1 and 3 untracked views tallied "views": 2 (a wrapping add).
     @Test func aReportThatWouldWrapTheMonthsSumsIsRefusedNamingTheField() async throws {
+        // Issue 24 (3), and the hostile run after it: 2^64 − 1 untracked views from one node once took a month's
+        // whole pool and used up the range so that every other node's report was refused. A report's untracked views
+        // and bytes are bounded (DeliveryReport.maximumUntrackedViews, .maximumBytes): a larger count is refused at
+        // once naming its field, and a month's sums stay far inside 64 bits.
         let harness = try await Self.harness()
         let admin = harness.client(harness.admin)
-        let huge = try Self.submission(Self.paris, node: "edge-paris", sessions: ["song-1": [:]], untracked: .max)
-        #expect(try await admin.post("/v1/reports/deliveries", json: huge).status == 201)
-        let more = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-1": [:]], untracked: 3)
-        let refused = try await harness.client(harness.node).post("/v1/reports/deliveries", json: more)
-        #expect(refused.status == 422 && ControlHarness.errorCode(refused) == "overflow", "\(refused.status)")
-        #expect(ControlHarness.errorMessage(refused).hasPrefix("untracked: content song-1"), "\(ControlHarness.errorMessage(refused))")
-        // A session (a possible view) on top of 2^64 − 1 untracked views is refused too, before it is stored.
-        let session = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-1": [Self.viewer: 30_000]])
-        #expect(try await harness.client(harness.node).post("/v1/reports/deliveries", json: session).status == 422)
+        let node = harness.client(harness.node)
+        for (untracked, status) in [(UInt64.max, 400), (DeliveryReport.maximumUntrackedViews + 1, 400), (DeliveryReport.maximumUntrackedViews, 201)] {
+            let body = try Self.submission(Self.paris, node: "edge-paris", sessions: ["song-1": [:]], untracked: untracked)
+            let answer = try await admin.post("/v1/reports/deliveries", json: body)
+            #expect(answer.status == status, "untracked \(untracked): \(answer.status) \(ControlHarness.errorMessage(answer))")
+            if status == 400 { #expect(ControlHarness.errorMessage(answer).contains("untracked"), "\(ControlHarness.errorMessage(answer))") }
+        }
+        let honest = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-1": [Self.viewer: 30_000]])
+        #expect(try await node.post("/v1/reports/deliveries", json: honest).status == 201, "another node's report still counts")
         let month = try Views.decoder().decode(Views.MonthViews.self, from: try await admin.get("/v1/views/2026-11").body)
-        #expect(month.reports == 1 && month.contents.map { "\($0.content) \($0.views)" } == ["song-1 \(UInt64.max)"])
-        // The same report again is still a duplicate, and another content of the month still counts.
-        #expect(try await admin.post("/v1/reports/deliveries", json: huge).status == 200)
-        let other = try Self.submission(Self.berlin, node: "edge-1", sessions: ["song-2": [Self.viewer: 30_000]], period: Self.period + 3_600)
-        #expect(try await harness.client(harness.node).post("/v1/reports/deliveries", json: other).status == 201)
-        // Bytes likewise.
-        let bytes = DeliveryReport(node: "edge-paris", period: Self.period + 7_200, periodSeconds: 3_600,
-                                   contents: ["song-1": .init(bytes: .max, untrackedViews: 0, sessions: [:])])
-        let note = try Self.paris.sign(text: DeliveryReport.signedText(node: "edge-paris", period: bytes.period, reportText: bytes.text))
-        let refusedBytes = try await admin.post("/v1/reports/deliveries",
-                                                json: try JSONSerialization.data(withJSONObject: ["report": bytes.text, "signature": note.rendered]))
-        #expect(refusedBytes.status == 422 && ControlHarness.errorMessage(refusedBytes).hasPrefix("bytes: content song-1"),
-                "\(ControlHarness.errorMessage(refusedBytes))")
+        #expect(month.contents.map { "\($0.content) \($0.views)" } == ["song-1 \(DeliveryReport.maximumUntrackedViews + 1)"])
+        for bytes in [UInt64.max, DeliveryReport.maximumBytes + 1] {
+            let report = DeliveryReport(node: "edge-paris", period: Self.period + 7_200, periodSeconds: 3_600,
+                                        contents: ["song-1": .init(bytes: bytes, untrackedViews: 0, sessions: [:])])
+            let note = try Self.paris.sign(text: DeliveryReport.signedText(node: "edge-paris", period: report.period, reportText: report.text))
+            let refused = try await admin.post("/v1/reports/deliveries",
+                                               json: try JSONSerialization.data(withJSONObject: ["report": report.text, "signature": note.rendered]))
+            #expect(refused.status == 400 && ControlHarness.errorMessage(refused).contains("bytes"), "\(ControlHarness.errorMessage(refused))")
+        }
+        // A node's own counts past the bounds are clamped in its report rather than refused whole.
+        let clamped = DeliveryReport(node: "edge-1", periodSeconds: 3_600, ViewCounter.Report(period: Self.period, contents: [
+            "song-1": .init(bytes: .max, sessions: [:], untrackedViews: .max)]))
+        #expect(clamped.contents["song-1"]?.bytes == DeliveryReport.maximumBytes && clamped.contents["song-1"]?.untrackedViews == DeliveryReport.maximumUntrackedViews)
+        #expect((try? DeliveryReport(text: clamped.text)) == clamped)
         await harness.stop()
     }
 

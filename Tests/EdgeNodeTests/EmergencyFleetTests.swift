@@ -198,6 +198,10 @@ import Glibc
                     "\(node) \(path): \(response.status) \(response.header("Location") ?? "")")
         }
         #expect(try fleet.get("mesh-lyon", "/content-ts/360p/" + segment).status == 200, "the mesh node serves its viewers")
+        // A viewer cannot opt out of the move by writing the loop guard itself (the hostile run after issue 24).
+        let optOut = try fleet.get("edge-paris", "/content-ts/360p/" + segment + "?edgenode_routed=1")
+        #expect(optOut.status == 302 && optOut.header("Location") == fleet.base("mesh-lyon") + "/content-ts/360p/" + segment + "?edgenode_routed=1",
+                "\(optOut.status) \(optOut.header("Location") ?? "")")
         let fillPath = "/content-ts/360p/" + segment
         let auth = FleetRequestAuth(keyring: try KeyringFile.load(fleet.directory.path + "/gossip.keyring"), nodes: Set(fleet.nodes.map(\.name)))
         let proof = auth.proof(node: "mesh-turin", path: fillPath, now: Int64(Date().timeIntervalSince1970))

@@ -1,3 +1,4 @@
+import NIOCore
 import Gossip
 import NIOHTTP1
 import Testing
@@ -65,5 +66,22 @@ import Testing
         #expect(media.milliseconds(delivering: 0, of: 0) == 0)
         let long = MediaSegment(content: "clip", segment: 1, milliseconds: .max)
         #expect(long.milliseconds(delivering: .max - 1, of: .max) == UInt32.max - 1, "no overflow in the product")
+    }
+}
+
+/// The hostile run after issue 24: a dual-stack listener sees IPv4 clients as IPv4-mapped IPv6 addresses, whose
+/// first 64 bits are all zero — every IPv4 viewer shared one address's view bound.
+@Suite struct SubscriberAddressTests {
+    @Test func ipv4MappedAddressesAreTheirIPv4AndIPv6GoesBy64() throws {
+        let v4 = try SocketAddress(ipAddress: "127.0.56.1", port: 1)
+        let mapped = try SocketAddress(ipAddress: "::ffff:127.0.56.1", port: 2)
+        let otherMapped = try SocketAddress(ipAddress: "::ffff:127.0.56.2", port: 2)
+        #expect(ViewRecorder.subscriberBytes(v4) == [127, 0, 56, 1])
+        #expect(ViewRecorder.subscriberBytes(mapped) == [127, 0, 56, 1])
+        #expect(ViewRecorder.subscriberBytes(otherMapped) != ViewRecorder.subscriberBytes(mapped))
+        let a = try SocketAddress(ipAddress: "2001:db8:1:2::1", port: 1), b = try SocketAddress(ipAddress: "2001:db8:1:2:ffff::9", port: 1)
+        let c = try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 1)
+        #expect(ViewRecorder.subscriberBytes(a) == ViewRecorder.subscriberBytes(b), "one /64, one subscriber")
+        #expect(ViewRecorder.subscriberBytes(a) != ViewRecorder.subscriberBytes(c))
     }
 }

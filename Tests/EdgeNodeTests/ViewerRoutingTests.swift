@@ -392,6 +392,8 @@ struct SteeringPlayer {
         #expect(try route(Self.fleet, uri: "http://other.example:8080/clip/master.m3u8?token=a", secure: false)
                 == .redirect("http://127.0.0.3:1/clip/master.m3u8?token=a&edgenode_routed=1"))
         #expect(try route(Self.fleet, uri: "/clip/master.m3u8", secure: false) == .redirect("http://" + far))
+        #expect(try route(Self.fleet, uri: "/clip/master.m3u8#frag?x=1", secure: false) == .redirect("http://" + far), "a fragment is no query")
+        #expect(try route(Self.fleet, uri: "http://evil.example?/clip/master.m3u8", secure: false) == .serve, "the root, not a playlist")
         #expect(try route(Self.fleet, uri: "/clip/master.m3u8", secure: true) == .serve, "edge-far has no HTTPS address: served here")
         let withHTTPS = Self.fleet + "\nhttps = \"127.0.0.3:2\"\ntls_cert = \"c.pem\"\ntls_key = \"c.key\"\n"
         #expect(try route(withHTTPS, uri: "/clip/master.m3u8", secure: true) == .redirect("https://127.0.0.3:2/clip/master.m3u8?edgenode_routed=1"))

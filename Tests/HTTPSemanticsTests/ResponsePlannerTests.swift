@@ -114,6 +114,23 @@ import Testing
         #expect(RequestPath.components(of: "/") == [])
     }
 
+    /// The hostile run after issue 24: `http://evil.example?/clip/master.m3u8` was served as `/clip/master.m3u8` by the
+    /// file lookup while the router read it as the root (routing bypassed). One origin form serves both now.
+    @Test func anAbsoluteFormTargetHasOneOriginForm() {
+        let cases: [(String, String)] = [
+            ("http://evil.example?/clip/master.m3u8", "/?/clip/master.m3u8"), ("http://evil.example#/clip", "/#/clip"),
+            ("http://evil.example", "/"), ("HTTP://EVIL.EXAMPLE/clip/master.m3u8", "/clip/master.m3u8"),
+            ("HtTpS://a:443/x?y#z", "/x?y#z"), ("http://a@b/c", "/c"), ("/clip/master.m3u8", "/clip/master.m3u8"),
+            ("//x/clip", "//x/clip"), ("httpx://a/b", "httpx://a/b"), ("", ""), ("h", "h"), ("http:/", "http:/"),
+        ]
+        for (target, origin) in cases {
+            #expect(RequestPath.originForm(of: Substring(target)) == Substring(origin), "\(target)")
+        }
+        #expect(RequestPath.components(of: "http://evil.example?/clip/master.m3u8") == [])
+        #expect(RequestPath.components(of: "HTTP://EVIL.EXAMPLE/clip/master.m3u8") == ["clip", "master.m3u8"])
+        #expect(RequestPath.components(of: "httpx://a/b") == nil, "not origin- or absolute-form")
+    }
+
     @Test func aPathsEndIsFoundBeforeItsQuery() {
         for (target, ends) in [("/a/steered.m3u8", true), ("/a/steered.m3u8?x=.ts", true), ("/a/steered.m3u8#f", true),
                                ("/a/steered.m3u8/x", false), ("/a/x.ts?steered.m3u8", false), ("steered.m3u8", true), ("/m3u8", false), ("", false)] {

@@ -107,6 +107,16 @@ import TestSupport
         let both = try Self.flag().signed(by: bob)
         let cosigned = note.rendered + String(both.rendered.split(separator: "\n").last!) + "\n"
         #expect(refusal(cosigned) == nil, "two operators who both signed")
+        let twice = note.rendered + String(note.rendered.split(separator: "\n").last!) + "\n"
+        #expect(refusal(twice) == .unverifiedSigner, "one operator's line twice names it twice")
+    }
+
+    /// The epoch has a ceiling far below the 64-bit bound, so a flag can never take the last epoch and lock the mode.
+    @Test func theEpochCeilingHoldsFromBothSides() throws {
+        #expect(try Self.flag(epoch: EmergencyFlag.maximumEpoch).epoch == EmergencyFlag.maximumEpoch)
+        #expect(throws: NoteError.self) { try Self.flag(epoch: EmergencyFlag.maximumEpoch + 1) }
+        let text = try Self.flag().text.replacingOccurrences(of: "\n7\n", with: "\n\(UInt64.max)\n")
+        #expect(throws: NoteError.self) { try EmergencyFlag(text: text) }
     }
 
     /// Mutated signed flags never trap, and none is taken unless its signed text is exactly the original.

@@ -102,6 +102,24 @@ import Testing
         #expect(clip?.bytes == 80 + 1, "refused sessions' bytes still count")
     }
 
+    /// Past `maximumKeysPerPeriod` tracked addresses in a period, a new address earns nothing (the hostile run after
+    /// issue 24: it was admitted untracked, and could then rotate User-Agents without limit).
+    @Test func aFloodOfAddressesCannotEscapeTheBound() {
+        var settings = ViewCounter.Settings()
+        settings.sessionsPerAddress = 1
+        settings.maximumKeysPerPeriod = 2
+        var counter = ViewCounter(settings: settings)
+        for address in 0..<3 {
+            for agent in 0..<4 {
+                counter.delivered(session: Self.key(UInt64(address * 10 + agent)), address: Self.key(UInt64(1_000 + address)), content: "clip",
+                                  segment: 0, mediaMilliseconds: 30_000, bytes: 1, now: Self.start)
+            }
+        }
+        let clip = counter.closePeriods(now: Self.start + Self.hour + 60).first?.contents["clip"]
+        #expect(clip?.views(threshold: 30_000) == 2, "one session for each of the two tracked addresses, none for the third")
+        #expect(counter.refusedSessions == 3 + 3 + 4)
+    }
+
     @Test func anIdleSessionEndsAndTheViewerComesBackAsANewOne() {
         var settings = ViewCounter.Settings()
         settings.idleTimeoutSeconds = 1_800

@@ -150,7 +150,10 @@ struct ViewerRouter: Sendable {
     func route(uri: String, components: [Substring], peer: IPAddress, forwardedFor: [Substring], secure: Bool, view: ClusterView? = nil) -> Verdict {
         guard components.count >= 2, let last = components.last else { return .serve }
         let playlist = last.hasSuffix(".m3u8")
-        guard playlist || movesSegments, !(playlist && last == "steered.m3u8" && components.count == 2), !Self.wasRouted(uri) else {
+        // The loop guard holds except at an origin or edge in emergency mode: nothing routes a viewer there then (it
+        // is sent to mesh and satellite nodes, which never redirect), so a viewer adding `edgenode_routed=1` itself
+        // does not stay.
+        guard playlist || movesSegments, !(playlist && last == "steered.m3u8" && components.count == 2), movesSegments || !Self.wasRouted(uri) else {
             return .serve
         }
         let placement = place(peer: peer, forwardedFor: forwardedFor)
@@ -164,9 +167,12 @@ struct ViewerRouter: Sendable {
             return target.degraded ? .serveDegraded : .serve
         }
         noteDecision(.redirect, reason: target.reason, placement: placement, content: contentID, target: node)
-        let originForm = RequestPath.originForm(of: uri[...])
-        let path = originForm.prefix { $0 != "?" && $0 != "#" }
-        let query = originForm.firstIndex(of: "?").map { String(originForm[originForm.index(after: $0)...].prefix { $0 != "#" }) }
+        let asked = RequestPath.originForm(of: uri[...]).prefix { $0 != "#" }
+        let path = asked.prefix { $0 != "?" }
+        let query = asked.firstIndex(of: "?").map { mark in
+            asked[asked.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false)
+                .filter { !($0.hasPrefix(Self.routedParameter + "=") || $0 == Self.routedParameter) }.joined(separator: "&")
+        }
         return .redirect(base + path + "?" + (query.map { $0.isEmpty ? "" : $0 + "&" } ?? "") + Self.routedParameter + "=1")
     }
 

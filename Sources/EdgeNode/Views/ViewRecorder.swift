@@ -73,12 +73,19 @@ final class ViewRecorder: Sendable {
         var hasher = SHA256()
         periodSalt(now).withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.update(data: Array("address".utf8) + [0])
-        var address = Self.addressBytes(peer)
-        if case .v6? = peer { address = Array(address.prefix(8)) }
-        hasher.update(data: address)
+        hasher.update(data: Self.subscriberBytes(peer))
         hasher.update(data: [0])
         hasher.update(data: Array(content.utf8))
         return Self.key(hasher)
+    }
+
+    /// The bytes that name one subscriber: an IPv4 address whole (also as an IPv4-mapped IPv6 address, as a
+    /// dual-stack listener sees IPv4 clients), an IPv6 address by its /64.
+    static func subscriberBytes(_ peer: SocketAddress?) -> [UInt8] {
+        let bytes = addressBytes(peer)
+        guard case .v6? = peer, bytes.count == 16 else { return bytes }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return Array(bytes[12...]) }
+        return Array(bytes.prefix(8))
     }
 
     private func periodSalt(_ now: Int64) -> SymmetricKey {

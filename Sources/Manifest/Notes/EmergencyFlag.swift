@@ -17,6 +17,10 @@ public struct EmergencyFlag: Sendable, Equatable {
     /// The largest signed flag accepted, in bytes: six short lines and a few signature lines; it travels whole as a
     /// gossip cluster record's value, whose limit this is.
     public static let maximumNoteBytes = 512
+    /// The highest epoch a flag may carry (2^53, exact in every JSON reader): far above any number of flips, and far
+    /// enough below the 64-bit bound that the fleet can always flip again — a flag at the last representable epoch
+    /// would lock the mode in force for good.
+    public static let maximumEpoch: UInt64 = 1 << 53
 
     public let fleet: String
     public let epoch: UInt64
@@ -34,6 +38,7 @@ public struct EmergencyFlag: Sendable, Equatable {
             throw .malformedNote("reason must be one line of printable text of at most \(Self.maximumReasonBytes) bytes")
         }
         guard issuedAt >= 0 else { throw .malformedNote("issue time must not be negative") }
+        guard epoch <= Self.maximumEpoch else { throw .malformedNote("epoch \(epoch) is above \(Self.maximumEpoch), the highest a flag may carry") }
         self.fleet = fleet
         self.epoch = epoch
         self.on = on
@@ -113,7 +118,7 @@ public struct EmergencyFlagCheck: Sendable {
             case .malformed(let why): "malformed flag: \(why)"
             case .unknownKey: "flag is not signed by any operator key of this fleet"
             case .badSignature(let key): "signature from operator key \"\(key)\" does not verify"
-            case .unverifiedSigner: "flag carries a signature line that is not from an operator key of this fleet"
+            case .unverifiedSigner: "flag carries a signature line that is not from an operator key of this fleet, or one twice"
             case .otherFleet(let fleet): "flag is for fleet \"\(fleet.prefix(64))\", not this one"
             case .notNewer(let epoch, let held): "flag epoch \(epoch) is not above the epoch held, \(held)"
             case .clockSkew(let seconds): "flag was issued \(seconds) s from this node's clock, beyond the allowed skew"
@@ -158,8 +163,9 @@ public struct EmergencyFlagCheck: Sendable {
             }
         }
         guard verified else { return .failure(.unknownKey) }
-        // Every line names a key that verified: whoever a status shows as a signer really signed.
-        guard signed.signatures.allSatisfy({ line in operatorKeys.contains { $0.name == line.name && $0.keyID == line.keyID } }) else {
+        // Every line names a key that verified, once: whoever a status shows as a signer really signed.
+        guard signed.signatures.allSatisfy({ line in operatorKeys.contains { $0.name == line.name && $0.keyID == line.keyID } }),
+              Set(signed.signatures.map { "\($0.name) \($0.keyID)" }).count == signed.signatures.count else {
             return .failure(.unverifiedSigner)
         }
         guard flag.fleet == fleet else { return .failure(.otherFleet(flag.fleet)) }
