@@ -54,11 +54,11 @@ struct ControlResponsivenessTests {
         var latencies: [Double] = []
         var reportAnswers: [Int] = []
         var request = 0
-        while done.count.withLock({ $0 }) < closes.count && Date().timeIntervalSince(started) < 120 {
+        while done.count.withLock({ $0 }) < closes.count && Date().timeIntervalSince(started) < 120 && request < 8_000 {
             let begun = Date()
             if request % 5 == 4 {
-                // A node's report: the first into the month being closed, the others into the month after.
-                let period = request == 4 ? CalendarDay("2026-10-20")!.startSeconds : CalendarDay("2026-11-02")!.startSeconds + Int64(request) * 3_600
+                // A node's report: the first into the month being closed, the others into hours of 2025, each its own.
+                let period = request == 4 ? CalendarDay("2026-10-20")!.startSeconds : CalendarDay("2025-01-01")!.startSeconds + Int64(request) * 3_600
                 let body = try ViewsAPITests.submission(Self.node, node: "edge-1", sessions: ["song-1": [SessionKey(high: 99, low: UInt64(request)): 30_000]],
                                                         period: period)
                 reportAnswers.append(try await node.post("/v1/reports/deliveries", json: body).status)
@@ -80,7 +80,7 @@ struct ControlResponsivenessTests {
         let sorted = latencies.sorted()
         #expect(sorted[sorted.count * 9 / 10] < 0.1, "p90 \(sorted[sorted.count * 9 / 10]) s over \(latencies.count) requests during \(closeSeconds) s of closes")
         #expect(sorted.last! < 1, "the slowest answer \(sorted.last!) s")
-        #expect(reportAnswers.allSatisfy { $0 == 201 }, "\(reportAnswers)")
+        #expect(reportAnswers.allSatisfy { $0 == 201 }, "\(Set(reportAnswers))")
         let october = answers[1]["contents"] as? [[String: Any]]
         #expect((october?.first?["views"] as? Int) == 20 * 25_000 + 2, "the reports accepted before and during October's close are in it: \(october ?? [])")
         await harness.stop()
