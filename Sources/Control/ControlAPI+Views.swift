@@ -89,7 +89,7 @@ extension ControlAPI {
     /// A month that has not started cannot be closed or paid out (a typo such as 9999-12 would be irreversible).
     static func refuseUnstarted(_ month: Month) throws {
         guard month.startSeconds <= now() / 1000 + clockSkewSeconds else {
-            throw ControlError(.unprocessableContent, "period_not_started", "\(month) has not started")
+            throw ControlError(.conflict, "period_not_started", "\(month) has not started")
         }
     }
 

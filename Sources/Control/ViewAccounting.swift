@@ -85,7 +85,7 @@ final class ViewAccounting: Sendable {
         guard let month = Month(containing: report.period) else { throw ControlError(.badRequest, "invalid_report", "the period is outside 2000...9999") }
         // The period is at most 9999-12-31 and at most a day long: the sum cannot overflow.
         if let latestPeriodEnd, report.period + report.periodSeconds > latestPeriodEnd {
-            throw ControlError(.unprocessableContent, "period_not_over", "the report's period \(report.periodLabel) has not ended: a node reports a period once it ended")
+            throw ControlError(.conflict, "period_not_over", "the report's period \(report.periodLabel) has not ended: a node reports a period once it ended")
         }
         // A month's sums after a restart come from every report stored (long): read without the lock, used if no
         // report of the month was accepted meanwhile.

@@ -73,14 +73,14 @@ import TestSupport
         let now = Int64(Date().timeIntervalSince1970)
         let nextHour = now - now % 3_600 + 3_600
         let early = try await node.post("/v1/reports/deliveries", json: try Self.submission(Self.berlin, node: "edge-1", sessions: [:], period: nextHour))
-        #expect(early.status == 422 && ControlHarness.errorCode(early) == "period_not_over", "\(early.status) \(ControlHarness.errorMessage(early))")
+        #expect(early.status == 409 && ControlHarness.errorCode(early) == "period_not_over", "\(early.status) \(ControlHarness.errorMessage(early))")
         let lastHour = try await node.post("/v1/reports/deliveries", json: try Self.submission(Self.berlin, node: "edge-1", sessions: [:],
                                                                                                 period: nextHour - 7_200))
         #expect(lastHour.status == 201, "the hour that ended is taken: \(ControlHarness.errorMessage(lastHour))")
         let close = try await admin.post("/v1/views/9999-12/close", json: Data(#"{"currency":"EUR"}"#.utf8))
-        #expect(close.status == 422 && ControlHarness.errorCode(close) == "period_not_started")
+        #expect(close.status == 409 && ControlHarness.errorCode(close) == "period_not_started")
         let run = try await admin.post("/v1/payout-runs", json: Data(#"{"period":"9999-12","currency":"EUR"}"#.utf8))
-        #expect(run.status == 422 && ControlHarness.errorCode(run) == "period_not_started")
+        #expect(run.status == 409 && ControlHarness.errorCode(run) == "period_not_started")
         await harness.stop()
     }
 
