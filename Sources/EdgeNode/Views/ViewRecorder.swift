@@ -38,8 +38,9 @@ final class ViewRecorder: Sendable {
     func delivered(peer: SocketAddress?, request: HTTPRequestHead, media: MediaSegment, bytes: UInt64, of size: UInt64,
                    now: Int64 = Int64(Date().timeIntervalSince1970)) {
         guard !isFleetRequest(request) else { return }
-        let key = sessionKey(peer: peer, userAgent: request.headers.first(name: "user-agent") ?? "", content: media.content, now: now)
-        let address = addressKey(peer: peer, content: media.content, now: now)
+        let salt = periodSalt(now)
+        let key = sessionKey(peer: peer, userAgent: request.headers.first(name: "user-agent") ?? "", content: media.content, salt: salt)
+        let address = addressKey(peer: peer, content: media.content, salt: salt)
         let milliseconds = media.milliseconds(delivering: bytes, of: size)
         let (becameView, newlyRefused) = counter.withLock { counter in
             let before = counter.refusedSessions
@@ -55,9 +56,9 @@ final class ViewRecorder: Sendable {
     func takeUnsavedViews() -> Bool { viewsUnsaved.exchange(false, ordering: .relaxed) }
 
     /// The salted session key: SHA-256(period salt ‖ address ‖ 0 ‖ User-Agent ‖ 0 ‖ content), its first 128 bits.
-    func sessionKey(peer: SocketAddress?, userAgent: String, content: String, now: Int64) -> SessionKey {
+    func sessionKey(peer: SocketAddress?, userAgent: String, content: String, salt: SymmetricKey) -> SessionKey {
         var hasher = SHA256()
-        periodSalt(now).withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        salt.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.update(data: Self.addressBytes(peer))
         hasher.update(data: [0])
         hasher.update(data: Array(userAgent.utf8.prefix(512)))
@@ -69,9 +70,9 @@ final class ViewRecorder: Sendable {
     /// The salted key of a client's address (an IPv6 address by its /64: one subscriber's prefix) for `content`:
     /// SHA-256(period salt ‖ "address" ‖ 0 ‖ address ‖ 0 ‖ content), its first 128 bits. It bounds how many sessions
     /// one address earns media time with, whatever User-Agents it sends.
-    func addressKey(peer: SocketAddress?, content: String, now: Int64) -> SessionKey {
+    func addressKey(peer: SocketAddress?, content: String, salt: SymmetricKey) -> SessionKey {
         var hasher = SHA256()
-        periodSalt(now).withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        salt.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         hasher.update(data: Array("address".utf8) + [0])
         hasher.update(data: Self.subscriberBytes(peer))
         hasher.update(data: [0])
@@ -88,6 +89,7 @@ final class ViewRecorder: Sendable {
         return Array(bytes.prefix(8))
     }
 
+    /// The salt of the period `now` (Unix seconds) falls in, derived once per period from the fleet's secret.
     private func periodSalt(_ now: Int64) -> SymmetricKey {
         let period = counter.withLock { $0.period(of: now) }
         return salt.withLock { held -> SymmetricKey in
