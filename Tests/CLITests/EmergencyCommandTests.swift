@@ -60,7 +60,12 @@ import Glibc
     /// Issue 24 (hostile run): a node — or an impostor at its address — answering a made-up epoch (2^64 − 2, no signed
     /// flag) once made the CLI sign the last representable epoch, which locked the fleet's mode for good and made the
     /// next flip trap. Only verified flags' epochs count now; the impostor is named and ignored, `status` says so.
-    @Test func anUnverifiedEpochIsIgnored() throws {
+    @Test func anUnverifiedEpochIsIgnored() async throws {
+        // On threads of its own: it waits on processes with blocking calls.
+        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) { try Self.checkImpostor() }
+    }
+
+    static func checkImpostor() throws {
         let scratch = try TemporaryDirectory("emergency-impostor")
         defer { scratch.remove() }
         _ = try EdgeNodeBinary.run(["operator", "keygen", "--out", scratch.path + "/alice", "--name", "alice"])

@@ -11,7 +11,13 @@ import Glibc
 @Suite(.serialized) struct FleetSupervisorTests {
     enum Ending: CaseIterable { case supervisorKilled, pipeClosedThenInterrupted, terminalHungUp }
 
-    @Test(arguments: Ending.allCases) func nodesNeverOutliveTheirSupervisor(ending: Ending) throws {
+    /// On threads of its own: it waits on processes and sockets with blocking calls, and must not take one of the
+    /// cooperative threads every in-process server of the other suites runs on.
+    @Test(arguments: Ending.allCases) func nodesNeverOutliveTheirSupervisor(ending: Ending) async throws {
+        try await withTaskExecutorPreference(ThreadPerJobExecutor.shared) { try Self.check(ending) }
+    }
+
+    static func check(_ ending: Ending) throws {
         let directory = try TemporaryDirectory("fleet-supervisor")
         defer { directory.remove() }
         let host = LoopbackAddress.next()

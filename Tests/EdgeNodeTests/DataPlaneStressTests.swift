@@ -88,31 +88,34 @@ import Glibc
         let faults: [ParentProxy.Fault.Kind?] = [nil, .delay(milliseconds: 600), .truncate(afterBodyBytes: 70_000), .flipByte(bodyOffset: 100_000),
                                                  .stall(afterBodyBytes: 65_536), nil]
         let clients = 6
-        DispatchQueue.concurrentPerform(iterations: clients + 2) { worker in
-            var generator = SeededGenerator(seed: seed &* 31 &+ UInt64(worker))
-            switch worker {
-            case clients:
-                // The parent misbehaves, a different way every 300 ms.
-                while running.withLockedValue({ $0 }) {
-                    proxy.fault = faults.randomElement(using: &generator)!.map { .init(kind: $0, pathContains: "seg_") }
-                    usleep(300_000)
-                }
-                proxy.fault = nil
-            case clients + 1:
-                while running.withLockedValue({ $0 }) {
-                    let started = Date()
-                    let status = try? RawHTTPConnection(host: edge, port: port, timeout: 3).exchange("/healthz")
-                    if status != 200 || Date().timeIntervalSince(started) > 2 {
-                        healthFailures.withLockedValue { $0.append("\(status.map(String.init) ?? "no answer") after \(Date().timeIntervalSince(started)) s") }
+        // The workers block on sockets: on threads of their own, never on the cooperative ones other suites' servers need.
+        await withTaskExecutorPreference(ThreadPerJobExecutor.shared) {
+            DispatchQueue.concurrentPerform(iterations: clients + 2) { worker in
+                var generator = SeededGenerator(seed: seed &* 31 &+ UInt64(worker))
+                switch worker {
+                case clients:
+                    // The parent misbehaves, a different way every 300 ms.
+                    while running.withLockedValue({ $0 }) {
+                        proxy.fault = faults.randomElement(using: &generator)!.map { .init(kind: $0, pathContains: "seg_") }
+                        usleep(300_000)
                     }
-                    usleep(200_000)
+                    proxy.fault = nil
+                case clients + 1:
+                    while running.withLockedValue({ $0 }) {
+                        let started = Date()
+                        let status = try? RawHTTPConnection(host: edge, port: port, timeout: 3).exchange("/healthz")
+                        if status != 200 || Date().timeIntervalSince(started) > 2 {
+                            healthFailures.withLockedValue { $0.append("\(status.map(String.init) ?? "no answer") after \(Date().timeIntervalSince(started)) s") }
+                        }
+                        usleep(200_000)
+                    }
+                default:
+                    for _ in 0..<12 where Date() < deadline {
+                        Self.pipeline(edge: edge, port: port, originals: originals, paths: paths, generator: &generator, tally: tally)
+                    }
                 }
-            default:
-                for _ in 0..<12 where Date() < deadline {
-                    Self.pipeline(edge: edge, port: port, originals: originals, paths: paths, generator: &generator, tally: tally)
-                }
+                if worker == 0 { running.withLockedValue { $0 = false } }
             }
-            if worker == 0 { running.withLockedValue { $0 = false } }
         }
         running.withLockedValue { $0 = false }
         proxy.fault = nil
