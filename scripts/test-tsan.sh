@@ -8,5 +8,9 @@ cd "$(dirname "$0")/.."
 swift build --build-tests --sanitize=thread --scratch-path .build-tsan
 export EDGENODE_BIN="$PWD/.build-tsan/debug/edgenode"
 export TSAN_OPTIONS="halt_on_error=1 abort_on_error=1 second_deadlock_stack=1 history_size=4"
+# twoHundredConcurrentViewersCauseOneUpstreamRequest times its 200 requests against a 400 ms hold of the parent's
+# answer: under the sanitizer's slowdown late ones arrive after the fill and are hits, which says nothing about
+# races. It runs in the ordinary suite; here it is skipped by name.
 swift test --skip-build --sanitize=thread --scratch-path .build-tsan \
-    --filter 'DataPlaneStressTests|EdgeFillTests|ConnectionStateMachineTests|DiskCacheTests|ParentPoolTests|EdgeCacheTests|NodeRuntimeTests|TamperedDiskTests'
+    --filter 'DataPlaneStressTests|EdgeFillTests|ConnectionStateMachineTests|DiskCacheTests|ParentPoolTests|EdgeCacheTests|NodeRuntimeTests|TamperedDiskTests' \
+    --skip twoHundredConcurrentViewersCauseOneUpstreamRequest
